@@ -1,0 +1,40 @@
+"""Choosing language refsets for a requested dialect ("en-GB", an Accept-Language list or a refset id)."""
+
+from __future__ import annotations
+
+import re
+
+from loaders.rf2_format import DIALECTS, EN_GB, EN_US
+
+TAGS: dict[str, int] = {**{k.lower(): v for k, v in DIALECTS.items()}, "en": EN_US}
+NAMES: dict[int, str] = {EN_US: "en-US", EN_GB: "en-GB"}
+
+
+def language_refset_order(lang: str | None, available: list[int]) -> list[int]:
+    """The language refsets to consult, in order: the requested ones first, then the rest as built."""
+    if not lang:
+        return list(available)
+    wanted: list[tuple[float, int]] = []
+    for i, part in enumerate(p.strip() for p in lang.split(",")):
+        if not part:
+            continue
+        tag, _, q = part.partition(";")
+        weight = 1.0
+        m = re.search(r"q=([0-9.]+)", q)
+        if m:
+            weight = float(m[1])
+        tag = tag.strip().lower()
+        refset = int(tag) if tag.isdigit() else TAGS.get(tag)
+        if refset is None and "-x-" in tag:
+            suffix = tag.rsplit("-x-", 1)[1]
+            refset = int(suffix) if suffix.isdigit() else None
+        if refset is not None and refset in available:
+            wanted.append((-weight + i * 1e-6, refset))
+    ordered = [r for _, r in sorted(wanted)]
+    return ordered + [r for r in available if r not in ordered]
+
+
+def is_known_language(lang: str) -> bool:
+    """True when a language tag names something snomap can answer in (English dialects)."""
+    tag = lang.split(",")[0].split(";")[0].strip().lower()
+    return tag.isdigit() or tag in TAGS or tag.startswith("en")
