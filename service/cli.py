@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 import click
@@ -82,7 +81,7 @@ def synth_cmd(concepts: int, out: str, seed: int) -> None:
     from loaders.synth import write_synthetic_release
 
     summary = write_synthetic_release(out, concepts=concepts, seed=seed, progress=sys.stderr.isatty())
-    click.echo(json.dumps({k: v for k, v in vars(summary).items()}, indent=2, default=str))
+    click.echo(json.dumps(dict(vars(summary).items()), indent=2, default=str))
 
 
 def _concept_arg(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -212,15 +211,8 @@ def resolve_cmd(concept_id: str, index: str | None, lang: str | None, as_json: b
     _emit(rows, as_json, lambda: [click.echo(f"{r['conceptId']}\t{r['pt']}\t({r['how']})") for r in rows] or click.echo("no active replacement"))
 
 
-def _register_optional() -> None:
-    """Commands that live with their feature modules register themselves here."""
-    try:
-        from service import commands  # noqa: F401  (adds serve, map, ecl, guidelines, ...)
-    except ImportError:
-        pass
-
-
-_register_optional()
+# Commands that live with the service layer (serve, ...) register themselves on `main`.
+from service import commands  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""The API blueprints, one per concern."""

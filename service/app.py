@@ -1,0 +1,50 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from terminology import Terminology
+from terminology.sample import default_index_path, sample_guidelines_dir
+
+from .context import Services
+from .problems import register_error_handlers
+
+
+def _guideline_repository(directory: str | Path | None) -> Any:
+    from terminology.guidelines import FileGuidelineRepository
+
+    return FileGuidelineRepository(Path(directory) if directory else sample_guidelines_dir())
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app over an index (SNOMAP_INDEX, default: the sample release's index)."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SNOMAP_INDEX=os.environ.get("SNOMAP_INDEX"),
+        SNOMAP_GUIDELINES=os.environ.get("SNOMAP_GUIDELINES"),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    index = app.config["SNOMAP_INDEX"] or default_index_path()
+    t = app.config.get("SNOMAP_TERMINOLOGY") or Terminology.open(index)
+    repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(app.config["SNOMAP_GUIDELINES"])
+    app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
+    register_error_handlers(app)
+
+    from .api import concepts, docs, health
+
+    for module in (health, concepts, docs):
+        app.register_blueprint(module.bp)
+    for name in ("search", "guidelines"):
+        try:
+            module = __import__(f"service.api.{name}", fromlist=["bp"])
+        except ImportError:
+            continue
+        app.register_blueprint(module.bp)
+    return app

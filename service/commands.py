@@ -1,0 +1,68 @@
+"""CLI commands that belong to the service layer: serve (and feature commands registered by their modules)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from .cli import INDEX_HELP, main
+
+
+class _GunicornApp:
+    """Runs the app under gunicorn with the index opened before fork, so workers share its pages."""
+
+    def __init__(self, app: Any, options: dict[str, Any]):
+        from gunicorn.app.base import BaseApplication
+
+        outer = self
+
+        class App(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                for k, v in options.items():
+                    self.cfg.set(k, v)
+
+            def load(self) -> Any:
+                return outer.app
+
+        self.app = app
+        self.runner = App()
+
+    def run(self) -> None:
+        self.runner.run()
+
+
+@main.command("serve")
+@click.option("--index", default=None, help=INDEX_HELP)
+@click.option("--guidelines", default=None, type=click.Path(exists=True, file_okay=False), help="Guidelines directory (default: the sample guidelines).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (they share the index memory).")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--access-log/--no-access-log", default=False)
+def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+    """Serve the API with gunicorn (a production WSGI server) on the sample release by default."""
+    from .app import create_app
+
+    config: dict[str, Any] = {}
+    if index:
+        config["SNOMAP_INDEX"] = index
+    if guidelines:
+        config["SNOMAP_GUIDELINES"] = guidelines
+    app = create_app(config)
+    app.extensions["snomap"].terminology.store.warm()
+    click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "preload_app": True,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": "-" if access_log else None,
+        "errorlog": "-",
+        "loglevel": os.environ.get("SNOMAP_LOG_LEVEL", "warning"),
+    }
+    _GunicornApp(app, options).run()

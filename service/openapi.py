@@ -1,0 +1,48 @@
+"""The OpenAPI 3 document, generated from the marshmallow schemas and the views' docstrings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.yaml_utils import load_operations_from_docstring
+from flask import Flask
+from marshmallow import Schema
+
+from . import schemas
+
+_RULE_ARG = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")
+
+
+def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> dict[str, Any]:
+    spec = APISpec(
+        title="snomap",
+        version="1",
+        openapi_version="3.0.3",
+        info={"description": "SNOMED CT concepts, hierarchy, search, mapping and guidelines linked through the is-a hierarchy."},
+        plugins=[MarshmallowPlugin()],
+    )
+    names = [n for n in dir(schemas) if isinstance(getattr(schemas, n), type) and issubclass(getattr(schemas, n), Schema)]
+    for name in sorted(names):
+        cls = getattr(schemas, name)
+        if cls is Schema or name.startswith("_") or name in spec.components.schemas:
+            continue
+        spec.components.schema(name, schema=cls)
+    for cls in extra_schemas or []:
+        if cls.__name__ not in spec.components.schemas:
+            spec.components.schema(cls.__name__, schema=cls)
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if view is None or not view.__doc__ or "---" not in view.__doc__:
+            continue
+        operations = load_operations_from_docstring(view.__doc__)
+        summary = view.__doc__.strip().split("\n")[0]
+        for op in operations.values():
+            if isinstance(op, dict):
+                op.setdefault("summary", summary)
+                op.setdefault("operationId", rule.endpoint.replace(".", "_"))
+        path = _RULE_ARG.sub(r"{\1}", rule.rule)
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
