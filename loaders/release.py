@@ -141,6 +141,8 @@ def _check_references(frames: dict[str, pd.DataFrame], strict: bool, report: Loa
     concept = frames.get("Concept")
     if concept is None:
         raise ReleaseError("the release has no Concept file")
+    if len(concept) == 0:
+        raise ReleaseError("the release has no concepts (with --as-at: none as at that date)")
     concepts = np.sort(concept["id"].to_numpy())
     desc_ids = [frames[k]["id"].to_numpy() for k in ("Description", "TextDefinition") if k in frames]
     descriptions = np.sort(np.concatenate(desc_ids)) if desc_ids else np.zeros(0, np.int64)

@@ -59,6 +59,8 @@ def main() -> None:
 @_fail_cleanly
 def index_cmd(rf2_paths: tuple[str, ...], out: str, full: bool, as_at: int | None, deltas: tuple[str, ...], strict: bool) -> None:
     """Build an index from one or more RF2 packages (directories or .zip files)."""
+    if as_at is not None and not full:
+        raise click.UsageError("--as-at needs --full (a Snapshot is already a single state)")
     started = time.time()
     progress = sys.stderr.isatty()
     release = load_release(list(rf2_paths), "Full" if full else "Snapshot", as_at, deltas, strict=strict, progress=progress)

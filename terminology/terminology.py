@@ -397,46 +397,44 @@ class Terminology:
     def _tables(self) -> set[str]:
         return {r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type='table'")}
 
-    def map_targets(self, sctid: int, refset_id: int | None = None) -> list[MapTarget]:
-        """Map refset rows (simple and extended maps) for a concept."""
+    def _map_rows(self, where: str, params: tuple, refset_id: int | None) -> list[MapTarget]:
+        """Rows of every map refset table matching `where` (simple, complex and extended maps)."""
         out: list[MapTarget] = []
-        for kind in ("ExtendedMap", "ComplexMap", "SimpleMap"):
+        for kind, extra in (
+            ("ExtendedMap", ', "mapGroup", "mapPriority", "mapRule", "mapAdvice", "correlationId", "mapCategoryId"'),
+            ("ComplexMap", ', "mapGroup", "mapPriority", "mapRule", "mapAdvice", "correlationId", NULL'),
+            ("SimpleMap", ""),
+        ):
             table = self._table(kind)
             if not table:
                 continue
-            extended = kind != "SimpleMap"
-            cols = '"refsetId", "mapTarget"' + (
-                ', "mapGroup", "mapPriority", "mapRule", "mapAdvice", "correlationId"' if extended else ""
-            )
-            sql = f'SELECT {cols} FROM {table} WHERE "referencedComponentId" = ?'
-            params: tuple = (sctid,)
+            sql = f'SELECT "refsetId", "referencedComponentId", "mapTarget"{extra} FROM {table} WHERE {where}'
+            args = params
             if refset_id is not None:
                 sql += ' AND "refsetId" = ?'
-                params += (refset_id,)
-            for row in self._query(sql, params):
-                if extended:
-                    out.append(MapTarget(row[0], sctid, row[1] or "", row[2], row[3], row[4] or "", row[5] or "", row[6]))
+                args += (refset_id,)
+            for row in self._query(sql, args):
+                if extra:
+                    out.append(MapTarget(row[0], row[1], row[2] or "", row[3], row[4], row[5] or "", row[6] or "", row[7], row[8]))
                 else:
-                    out.append(MapTarget(row[0], sctid, row[1] or ""))
-        out.sort(key=lambda m: (m.refset_id, m.map_group, m.map_priority))
+                    out.append(MapTarget(row[0], row[1], row[2] or ""))
         return out
 
+    def map_targets(self, sctid: int, refset_id: int | None = None) -> list[MapTarget]:
+        """Map refset rows (simple, complex and extended maps) for a concept."""
+        rows = self._map_rows('"referencedComponentId" = ?', (sctid,), refset_id)
+        return sorted(rows, key=lambda m: (m.refset_id, m.map_group, m.map_priority))
+
     def concepts_for_map_target(self, target: str, refset_id: int | None = None) -> list[MapTarget]:
-        """Reverse map lookup: concepts whose map rows target `target` (e.g. ICD-10 C79.5)."""
-        out: list[MapTarget] = []
-        variants = {target, target.upper(), target.replace(".", ""), target.upper().replace(".", "")}
-        for kind in ("ExtendedMap", "ComplexMap", "SimpleMap"):
-            table = self._table(kind)
-            if not table:
-                continue
-            marks = ",".join("?" * len(variants))
-            sql = f'SELECT "refsetId", "referencedComponentId", "mapTarget" FROM {table} WHERE "mapTarget" IN ({marks})'
-            params: tuple = tuple(variants)
-            if refset_id is not None:
-                sql += ' AND "refsetId" = ?'
-                params += (refset_id,)
-            out.extend(MapTarget(r[0], r[1], r[2]) for r in self._query(sql, params))
-        return sorted(set(out), key=lambda m: (m.refset_id, m.concept_id))
+        """Reverse map lookup: map rows whose target is `target` (e.g. ICD-10 C79.5; C795 finds it too)."""
+        code = target.strip().upper()
+        plain = code.replace(".", "")
+        variants = {target.strip(), code, plain}
+        if len(plain) > 3 and "." not in code:
+            variants.add(f"{plain[:3]}.{plain[3:]}")
+        marks = ",".join("?" * len(variants))
+        rows = self._map_rows(f'"mapTarget" IN ({marks})', tuple(sorted(variants)), refset_id)
+        return sorted(set(rows), key=lambda m: (m.refset_id, m.concept_id, m.map_group, m.map_priority))
 
     def map_refsets(self) -> list[int]:
         out: set[int] = set()
