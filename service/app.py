@@ -37,14 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
     register_error_handlers(app)
 
-    from .api import concepts, docs, health
+    from .api import concepts, docs, guidelines, health
 
-    for module in (health, concepts, docs):
-        app.register_blueprint(module.bp)
-    for name in ("search", "guidelines"):
-        try:
-            module = __import__(f"service.api.{name}", fromlist=["bp"])
-        except ImportError:
-            continue
+    for module in (health, concepts, guidelines, docs):
         app.register_blueprint(module.bp)
     return app

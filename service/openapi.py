@@ -11,7 +11,7 @@ from apispec.yaml_utils import load_operations_from_docstring
 from flask import Flask
 from marshmallow import Schema
 
-from . import schemas
+from . import guideline_schemas, schemas
 
 _RULE_ARG = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")
 
@@ -24,12 +24,13 @@ def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> d
         info={"description": "SNOMED CT concepts, hierarchy, search, mapping and guidelines linked through the is-a hierarchy."},
         plugins=[MarshmallowPlugin()],
     )
-    names = [n for n in dir(schemas) if isinstance(getattr(schemas, n), type) and issubclass(getattr(schemas, n), Schema)]
-    for name in sorted(names):
-        cls = getattr(schemas, name)
-        if cls is Schema or name.startswith("_") or name in spec.components.schemas:
-            continue
-        spec.components.schema(name, schema=cls)
+    for module in (schemas, guideline_schemas):
+        for name in sorted(dir(module)):
+            cls = getattr(module, name)
+            if not (isinstance(cls, type) and issubclass(cls, Schema)) or cls is Schema or name.startswith("_"):
+                continue
+            if name not in spec.components.schemas:
+                spec.components.schema(name, schema=cls)
     for cls in extra_schemas or []:
         if cls.__name__ not in spec.components.schemas:
             spec.components.schema(cls.__name__, schema=cls)
