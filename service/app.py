@@ -37,8 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
     register_error_handlers(app)
 
-    from .api import concepts, docs, guidelines, health
+    from .api import concepts, docs, guidelines, health, resolve
 
-    for module in (health, concepts, guidelines, docs):
+    for module in (health, concepts, resolve, guidelines, docs):
         app.register_blueprint(module.bp)
     return app
