@@ -93,7 +93,7 @@ def load_release(
     for i, (order, f) in enumerate(bar):
         bar.set_postfix_str(f.member.rsplit("/", 1)[-1][:40])
         df = read_rf2(f)
-        df["_file"] = pd.Categorical([f.display] * len(df)) if len(df) else pd.Categorical([])
+        df["_file"] = pd.Categorical.from_codes(np.zeros(len(df), np.int8), categories=[f.display])
         df["_order"] = np.int16(order)
         df["_delta"] = i >= base
         key = f.name.kind.name if f.name.kind else f"{f.name.content}"
@@ -148,10 +148,8 @@ def _check_references(frames: dict[str, pd.DataFrame], strict: bool, report: Loa
     descriptions = np.sort(np.concatenate(desc_ids)) if desc_ids else np.zeros(0, np.int64)
 
     def member(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
-        if len(pool) == 0:
-            return np.zeros(len(values), bool)
-        pos = np.searchsorted(pool, values).clip(0, len(pool) - 1)
-        return pool[pos] == values
+        # A hash lookup: binary search over millions of random probes is cache-bound and slower.
+        return pd.Series(values).isin(pool).to_numpy()
 
     for key, df in list(frames.items()):
         if key == "Concept" or key in _METADATA_KINDS or len(df) == 0:

@@ -217,4 +217,7 @@ def resolve_cmd(concept_id: str, index: str | None, lang: str | None, as_json: b
 from service import commands  # noqa: E402,F401
 
 if __name__ == "__main__":
-    main()
+    # Run the registered copy (`service.cli`), not this `__main__` module, so every command is there.
+    from service.cli import main as _main
+
+    _main()

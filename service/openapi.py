@@ -44,6 +44,9 @@ def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> d
             if isinstance(op, dict):
                 op.setdefault("summary", summary)
                 op.setdefault("operationId", rule.endpoint.replace(".", "_"))
+                for code, response in op.get("responses", {}).items():
+                    if isinstance(response, dict):
+                        response.setdefault("description", "OK" if str(code).startswith("2") else "Error (problem+json)")
         path = _RULE_ARG.sub(r"{\1}", rule.rule)
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -75,6 +75,12 @@ def register_error_handlers(app: Flask) -> None:
         p = from_exception(exc)
         if p.status >= 500 and not isinstance(exc, HTTPException | IndexFormatError):
             app.logger.exception("unhandled error", exc_info=exc)
-        return problem_response(p)
+        response = problem_response(p)
+        if isinstance(exc, HTTPException):
+            # Keep headers the status requires (Allow on 405, WWW-Authenticate on 401, ...).
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+        return response
 
     app.register_error_handler(Exception, handle)

@@ -18,12 +18,22 @@ class CycleError(ValueError):
         super().__init__(f"is-a cycle through {len(nodes)} concepts")
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; sort + neighbour compare beats np.unique's hashing on large int arrays."""
+    if len(values) == 0:
+        return values
+    out = np.sort(values)
+    keep = np.empty(len(out), bool)
+    keep[0] = True
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    return out[keep]
+
+
 def csr(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Compressed rows (ptr, sorted indices) of the pairs (rows[i], cols[i]), duplicates removed."""
     if len(rows) == 0:
         return np.zeros(n + 1, np.int64), np.zeros(0, np.int32)
-    key = rows.astype(np.int64) * n + cols.astype(np.int64)
-    key = np.unique(key)
+    key = sorted_unique(rows.astype(np.int64) * n + cols.astype(np.int64))
     r = (key // n).astype(np.int64)
     c = (key % n).astype(np.int32)
     ptr = np.zeros(n + 1, np.int64)
@@ -71,10 +81,12 @@ def ancestor_closure(child: np.ndarray, parent: np.ndarray, n: int) -> tuple[np.
             cols = np.concatenate((p, inherited))
         else:
             rows, cols = c, p
-        key = np.unique(rows.astype(np.int64) * n + cols)
+        key = sorted_unique(rows.astype(np.int64) * n + cols)
         r = (key // n).astype(np.int64)
         cc = (key % n).astype(np.int32)
-        nodes, first, counts = np.unique(r, return_index=True, return_counts=True)
+        first = np.flatnonzero(np.concatenate(([True], r[1:] != r[:-1])))
+        nodes = r[first]
+        counts = np.diff(np.append(first, len(r)))
         start[nodes] = filled + first
         length[nodes] = counts
         chunks.append(cc)

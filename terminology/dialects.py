@@ -20,14 +20,14 @@ def language_refset_order(lang: str | None, available: list[int]) -> list[int]:
             continue
         tag, _, q = part.partition(";")
         weight = 1.0
-        m = re.search(r"q=([0-9.]+)", q)
+        m = re.search(r"q=([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*$", q)
         if m:
             weight = float(m[1])
         tag = tag.strip().lower()
-        refset = int(tag) if tag.isdigit() else TAGS.get(tag)
+        refset = int(tag) if tag.isascii() and tag.isdigit() else TAGS.get(tag)
         if refset is None and "-x-" in tag:
             suffix = tag.rsplit("-x-", 1)[1]
-            refset = int(suffix) if suffix.isdigit() else None
+            refset = int(suffix) if suffix.isascii() and suffix.isdigit() else None
         if refset is not None and refset in available:
             wanted.append((-weight + i * 1e-6, refset))
     ordered = [r for _, r in sorted(wanted)]

@@ -42,9 +42,23 @@ def _spec() -> dict:
 
 @bp.get("/api/v1/openapi.json")
 def openapi_json():  # type: ignore[no-untyped-def]
+    """This OpenAPI 3 document.
+    ---
+    get:
+      tags: [docs]
+      responses:
+        200: {description: The OpenAPI document, content: {application/json: {schema: {type: object}}}}
+    """
     return jsonify(_spec())
 
 
 @bp.get("/api/v1/docs")
 def api_docs():  # type: ignore[no-untyped-def]
+    """A readable page of the API, generated from the OpenAPI document.
+    ---
+    get:
+      tags: [docs]
+      responses:
+        200: {description: HTML page, content: {text/html: {schema: {type: string}}}}
+    """
     return render_template_string(_PAGE, spec=_spec(), url="/api/v1/openapi.json")

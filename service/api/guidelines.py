@@ -32,7 +32,7 @@ def reference_links(r: Any) -> dict[str, str]:
         links["pubmed"] = f"https://pubmed.ncbi.nlm.nih.gov/{r.pmid}/"
     if r.doi:
         links["doi"] = f"https://doi.org/{r.doi}"
-    if r.url:
+    if r.url and r.url.lower().startswith(("https://", "http://")):
         links["url"] = r.url
     return links
 
