@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from . import ecl_cli  # noqa: F401  (registers `snomap ecl`)
 from .cli import INDEX_HELP, main
 
 

@@ -27,11 +27,17 @@ class _Steps:
 
     def __init__(self, names: list[str], progress: bool):
         self.bar = tqdm(total=len(names), desc="building index", unit="step", disable=not progress)
+        self.seconds: dict[str, float] = {}
+        self._name = ""
+        self._started = time.perf_counter()
 
     def __call__(self, name: str) -> None:
         self.bar.set_postfix_str(name)
+        self._name = name
+        self._started = time.perf_counter()
 
     def done(self) -> None:
+        self.seconds[self._name] = round(time.perf_counter() - self._started, 2)
         self.bar.update(1)
 
     def close(self) -> None:
@@ -294,11 +300,24 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
             "INSERT INTO description_fts(rowid, term) VALUES (?, ?)",
             zip(live.tolist(), terms[live].tolist(), strict=True),
         )
+    # --- lexical search and mapping tables (terminology/_text.py; used by search.py and mapping.py)
+    from ._text import build_lexical_index
+
+    build_lexical_index(
+        db,
+        lambda name, arr: _save(dir_, name, arr),
+        desc["term"].tolist(),
+        live,
+        is_fsn=desc_type_sorted == fmt.FSN,
+        concept_active=active[d_concept],
+    )
+    # --- end of lexical tables
     db.commit()
     db.execute("PRAGMA journal_mode=DELETE")
     db.close()
     steps.done()
     steps.close()
+    _build_ecl_arrays(dir_, release)  # ECL engine indexes (terminology/ecl/_index.py)
 
     info = release_info(release)
     return {
@@ -306,6 +325,7 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
         "format_version": fmt.FORMAT_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.time() - started, 2),
+        "build_step_seconds": steps.seconds,
         "release": info,
         "language_refsets": [int(r) for r in refsets],
         "languages": languages,
@@ -322,6 +342,24 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
         },
         "load_report": release.report.as_dict(),
     }
+
+
+# --- ECL engine indexes: relationships by (type, destination), group units, historical associations.
+def _build_ecl_arrays(dir_: Path, release: Release) -> None:
+    """Persist the ECL evaluator's arrays (``ecl_*.npy``) so workers map them instead of each computing them.
+
+    Optional: an index without them still evaluates ECL (the engine then builds them in memory).
+    """
+    from .ecl._index import build_arrays
+
+    def load(name: str) -> np.ndarray:
+        return np.load(dir_ / fmt.ARRAYS / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+
+    for name, arr in build_arrays(load, release.frames.get("Association")).items():
+        _save(dir_, name, arr)
+
+
+# --- end of ECL engine indexes
 
 
 _NUMBER = re.compile(r"^#-?\d+(\.\d+)?([eE][-+]?\d+)?$")

@@ -1,0 +1,242 @@
+"""Engine indexes of the ECL evaluator, so that no refinement scans the release in Python.
+
+The index build keeps the active non-is-a relationships sorted by source
+(``rel_src/rel_type/rel_dest/rel_group`` + ``rel_ptr``).  Refinements mostly start
+from the *value* side (``363698007 = << 39057004``), so the engine adds the same
+relationships sorted by (type, destination):
+
+==================  =======  =============================================================
+array               dtype    meaning
+==================  =======  =============================================================
+``ecl_td_key``      int64    ``type_row * n + dest_row``, sorted (ties by source)
+``ecl_td_src``      int32    source row of each entry
+``ecl_td_dest``     int32    destination row of each entry
+``ecl_td_rel``      int32    row of the relationship in the ``rel_*`` arrays
+``ecl_rel_unit``    int64    per relationship row: its *group unit* (see below)
+``ecl_assoc_*``     int32/64 active historical associations (source, target, refset) sorted by target
+==================  =======  =============================================================
+
+A value set V of a type t is then one ``searchsorted`` per (t, v) pair, or, for large
+V, a mask lookup over the contiguous slice of type t.  About 24 bytes per relationship
+(19 MB at 786,000 attribute relationships) plus 16 bytes per association.
+
+Group units: role group g >= 1 of concept s is the unit ``s << 20 | g``; every
+relationship in group 0 is a unit of its own (``s << 20 | 2**15 + k``, k its position
+among s's relationships), as are concrete values in group 0 (``2**18 + k``), so an
+attribute group ``{ ... }`` is matched within one role group, and an ungrouped
+attribute counts as a group by itself.  ``unit >> 20`` is the concept row.
+
+``terminology/_index_build.py`` persists these arrays (``_build_ecl_arrays``); an
+index built without them still works: the engine computes them in memory on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import _index_format as fmt
+from . import _sets as sets
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..terminology import Terminology
+
+UNIT_SHIFT = 20
+GROUP0_REL = 1 << 15
+GROUP0_CV = 1 << 18
+PERSISTED = ("ecl_td_key", "ecl_td_src", "ecl_td_dest", "ecl_td_rel", "ecl_rel_unit")
+ASSOCIATION_ARRAYS = ("ecl_assoc_target", "ecl_assoc_source", "ecl_assoc_refset")
+
+
+def relationship_arrays(
+    n: int, rel_src: np.ndarray, rel_type: np.ndarray, rel_dest: np.ndarray, rel_group: np.ndarray, rel_ptr: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The (type, destination) ordering and the group units of the relationships (vectorised)."""
+    src = np.asarray(rel_src, np.int64)
+    typ = np.asarray(rel_type, np.int64)
+    dest = np.asarray(rel_dest, np.int64)
+    order = np.lexsort((src, dest, typ))
+    local = np.arange(len(src), dtype=np.int64) - np.asarray(rel_ptr, np.int64)[src] if len(src) else src
+    group = np.asarray(rel_group, np.int64)
+    unit = (src << UNIT_SHIFT) | np.where(group > 0, group, GROUP0_REL + local)
+    return {
+        "ecl_td_key": (typ * n + dest)[order],
+        "ecl_td_src": src[order].astype(np.int32),
+        "ecl_td_dest": dest[order].astype(np.int32),
+        "ecl_td_rel": order.astype(np.int32),
+        "ecl_rel_unit": unit,
+    }
+
+
+def association_arrays(ids: np.ndarray, refset: np.ndarray, source: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """Historical associations whose source and target are concepts of the release, sorted by target row."""
+    ids = np.asarray(ids)
+    refset, source, target = (np.asarray(a, np.int64) for a in (refset, source, target))
+    s_pos = np.searchsorted(ids, source).clip(0, max(len(ids) - 1, 0))
+    t_pos = np.searchsorted(ids, target).clip(0, max(len(ids) - 1, 0))
+    keep = (ids[s_pos] == source) & (ids[t_pos] == target) if len(ids) else np.zeros(len(source), bool)
+    s_pos, t_pos, refset = s_pos[keep], t_pos[keep], refset[keep]
+    order = np.lexsort((s_pos, t_pos))
+    return {
+        "ecl_assoc_target": t_pos[order].astype(np.int32),
+        "ecl_assoc_source": s_pos[order].astype(np.int32),
+        "ecl_assoc_refset": refset[order],
+    }
+
+
+def build_arrays(load: Callable[[str], np.ndarray], associations: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """Every persisted engine array, from the index's own arrays (``load(name)``) and the Association frame."""
+    ids = load("concept_id")
+    out = relationship_arrays(len(ids), load("rel_src"), load("rel_type"), load("rel_dest"), load("rel_group"), load("rel_ptr"))
+    if associations is not None and len(associations):
+        a = associations[associations["active"]] if "active" in associations.columns else associations
+        out.update(
+            association_arrays(
+                ids, a["refsetId"].to_numpy(np.int64), a["referencedComponentId"].to_numpy(np.int64), a["targetComponentId"].to_numpy(np.int64)
+            )
+        )
+    else:
+        out.update(association_arrays(ids, np.zeros(0), np.zeros(0), np.zeros(0)))
+    return out
+
+
+class EclIndex:
+    """The arrays one Terminology's evaluations share: built (or mapped) once, read-only afterwards."""
+
+    def __init__(self, t: Terminology):
+        self.t = t
+        self.store = t.store
+        self.n = len(t.ids)
+        self._lock = threading.RLock()
+        self._computed: dict[str, np.ndarray] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._computed_lists: dict[str, list[str]] = {}
+
+    # ----- arrays
+    def _persisted(self, name: str) -> bool:
+        return (self.store.path / fmt.ARRAYS / f"{name}.npy").is_file()
+
+    def array(self, name: str) -> np.ndarray:
+        """A persisted engine array, or the same computed in memory for an index built without it."""
+        if name in self._computed:
+            return self._computed[name]
+        if self._persisted(name):
+            return self.store.array(name)
+        with self._lock:
+            if name not in self._computed:
+                if name in ASSOCIATION_ARRAYS:
+                    self._computed.update(self._associations_from_db())
+                else:
+                    s = self.store
+                    self._computed.update(relationship_arrays(self.n, s.rel_src, s.rel_type, s.rel_dest, s.rel_group, s.rel_ptr))
+        return self._computed[name]
+
+    def _associations_from_db(self) -> dict[str, np.ndarray]:
+        tables = sorted({v for v in self.store.manifest.get("refset_tables", {}).values() if v == fmt.REFSET_TABLES["Association"]})
+        rows: list[tuple[Any, ...]] = []
+        for table in tables:
+            rows += self.store.db.execute(f'SELECT "refsetId", "referencedComponentId", "targetComponentId" FROM {table}').fetchall()
+        arr = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        return association_arrays(self.t.ids, arr[:, 0], arr[:, 1], arr[:, 2])
+
+    def warm(self) -> None:
+        """Map or compute every engine array now (before serving, so the first query pays nothing)."""
+        for name in (*PERSISTED, *ASSOCIATION_ARRAYS):
+            np.asarray(self.array(name)[:1])
+        for prop in ("active_rows", "attribute_types", "type_bounds", "concrete", "definition_rows", "row_of_refset_member", "ascii_terms"):
+            getattr(self, prop)
+        if self.store.has_table("description_fts"):
+            self.fts_vocabulary()
+
+    # ----- derived, small
+    @cached_property
+    def active_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.store.concept_active).astype(np.int32)
+
+    @cached_property
+    def type_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(type rows, start, end): the slice of ``ecl_td_*`` holding each attribute type."""
+        key = self.array("ecl_td_key")
+        if len(key) == 0:
+            return sets.EMPTY, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        types = np.asarray(key) // self.n
+        starts = np.flatnonzero(np.concatenate(([True], types[1:] != types[:-1])))
+        ends = np.append(starts[1:], len(types))
+        return types[starts].astype(np.int32), starts.astype(np.int64), ends.astype(np.int64)
+
+    @property
+    def attribute_types(self) -> np.ndarray:
+        """Rows of every type that some active relationship has (sorted)."""
+        return self.type_bounds[0]
+
+    @cached_property
+    def concrete(self) -> dict[str, np.ndarray]:
+        """Concrete values ordered by type: rows into the ``cv_*`` arrays, their types, units and numbers."""
+        s = self.store
+        cv_type = np.asarray(s.cv_type, np.int32)
+        order = np.argsort(cv_type, kind="stable").astype(np.int64)
+        src = np.asarray(s.cv_src, np.int64)
+        local = np.arange(len(src), dtype=np.int64) - np.asarray(s.cv_ptr, np.int64)[src] if len(src) else src
+        group = np.asarray(s.cv_group, np.int64)
+        unit = (src << UNIT_SHIFT) | np.where(group > 0, group, GROUP0_CV + local)
+        return {
+            "row": order,
+            "type": cv_type[order],
+            "src": src[order].astype(np.int32),
+            "unit": unit[order],
+            "kind": np.asarray(s.cv_kind)[order],
+            "number": np.asarray(s.cv_number, np.float64)[order],
+            "unit_by_row": unit,
+        }
+
+    def concrete_text(self, cv_rows: np.ndarray) -> list[str]:
+        """The text of some concrete values (strings without quotes, numbers as written)."""
+        ptr, blob = self.store.cv_text_ptr, self.store.cv_text_blob
+        return [bytes(blob[int(ptr[k]) : int(ptr[k + 1])]).decode() for k in cv_rows.tolist()]
+
+    @cached_property
+    def definition_rows(self) -> np.ndarray:
+        """Description rows of text definitions (the FTS table leaves them out)."""
+        return np.flatnonzero(np.asarray(self.store.desc_type) == fmt.DEFINITION).astype(np.int64)
+
+    @cached_property
+    def ascii_terms(self) -> np.ndarray:
+        """Per description: its term is plain ASCII (so bytes can be compared without decoding)."""
+        ptr, blob = np.asarray(self.store.term_ptr), np.asarray(self.store.term_blob)
+        out = np.ones(len(ptr) - 1, bool)
+        if len(blob):
+            high = np.flatnonzero(blob >= 128)
+            out[np.searchsorted(ptr, high, "right") - 1] = False
+        return out
+
+    @cached_property
+    def row_of_refset_member(self) -> tuple[np.ndarray, np.ndarray]:
+        """(refset SCTIDs sorted, member concept rows) of the member arrays."""
+        return np.asarray(self.store.member_refset), np.asarray(self.store.member_concept_by_refset, np.int32)
+
+    def fts_vocabulary(self) -> list[str]:
+        """Every token of the description FTS index (for wild patterns that start inside a word)."""
+        vocab = self._computed_lists.get("fts_vocabulary")
+        if vocab is None:
+            db = self.store.db
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.ecl_fts_vocab USING fts5vocab(main, 'description_fts', 'row')")
+            vocab = [r[0] for r in db.execute("SELECT term FROM temp.ecl_fts_vocab")]
+            self._computed_lists["fts_vocabulary"] = vocab
+        return vocab
+
+    def table_columns(self, table: str) -> list[str]:
+        """Column names of a refset table (names are checked against these before any SQL uses them)."""
+        cols = self._columns.get(table)
+        if cols is None:
+            cols = [r[1] for r in self.store.db.execute(f"PRAGMA table_info({table})").fetchall()]
+            self._columns[table] = cols
+        return cols
+
+    def refset_table(self, refset_id: int) -> str | None:
+        return self.store.manifest.get("refset_tables", {}).get(str(refset_id))

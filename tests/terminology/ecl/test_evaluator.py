@@ -1,0 +1,489 @@
+"""ECL evaluator: one test (or more) per construct, expectations read BY HAND from the RF2 files.
+
+Sample release files (sample_data/release/Snapshot, line 1 is the header):
+  C  = Terminology/sct2_Concept_Snapshot_SNOMAP_20250301.txt
+  R  = Terminology/sct2_Relationship_Snapshot_SNOMAP_20250301.txt
+  CV = Terminology/sct2_RelationshipConcreteValues_Snapshot_SNOMAP_20250301.txt
+  D  = Terminology/sct2_Description_Snapshot-en_SNOMAP_20250301.txt
+  TD = Terminology/sct2_TextDefinition_Snapshot-en_SNOMAP_20250301.txt
+  L  = Refset/Language/der2_cRefset_LanguageSnapshot-en_SNOMAP_20250301.txt
+  SR = Refset/Content/der2_Refset_SimpleSnapshot_SNOMAP_20250301.txt
+  AS = Refset/Content/der2_cRefset_AssociationSnapshot_SNOMAP_20250301.txt
+  EM = Refset/Map/der2_iisssccRefset_ExtendedMapSnapshot_SNOMAP_20250301.txt
+The is-a tree is drawn in sample_data/README.md (read off the inferred is-a rows of R).
+Real-subset tests read the RF2 files with csv, independently of the index.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from terminology import Terminology, TerminologyError
+from terminology.ecl import (
+    MAX_PAGE,
+    EclEvaluationError,
+    EclInvalidIdError,
+    EclLimitError,
+    EclSyntaxError,
+    EclTimeoutError,
+    ecl_concepts,
+    ecl_count,
+    evaluate,
+)
+
+# --- sample concepts (README tree)
+ROOT, FINDING, DISEASE = 138875005, 404684003, 64572001
+NEOPLASTIC, BENIGN_BONE, MALIGNANT = 1009990001109, 1179990001101, 1019990001106
+PRIMARY_LUNG, PRIMARY_BONE, SECONDARY = 1159990001106, 1169990001109, 1029990001104
+LIVER_MET, LUNG_MET, BONE_MET = 1099990001101, 1109990001105, 1039990001102
+PELVIC_MET, ILIUM_MET, SACRUM_MET = 1049990001107, 1059990001105, 1069990001108
+FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE = 1079990001100, 1089990001103, 1149990001108
+FRACTURE, FEMUR_FRACTURE, PNEUMONIA, BACT_PNEUMONIA = 1129990001100, 1139990001103, 1189990001104, 1199990001102
+DIABETES, T2DM = 1209990001100, 1219990001103
+DUPLICATE, AMBIGUOUS = 1119990001107, 1229990001105  # inactive (C lines 41, 52)
+UNKNOWN = 9999990001104  # valid SCTID, in no sample file
+BODY, BONE, PELVIS, ILIUM, SACRUM = 123037004, 2009990001102, 2019990001100, 2029990001107, 2039990001109
+FEMUR_BONE, VERTEBRA, LIVER, LUNG = 2049990001104, 2059990001101, 2069990001103, 2079990001106
+LEFT_ILIUM, RIGHT_ILIUM, LEFT, RIGHT = 2089990001108, 2099990001105, 7771000, 24028007
+METASTATIC, FRACTURE_M = 3029990001100, 3049990001108
+BACTERIUM = 5109990001107
+TABLET, SOLUTION = 5019990001108, 5029990001101
+FINDING_SITE, MORPHOLOGY, LATERALITY, PROC_SITE = 363698007, 116676008, 272741003, 363704007
+STRENGTH, COUNT, FORM = 4109990001108, 4119990001105, 4129990001103
+BONE_REFSET, ICD_MAP = 4019990001109, 4029990001102
+
+DISEASES = {  # < 64572001: every concept under Disease in the README tree
+    NEOPLASTIC, BENIGN_BONE, MALIGNANT, PRIMARY_LUNG, PRIMARY_BONE, SECONDARY, LIVER_MET, LUNG_MET, BONE_MET,
+    PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE, FRACTURE, FEMUR_FRACTURE,
+    PNEUMONIA, BACT_PNEUMONIA, DIABETES, T2DM,
+}  # fmt: skip
+BONE_METS = {PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE}  # < 1039990001102
+
+
+def ids(t: Terminology, ecl: str) -> set[int]:
+    return set(evaluate(t, ecl).ids.tolist())
+
+
+# ----------------------------------------------------------------- focus concepts
+
+
+def test_concept_reference_and_wildcard(sample: Terminology) -> None:
+    assert ids(sample, str(ILIUM_MET)) == {ILIUM_MET}
+    assert ids(sample, f"{ILIUM_MET} |any term is ignored|") == {ILIUM_MET}
+    # C: 121 concept rows, 2 inactive (lines 41, 52): the substrate of * is the 119 active ones.
+    star = ids(sample, "*")
+    assert len(star) == 119 and DUPLICATE not in star and AMBIGUOUS not in star
+    assert ids(sample, "ANY") == star
+
+
+def test_result_is_sorted_rows_and_ids(sample: Terminology) -> None:
+    r = evaluate(sample, f"<< {BONE_MET}")
+    assert r.ids.tolist() == sorted(r.ids.tolist())
+    assert r.rows.tolist() == sorted(r.rows.tolist())
+    assert [int(sample.ids[i]) for i in r.rows] == r.ids.tolist()
+    assert ILIUM_MET in r and 123 not in r and len(r) == 7
+
+
+def test_unknown_focus_concept_is_empty_with_warning(sample: Terminology) -> None:
+    r = evaluate(sample, str(UNKNOWN))
+    assert len(r) == 0 and r.warnings == (f"concept {UNKNOWN} is not in the release",)
+    r = evaluate(sample, f"<< {UNKNOWN} OR {ILIUM_MET}")
+    assert set(r.ids.tolist()) == {ILIUM_MET} and f"concept {UNKNOWN} is not in the release" in r.warnings
+
+
+def test_inactive_focus_concept(sample: Terminology) -> None:
+    # Named explicitly it is itself; inactive concepts have no is-a, so << gives just it and < nothing.
+    r = evaluate(sample, str(DUPLICATE))
+    assert r.ids.tolist() == [DUPLICATE] and r.warnings == (f"concept {DUPLICATE} is inactive",)
+    assert ids(sample, f"<< {DUPLICATE}") == {DUPLICATE}
+    assert ids(sample, f"< {DUPLICATE}") == set()
+    assert ids(sample, f"> {DUPLICATE}") == set()
+
+
+def test_alternate_identifier_is_empty_with_warning(sample: Terminology) -> None:
+    r = evaluate(sample, "LOINC#54486-6")
+    assert len(r) == 0 and "LOINC#54486-6" in r.warnings[0]
+
+
+# ----------------------------------------------------------------- hierarchy
+
+
+def test_descendants(sample: Terminology) -> None:
+    assert ids(sample, f"< {BONE_MET}") == BONE_METS
+    assert ids(sample, f"<< {BONE_MET}") == BONE_METS | {BONE_MET}
+    assert ids(sample, f"descendantOf {BONE_MET}") == BONE_METS
+    assert ids(sample, f"< {DISEASE}") == DISEASES
+
+
+def test_children(sample: Terminology) -> None:
+    # R: is-a rows with destination 1039990001102 (pelvic, femur, vertebra, pathological fracture).
+    assert ids(sample, f"<! {BONE_MET}") == {PELVIC_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE}
+    assert ids(sample, f"<<! {BONE_MET}") == {BONE_MET, PELVIC_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE}
+
+
+def test_ancestors_and_parents(sample: Terminology) -> None:
+    up = {PELVIC_MET, BONE_MET, SECONDARY, MALIGNANT, NEOPLASTIC, DISEASE, FINDING, ROOT}
+    assert ids(sample, f"> {ILIUM_MET}") == up
+    assert ids(sample, f">> {ILIUM_MET}") == up | {ILIUM_MET}
+    # The pathological fracture has two parents (README).
+    assert ids(sample, f">! {PATH_FRACTURE}") == {BONE_MET, FRACTURE}
+    assert ids(sample, f">>! {PATH_FRACTURE}") == {BONE_MET, FRACTURE, PATH_FRACTURE}
+
+
+def test_hierarchy_of_a_set(sample: Terminology) -> None:
+    assert ids(sample, f"<! ({FRACTURE} OR {PNEUMONIA})") == {FEMUR_FRACTURE, PATH_FRACTURE, BACT_PNEUMONIA}
+    assert ids(sample, f">! ({ILIUM_MET} OR {FEMUR_FRACTURE})") == {PELVIC_MET, FRACTURE}
+
+
+def test_top_and_bottom_of_set(sample: Terminology) -> None:
+    # < Secondary malignant neoplastic disease: liver, lung and bone metastases, and the bone metastasis subtree.
+    assert ids(sample, f"!!> (< {SECONDARY})") == {LIVER_MET, LUNG_MET, BONE_MET}
+    assert ids(sample, f"!!< (<< {BONE_MET})") == {ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE}
+
+
+# ----------------------------------------------------------------- compound
+
+
+def test_and_or_minus(sample: Terminology) -> None:
+    assert ids(sample, f"<< {BONE_MET} AND << {FRACTURE}") == {PATH_FRACTURE}
+    assert ids(sample, f"<< {BONE_MET}, << {FRACTURE}") == {PATH_FRACTURE}
+    assert ids(sample, f"<! {FRACTURE} OR <! {PNEUMONIA}") == {FEMUR_FRACTURE, PATH_FRACTURE, BACT_PNEUMONIA}
+    assert ids(sample, f"<< {BONE_MET} MINUS << {PELVIC_MET}") == {BONE_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE}
+    assert ids(sample, f"(<< {BONE_MET} MINUS << {PELVIC_MET}) AND < {FRACTURE}") == {PATH_FRACTURE}
+
+
+# ----------------------------------------------------------------- refinements
+
+
+def test_attribute_with_descendant_value(sample: Terminology) -> None:
+    # R: finding site in << pelvis {pelvis, ilium, sacrum, left/right ilium}: lines 18, 21, 24 (39, 72 inactive).
+    assert ids(sample, f"< {FINDING} : {FINDING_SITE} = << {PELVIS}") == {PELVIC_MET, ILIUM_MET, SACRUM_MET}
+
+
+def test_attribute_not_equal(sample: Terminology) -> None:
+    # R: morphologies other than Neoplasm, metastatic: lines 4, 7, 41, 44, 50, 53, 56, 59, 62, 65.
+    expected = {NEOPLASTIC, MALIGNANT, FRACTURE, FEMUR_FRACTURE, PATH_FRACTURE, PRIMARY_LUNG, PRIMARY_BONE, BENIGN_BONE, PNEUMONIA, BACT_PNEUMONIA}
+    assert ids(sample, f"< {DISEASE} : {MORPHOLOGY} != {METASTATIC}") == expected
+
+
+def test_cardinality(sample: Terminology) -> None:
+    # Only the two diabetes concepts have no morphology (README; no R rows for 1209.../1219...).
+    assert ids(sample, f"< {DISEASE} : [0..0] {MORPHOLOGY} = *") == {DIABETES, T2DM}
+    # The pathological fracture has two finding site rows (R lines 49, 51); everyone else at most one.
+    assert ids(sample, f"< {DISEASE} : [2..*] {FINDING_SITE} = *") == {PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [0..1] {FINDING_SITE} = *") == DISEASES - {PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [1..1] {FINDING_SITE} = *") == DISEASES - {PATH_FRACTURE, DIABETES, T2DM}
+    assert ids(sample, f"< {DISEASE} : [0..*] {FINDING_SITE} = *") == DISEASES
+    # [0..0] with !=: no morphology outside {metastatic} (diabetes: none at all).
+    met_only = {SECONDARY, LIVER_MET, LUNG_MET, BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET}
+    assert ids(sample, f"< {DISEASE} : [0..0] {MORPHOLOGY} != {METASTATIC}") == met_only | {DIABETES, T2DM}
+    assert ids(sample, "< 64572001 : [0 to 0] 116676008 = *") == {DIABETES, T2DM}
+
+
+def test_attribute_group(sample: Terminology) -> None:
+    # Groups with fracture morphology and a bone site: R 41/42, 44/45, and group 2 of the fracture (50/51).
+    assert ids(sample, f"< {DISEASE} : {{ {MORPHOLOGY} = {FRACTURE_M}, {FINDING_SITE} = << {BONE} }}") == {FRACTURE, FEMUR_FRACTURE, PATH_FRACTURE}
+    # Group cardinality: two role groups with a finding site: only the pathological fracture.
+    assert ids(sample, f"< {DISEASE} : [2..2] {{ {FINDING_SITE} = * }}") == {PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [0..0] {{ {MORPHOLOGY} = {FRACTURE_M} }}") == DISEASES - {FRACTURE, FEMUR_FRACTURE, PATH_FRACTURE}
+    # Group 0 (laterality, R lines 86, 88) is a group of its own.
+    assert ids(sample, f"< {BODY} : {{ {LATERALITY} = {LEFT} }}") == {LEFT_ILIUM}
+
+
+def test_group_needs_both_in_one_group(sample: Terminology) -> None:
+    # Bacterial pneumonia has morphology Inflammation and agent Bacterium in group 1 (R 65-67): both in one group.
+    assert ids(sample, f"< {DISEASE} : {{ 246075003 = {BACTERIUM}, {MORPHOLOGY} = 3059990001106 }}") == {BACT_PNEUMONIA}
+    # CV: strength #500 is in group 1, count of base #1 in group 0 (lines 2, 4): not one group.
+    assert ids(sample, f"* : {{ {STRENGTH} = #500, {COUNT} = #1 }}") == set()
+    assert ids(sample, f"* : {STRENGTH} = #500, {COUNT} = #1") == {TABLET}
+
+
+def test_conjunction_and_disjunction_of_attributes(sample: Terminology) -> None:
+    both = f"< {DISEASE} : {MORPHOLOGY} = {METASTATIC}, {FINDING_SITE} = << {PELVIS}"
+    assert ids(sample, both) == {PELVIC_MET, ILIUM_MET, SACRUM_MET}
+    either = f"< {DISEASE} : {FINDING_SITE} = {LIVER} OR {FINDING_SITE} = {ILIUM}"
+    assert ids(sample, either) == {LIVER_MET, ILIUM_MET}
+
+
+def test_reverse_attribute(sample: Terminology) -> None:
+    # Destinations of active finding-site rows from diseases (R lines 14..66; 39 and 72 are inactive).
+    sites = {BONE, PELVIS, ILIUM, SACRUM, FEMUR_BONE, VERTEBRA, LIVER, LUNG}
+    assert ids(sample, f"< {BODY} : R {FINDING_SITE} = < {DISEASE}") == sites
+    assert ids(sample, f"< {BODY} : reverseOf {FINDING_SITE} = *") == sites
+    # Bone is a finding site 6 times (R 14, 42, 49, 51, 57, 60), lung 4 times (36, 54, 63, 66).
+    assert ids(sample, f"< {BODY} : [3..*] R {FINDING_SITE} = *") == {BONE, LUNG}
+
+
+def test_dotted_attributes(sample: Terminology) -> None:
+    assert ids(sample, f"<< {BONE_MET} . {FINDING_SITE}") == {BONE, PELVIS, ILIUM, SACRUM, FEMUR_BONE, VERTEBRA}
+    # R 86, 88: the two ilium sides have lateralities.
+    assert ids(sample, f"(<< {ILIUM}) . {LATERALITY}") == {LEFT, RIGHT}
+    # Biopsy of ilium -> procedure site ilium (R 76) -> ilium has no laterality itself.
+    assert ids(sample, f"1519990001100 . {PROC_SITE} . {LATERALITY}") == set()
+
+
+def test_wildcard_and_constraint_attribute_names(sample: Terminology) -> None:
+    # Any attribute = metastatic morphology: R 10, 13, 17, 20, 23, 26, 29, 32, 35, 48.
+    met = {SECONDARY, BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, LIVER_MET, LUNG_MET, PATH_FRACTURE}
+    assert ids(sample, f"* : * = {METASTATIC}") == met
+    assert ids(sample, f"< {FINDING} : (<< 410662002) = {BACTERIUM}") == {BACT_PNEUMONIA}
+
+
+def test_nested_expression_value(sample: Terminology) -> None:
+    # Finding site liver or lung: R 33, 36, 54, 63, 66.
+    assert ids(sample, f"< {FINDING} : {FINDING_SITE} = ({LIVER} OR {LUNG})") == {LIVER_MET, LUNG_MET, PRIMARY_LUNG, PNEUMONIA, BACT_PNEUMONIA}
+
+
+def test_concrete_values(sample: Terminology) -> None:
+    # CV lines 4 (#500 tablet) and 7 (#0.5 solution) of strength; 2, 5 count #1; 3, 6 dose form strings.
+    assert ids(sample, f"* : {STRENGTH} >= #100") == {TABLET}
+    assert ids(sample, f"* : {STRENGTH} < #1") == {SOLUTION}
+    assert ids(sample, f"* : {STRENGTH} = #0.5") == {SOLUTION}
+    assert ids(sample, f"* : {STRENGTH} != #500") == {SOLUTION}
+    assert ids(sample, f"* : {COUNT} = #1") == {TABLET, SOLUTION}
+    assert ids(sample, f'* : {FORM} = "tablet"') == {TABLET}
+    assert ids(sample, f'* : {FORM} != "tablet"') == {SOLUTION}
+    assert ids(sample, f'* : {FORM} = wild:"oral*"') == {SOLUTION}
+    assert ids(sample, f'* : {FORM} = ("tablet" "oral solution")') == {TABLET, SOLUTION}
+    assert ids(sample, f"* : {COUNT} = true") == set()  # no boolean values in CV
+
+
+# ----------------------------------------------------------------- member of
+
+
+def test_member_of(sample: Terminology) -> None:
+    # SR: lines 2-7 and 9 are active members; line 8 (the inactive duplicate) is not.
+    assert ids(sample, f"^ {BONE_REFSET}") == {BONE_MET} | BONE_METS
+    assert ids(sample, f"memberOf {BONE_REFSET}") == {BONE_MET} | BONE_METS
+    r = evaluate(sample, f"^ {ILIUM_MET}")
+    assert len(r) == 0 and any("not a reference set" in w for w in r.warnings)
+
+
+def test_member_filters(sample: Terminology) -> None:
+    c795 = {BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE}  # EM 2-7, 14
+    assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = "C79.5" }}}}') == c795
+    assert ids(sample, f"^ {ICD_MAP} {{{{ M mapGroup = #2 }}}}") == {PATH_FRACTURE}  # EM 14
+    assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = wild:"C7*" }}}}') == c795 | {LIVER_MET, LUNG_MET}  # EM 8, 9
+    assert ids(sample, f"^ {ICD_MAP} {{{{ M referencedComponentId = << {PELVIC_MET} }}}}") == {PELVIC_MET, ILIUM_MET, SACRUM_MET}
+    # One member must meet a whole block: the fracture's C79.5 row is group 2 (EM 13, 14) ...
+    assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = "C79.5", mapGroup = #1 }}}}') == c795 - {PATH_FRACTURE}
+    # ... while two blocks may be met by different members.
+    assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = "C79.5" }}}} {{{{ M mapGroup = #1 }}}}') == c795
+    assert ids(sample, f'^ {ICD_MAP} {{{{ M moduleId = 19990001103, effectiveTime >= "20250301" }}}}') == {VERTEBRA_MET, PATH_FRACTURE}
+    assert ids(sample, f"^ {ICD_MAP} {{{{ M active = 0 }}}}") == set()
+    with pytest.raises(EclEvaluationError, match="no field 'nonsense'"):
+        evaluate(sample, f"^ {ICD_MAP} {{{{ M nonsense = #1 }}}}")
+
+
+def test_member_field_selection(sample: Terminology) -> None:
+    # AS: 1119990001107 REPLACED BY 1059990001105.
+    assert ids(sample, "^ [targetComponentId] 900000000000526001") == {ILIUM_MET}
+    assert ids(sample, "<< (^ [targetComponentId] 900000000000526001)") == {ILIUM_MET}
+    r = evaluate(sample, f"^ [mapTarget] {ICD_MAP} {{{{ M referencedComponentId = {PATH_FRACTURE} }}}}")
+    assert r.fields == ("mapTarget",) and [x["mapTarget"] for x in r.records or ()] == ["C79.5", "M84.5"]  # EM 13, 14
+    r = evaluate(sample, f"^ [referencedComponentId, mapTarget] {ICD_MAP}")
+    assert r.total == 19  # EM lines 2-22, 2 inactive (10, 22)
+    with pytest.raises(EclEvaluationError, match="2 fields"):
+        evaluate(sample, f"<< (^ [referencedComponentId, mapTarget] {ICD_MAP})")
+
+
+# ----------------------------------------------------------------- filters
+
+
+def test_description_term_match(sample: Terminology) -> None:
+    # D 17 and 65 hold "tumour"; "tum" is a prefix of tumor (D 16, 64) and tumour.
+    assert ids(sample, f'< {DISEASE} {{{{ term = "tumour" }}}}') == {BONE_MET, BENIGN_BONE}
+    assert ids(sample, f'< {DISEASE} {{{{ term = "TUM" }}}}') == {BONE_MET, BENIGN_BONE}
+    # Every word a prefix, any order: D 24, 25, 27 of the ilium metastasis.
+    assert ids(sample, f'< {DISEASE} {{{{ term = "ilium metast" }}}}') == {ILIUM_MET}
+    assert ids(sample, f'< {DISEASE} {{{{ term = match:"metast ilium" }}}}') == {ILIUM_MET}
+
+
+def test_description_term_wild_and_sets(sample: Terminology) -> None:
+    # Terms starting with "bone" among diseases: "Bone metastases" (D 19), "Bone fracture" (D 50).
+    assert ids(sample, f'< {DISEASE} {{{{ term = wild:"bone*" }}}}') == {BONE_MET, FRACTURE}
+    assert ids(sample, f'< {DISEASE} {{{{ term = wild:"*tumour of bone" }}}}') == {BONE_MET, BENIGN_BONE}
+    assert ids(sample, f'< {DISEASE} {{{{ term = ("tumour" wild:"bone f*") }}}}') == {BONE_MET, BENIGN_BONE, FRACTURE}
+
+
+def test_several_description_blocks(sample: Terminology) -> None:
+    # Ilium metastasis: "Metastasis to ilium" (D 25) and "Secondary malignant neoplasm of ilium" (D 26) are
+    # different descriptions: two blocks match, one block with both words does not.
+    two = f'<< {ILIUM_MET} {{{{ term = "metastasis" }}}} {{{{ term = "secondary" }}}}'
+    one = f'<< {ILIUM_MET} {{{{ term = "metastasis secondary" }}}}'
+    assert ids(sample, two) == {ILIUM_MET} and ids(sample, one) == set()
+
+
+def test_description_type_language_id(sample: Terminology) -> None:
+    assert ids(sample, f'< {DISEASE} {{{{ term = "ilium", type = fsn }}}}') == {ILIUM_MET}  # D 23
+    assert ids(sample, f'< {DISEASE} {{{{ term = "ilium", typeId = 900000000000003001 }}}}') == {ILIUM_MET}
+    # TD: text definitions of 1029990001104, 1059990001105, 1149990001108.
+    assert ids(sample, f"< {FINDING} {{{{ type = def }}}}") == {SECONDARY, ILIUM_MET, PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} {{{{ language = en }}}}") == DISEASES
+    assert ids(sample, f"< {DISEASE} {{{{ language = fr }}}}") == set()
+    assert ids(sample, f"< {DISEASE} {{{{ id = 105039990001111 }}}}") == {ILIUM_MET}  # D 25
+
+
+def test_dialect_and_acceptability(sample: Terminology) -> None:
+    # L 18, 68: the "tumour" terms are en-GB preferred; L 319, 369: en-US acceptable only.
+    assert ids(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-gb (prefer) }}}}') == {BONE_MET, BENIGN_BONE}
+    assert ids(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-us (prefer) }}}}') == set()
+    assert ids(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-us (accept) }}}}') == {BONE_MET, BENIGN_BONE}
+    assert ids(sample, f'< {DISEASE} {{{{ term = "tumor", dialectId = 900000000000509007 (prefer) }}}}') == {BONE_MET, BENIGN_BONE}
+    r = evaluate(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-xx }}}}')
+    assert len(r) == 0 and any("en-xx" in w for w in r.warnings)
+
+
+def test_concept_filters(sample: Terminology) -> None:
+    defined = {ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, LIVER_MET, LUNG_MET}  # C lines 35-40
+    assert ids(sample, f"< {DISEASE} {{{{ C definitionStatus = defined }}}}") == defined
+    assert ids(sample, f"< {DISEASE} {{{{ C definitionStatusId = 900000000000074008 }}}}") == DISEASES - defined
+    assert ids(sample, f"< {DISEASE} {{{{ C moduleId = 19990001103 }}}}") == DISEASES
+    assert ids(sample, f"< {DISEASE} {{{{ C moduleId != 19990001103 }}}}") == set()
+    # C: effective 20250301 for 1089990001103 and 1149990001108 among the active findings (lines 38, 44).
+    assert ids(sample, f'< {FINDING} {{{{ C effectiveTime >= "20250301" }}}}') == {VERTEBRA_MET, PATH_FRACTURE}
+    assert ids(sample, f"({ILIUM_MET} {{{{ +HISTORY }}}}) {{{{ C active = false }}}}") == {DUPLICATE, AMBIGUOUS}
+
+
+def test_history_supplements(sample: Terminology) -> None:
+    # AS: 1119990001107 REPLACED BY ilium met.; 1229990001105 POSSIBLY EQUIVALENT TO ilium and sacrum met.
+    assert ids(sample, f"{ILIUM_MET} {{{{ +HISTORY-MIN }}}}") == {ILIUM_MET, DUPLICATE}
+    assert ids(sample, f"{ILIUM_MET} {{{{ +HISTORY-MOD }}}}") == {ILIUM_MET, DUPLICATE, AMBIGUOUS}
+    assert ids(sample, f"{ILIUM_MET} {{{{ +HISTORY-MAX }}}}") == {ILIUM_MET, DUPLICATE, AMBIGUOUS}
+    assert ids(sample, f"{ILIUM_MET} {{{{ +HISTORY }}}}") == {ILIUM_MET, DUPLICATE, AMBIGUOUS}
+    assert ids(sample, f"{SACRUM_MET} {{{{ +HISTORY-MIN }}}}") == {SACRUM_MET}
+    assert ids(sample, f"{SACRUM_MET} {{{{ +HISTORY (900000000000523009) }}}}") == {SACRUM_MET, AMBIGUOUS}
+    assert ids(sample, f"<< {PELVIC_MET} {{{{ +HISTORY-MOD }}}}") == {PELVIC_MET, ILIUM_MET, SACRUM_MET, DUPLICATE, AMBIGUOUS}
+
+
+# ----------------------------------------------------------------- errors, guards, paging
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("<< (404684003", 13),  # missing bracket: at the end of input
+        ("<< 404684003 404684003", 13),  # trailing tokens
+        ("< 404684003 {{ term = \"x\" ", 26),  # unclosed braces
+        ("< 404684003 : 363698007 = ", 26),  # no value
+    ],
+)
+def test_syntax_errors_have_positions(sample: Terminology, text: str, position: int) -> None:
+    with pytest.raises(EclSyntaxError) as err:
+        evaluate(sample, text)
+    assert err.value.position == position
+
+
+def test_bad_id_is_a_positioned_syntax_error(sample: Terminology) -> None:
+    with pytest.raises(EclInvalidIdError) as err:
+        evaluate(sample, "<< 123456")  # wrong check digit
+    assert err.value.position == 3
+
+
+def test_time_budget(sample: Terminology) -> None:
+    with pytest.raises(EclTimeoutError) as err:
+        evaluate(sample, f"<< {MALIGNANT} OR << {FRACTURE}", time_budget_s=-1)
+    assert isinstance(err.value, TerminologyError) and err.value.status == 422
+    assert ids(sample, f"<< {MALIGNANT}") and evaluate(sample, f"<! {MALIGNANT}", time_budget_s=None)
+
+
+def test_paging_and_count(sample: Terminology) -> None:
+    total, page = ecl_concepts(sample, f"< {BONE_MET}", limit=2, offset=1)
+    assert total == 6 and page == sorted(BONE_METS)[1:3]
+    assert ecl_count(sample, f"< {DISEASE}") == 21
+    with pytest.raises(EclLimitError) as err:
+        ecl_concepts(sample, "*", limit=MAX_PAGE + 1)
+    assert err.value.field == "limit" and err.value.status == 400
+
+
+# ----------------------------------------------------------------- the real subset
+
+
+def _subset_rows(path: Path, pattern: str) -> list[dict[str, str]]:
+    file = next(path.rglob(pattern))
+    with open(file, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@pytest.fixture(scope="module")
+def subset_rf2(subset_path: Path) -> dict:
+    """Active concepts, children and attribute rows of the subset, read with csv (not the index)."""
+    concepts = {int(r["id"]): r["active"] == "1" for r in _subset_rows(subset_path, "sct2_Concept_Snapshot_*")}
+    children: dict[int, set[int]] = defaultdict(set)
+    attrs: list[tuple[int, int, int, int]] = []
+    for r in _subset_rows(subset_path, "sct2_Relationship_Snapshot_*"):
+        if r["active"] != "1" or r["characteristicTypeId"] == "900000000000227009":
+            continue
+        src, dst, typ = int(r["sourceId"]), int(r["destinationId"]), int(r["typeId"])
+        if typ == 116680003:
+            if concepts.get(src) and concepts.get(dst):
+                children[dst].add(src)
+        else:
+            attrs.append((src, typ, dst, int(r["relationshipGroup"])))
+    return {"active": {c for c, a in concepts.items() if a}, "children": children, "attrs": attrs}
+
+
+def _below(children: dict[int, set[int]], start: int) -> set[int]:
+    out: set[int] = set()
+    todo = list(children.get(start, ()))
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.add(c)
+            todo.extend(children.get(c, ()))
+    return out
+
+
+@pytest.mark.real_release
+def test_subset_hierarchy(subset: Terminology, subset_rf2: dict) -> None:
+    ch = subset_rf2["children"]
+    assert ids(subset, "*") == subset_rf2["active"]
+    for top in (404684003, 123037004, 64572001):
+        assert ids(subset, f"< {top}") == _below(ch, top)
+        assert ids(subset, f"<! {top}") == ch[top]
+    assert ids(subset, "< 404684003 AND < 123037004") == set()
+
+
+@pytest.mark.real_release
+def test_subset_refinements(subset: Terminology, subset_rf2: dict) -> None:
+    ch, attrs = subset_rf2["children"], subset_rf2["attrs"]
+    findings = _below(ch, 404684003)
+    # The finding site value most used in the subset, and its descendants.
+    counts: dict[int, int] = defaultdict(int)
+    for _, typ, dst, _ in attrs:
+        if typ == 363698007:
+            counts[dst] += 1
+    site = max(counts, key=lambda k: (counts[k], k))
+    sites = {site} | _below(ch, site)
+    expected = {s for s, typ, dst, _ in attrs if typ == 363698007 and dst in sites and s in findings}
+    assert expected and ids(subset, f"< 404684003 : 363698007 = << {site}") == expected
+    # Grouped: morphology and site in one role group.
+    groups: dict[tuple[int, int], set[tuple[int, int]]] = defaultdict(set)
+    for s, typ, dst, g in attrs:
+        if g > 0:
+            groups[(s, g)].add((typ, dst))
+    grouped = {s for (s, _), pairs in groups.items() if any(t == 363698007 and d in sites for t, d in pairs) and any(t == 116676008 for t, _ in pairs)}
+    assert ids(subset, f"< 404684003 : {{ 363698007 = << {site}, 116676008 = * }}") == grouped & findings
+    # No finding site at all.
+    with_site = {s for s, typ, _, _ in attrs if typ == 363698007}
+    assert ids(subset, "< 404684003 : [0..0] 363698007 = *") == findings - with_site
+    # Reverse: body structures that are some finding's site.
+    assert ids(subset, "< 123037004 : R 363698007 = < 404684003") == {d for s, t, d, _ in attrs if t == 363698007 and s in findings} & _below(ch, 123037004)
+
+
+@pytest.mark.real_release
+def test_subset_history_and_inactive(subset: Terminology, subset_path: Path) -> None:
+    # The subset's inactive concepts (active = 0 in the Concept file) are themselves with a warning.
+    inactive = [int(r["id"]) for r in _subset_rows(subset_path, "sct2_Concept_Snapshot_*") if r["active"] == "0"]
+    assert inactive
+    r = evaluate(subset, f"<< {inactive[0]}")
+    assert r.ids.tolist() == [inactive[0]] and r.warnings == (f"concept {inactive[0]} is inactive",)
+    # Association rows (active) whose target is active: HISTORY-MAX brings their sources back.
+    rows = [r for r in _subset_rows(subset_path, "der2_cRefset_AssociationSnapshot_*") if r["active"] == "1"]
+    target = int(rows[0]["targetComponentId"])
+    sources = {int(r["referencedComponentId"]) for r in rows if int(r["targetComponentId"]) == target}
+    assert ids(subset, f"{target} {{{{ +HISTORY-MAX }}}}") == {target} | sources
