@@ -78,12 +78,14 @@ def strip_semantic_tag(fsn: str) -> str:
 
 # ----- canonical tokens
 
-STOPWORDS = frozenset(
-    [
-        "a", "an", "and", "as", "at", "be", "been", "by", "for", "from", "has", "have", "had", "her", "his",
-        "in", "into", "is", "it", "its", "of", "on", "onto", "or", "that", "the", "their", "these", "this",
-        "those", "to", "was", "were", "which", "with", "via", "nos", "s"
-    ]
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset(
+    "a an and as at be been by for from has have had her his in into is it its of on onto or that the their "
+    "these this those to was were which with via nos s"
 )
 
 # Whole words rewritten before any other rule: irregular plurals and clinical abbreviations.
@@ -285,11 +287,9 @@ _IMPLIES_SOURCE: list[tuple[str, str, float]] = [
     ("melanoma", "malignant", 0.9),
 ]
 
-_NO_SINGULAR = frozenset(
-    [
-        "pancreas", "atlas", "gas", "bias", "alias", "lens", "series", "species", "caries", "rabies",
-        "scabies", "measles", "mumps", "herpes", "news", "always", "perhaps", "plus", "thus", "yes"
-    ]
+_NO_SINGULAR = _wordset(
+    "pancreas atlas gas bias alias lens series species caries rabies scabies measles mumps herpes news always "
+    "perhaps plus thus yes"
 )
 _OUR_KEEP = ("flour", "scour", "detour", "contour", "devour", "velour", "paramour", "troubadour", "glamour", "amour")
 _OUR = re.compile(r"(?<=\w\w)our(?=(s|ed|ing|al|ally|able|ably|ite|ites|ation|less|ful|ize|ise|ization|isation)?$)")
@@ -545,7 +545,9 @@ def build_lexical_index(
         f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(words, content='', "
         "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4', detail='none', columnsize=0)"
     )
-    db.execute(f"CREATE VIRTUAL TABLE {NORM_TABLE} USING fts5(tokens, content='', tokenize='unicode61', detail='none', columnsize=0)")
+    db.execute(
+        f"CREATE VIRTUAL TABLE {NORM_TABLE} USING fts5(tokens, content='', tokenize='unicode61', detail='none', columnsize=0)"
+    )
     ordered = order.tolist()
     db.executemany(
         f"INSERT INTO {SEARCH_TABLE}(rowid, words) VALUES (?, ?)",
@@ -555,10 +557,16 @@ def build_lexical_index(
     ptr_l, ids_l = ptr.tolist(), ids.tolist()
     db.executemany(
         f"INSERT INTO {NORM_TABLE}(rowid, tokens) VALUES (?, ?)",
-        ((pos, " ".join(map(marked, ids_l[a:b]))) for pos, (a, b) in enumerate(zip(ptr_l[:-1], ptr_l[1:], strict=True)) if b > a),
+        (
+            (pos, " ".join(map(marked, ids_l[a:b])))
+            for pos, (a, b) in enumerate(zip(ptr_l[:-1], ptr_l[1:], strict=True))
+            if b > a
+        ),
     )
     db.execute(f"CREATE TABLE {NORM_VOCAB_TABLE}(term TEXT PRIMARY KEY, id INTEGER, df INTEGER) WITHOUT ROWID")
-    db.executemany(f"INSERT INTO {NORM_VOCAB_TABLE} VALUES (?, ?, ?)", zip(vocab, range(len(vocab)), df.tolist(), strict=True))
+    db.executemany(
+        f"INSERT INTO {NORM_VOCAB_TABLE} VALUES (?, ?, ?)", zip(vocab, range(len(vocab)), df.tolist(), strict=True)
+    )
     # Folded words with their document frequencies, read back from the search index (in C).
     db.execute(f"CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, {SEARCH_TABLE}, row)")
     db.execute(f"CREATE TABLE {WORD_VOCAB_TABLE}(word TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID")
@@ -574,7 +582,9 @@ class Lexicon:
 
     def __init__(self, store: IndexStore):
         self.store = store
-        self.available = all(store.has_table(name) for name in (SEARCH_TABLE, NORM_TABLE, NORM_VOCAB_TABLE, WORD_VOCAB_TABLE))
+        self.available = all(
+            store.has_table(name) for name in (SEARCH_TABLE, NORM_TABLE, NORM_VOCAB_TABLE, WORD_VOCAB_TABLE)
+        )
         self._buckets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
 
     @functools.cached_property
@@ -623,7 +633,8 @@ class Lexicon:
     def words_starting(self, prefix: str, limit: int) -> list[str]:
         """Indexed (folded) words starting with `prefix`, at most `limit` of them."""
         rows = self.store.db.execute(
-            f"SELECT word FROM {WORD_VOCAB_TABLE} WHERE word >= ? AND word < ? LIMIT ?", (prefix, prefix + "\U0010ffff", limit)
+            f"SELECT word FROM {WORD_VOCAB_TABLE} WHERE word >= ? AND word < ? LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
         )
         return [r[0] for r in rows]
 

@@ -9,8 +9,7 @@ corrections (one edit, two in words of 8+ letters) found in the index's word lis
 
 Candidates come from the ``norm_fts`` table (rowids in shortest-first order, active concepts first):
 the shortest descriptions holding the rarest query tokens together, each token, and any token,
-every fetch bounded (see `_candidates`). Each candidate is
-scored by IDF-weighted token overlap:
+every fetch bounded (see `_candidates`). Each candidate is scored by IDF-weighted token overlap:
 
 * query coverage  Cq = sum(w_i * m_i) / sum(w_i): how much of the text the description accounts for;
 * term coverage   Cd = sum(v_j * n_j) / sum(v_j): how much of the description the text accounts for,
@@ -19,8 +18,9 @@ scored by IDF-weighted token overlap:
 
 where m_i / n_j are the strengths of the best match (1 same token, the soft-link weight, or
 TYPO_WEIGHTS for corrected words) and w / v are IDF weights (a word the index lacks weighs most).
-The best description stands for its concept; on equal scores the dialect's preferred term wins,
-then the shorter term. `matched` says whether the best score reaches MATCH_THRESHOLD.
+The dialect's preferred term gets PREFERRED_BONUS. The best description stands for its concept; on
+equal scores, the one sharing most words with the text, then the dialect's preferred term, then the
+shorter. `matched` says whether the best score reaches MATCH_THRESHOLD.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ._text import (
     words,
 )
 from .errors import IndexFormatError
-from .search import TIER_FSN, TIER_PREFERRED, _tiers
+from .search import TIER_FSN, TIER_PREFERRED, dialect_tiers
 from .terminology import Terminology
 
 MATCH_THRESHOLD = 0.7  # best score needed to say the text names a concept (calibrated, see tests)
@@ -280,7 +280,7 @@ def _best_per_concept(
     s = t.store
     d = lex.lex_desc[rows].astype(np.int64)
     ci = s.desc_concept[d].astype(np.int64)
-    tier = _tiers(t, d, cols)
+    tier = dialect_tiers(t, d, cols)
     preferred = tier == TIER_PREFERRED
     final = np.round(np.minimum(1.0, sc.score + PREFERRED_BONUS * preferred), 4)
     live = np.flatnonzero(s.concept_active[ci] & (final >= MIN_SCORE))
@@ -311,7 +311,9 @@ def _best_per_concept(
 # ----- explanations
 
 
-def _explain(groups: list[_Group], sc: _Scored, k: int, term: str, is_fsn: bool, preferred: bool, tier: int) -> dict[str, Any]:
+def _explain(
+    groups: list[_Group], sc: _Scored, k: int, term: str, is_fsn: bool, preferred: bool, tier: int
+) -> dict[str, Any]:
     """Which words of the text matched which words of the term, and how (exact, spelling, synonym, ...)."""
     term_tokens = analyse(term, fsn=is_fsn)
     by_token: dict[str, list[Token]] = {}
@@ -345,7 +347,9 @@ def _explain(groups: list[_Group], sc: _Scored, k: int, term: str, is_fsn: bool,
                 matches[-1]["term"] += " " + entry["term"]
             continue
         matches.append(entry)
-    extra = sorted({tok.source for tok in term_tokens if tok.token not in used and not _matched_elsewhere(tok.token, groups)})
+    extra = sorted(
+        {tok.source for tok in term_tokens if tok.token not in used and not _matched_elsewhere(tok.token, groups)}
+    )
     q, dcov = float(sc.q_cov[k]), float(sc.d_cov[k])
     n_text = len({g.token.source for g in groups})
     parts = [f"{n_text - len(set(unmatched_query))} of {n_text} text words matched"]

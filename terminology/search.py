@@ -40,7 +40,12 @@ TIER_PREFERRED, TIER_ACCEPTABLE, TIER_FSN, TIER_OTHER = 3, 2, 1, 0
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One concept found: the description that matched, the concept's preferred term, a 0..1 score."""
+    """One concept found: the description that matched, the concept's preferred term, a 0..1 score.
+
+    score = (4 * exact + tier + cover) / 8, so it falls in ranking order: `exact` is 1 when the term
+    is the query word for word, `tier` is 3 for the dialect's preferred synonym, 2 acceptable, 1 FSN,
+    0 other, and `cover` the share of the term's length the query makes up. An SCTID typed in scores 1.
+    """
 
     concept_id: int
     term: str
@@ -216,7 +221,13 @@ class _Ranker:
     """Collects candidate description rows and ranks them: exact, dialect tier, length, row."""
 
     def __init__(
-        self, t: Terminology, ws: list[str], cols: list[int], active_only: bool, allowed: np.ndarray | None, skip: set[int]
+        self,
+        t: Terminology,
+        ws: list[str],
+        cols: list[int],
+        active_only: bool,
+        allowed: np.ndarray | None,
+        skip: set[int],
     ):
         self.t, self.ws, self.cols = t, ws, cols
         self.lex = lexicon(t.store)
@@ -260,7 +271,7 @@ class _Ranker:
         near = np.flatnonzero((length >= q_len) & (length <= 2 * q_len + 8))
         for k, term in zip(near.tolist(), self.lex.terms(rows[near].tolist()), strict=True):
             exact[k] = " ".join(words(term)) == self.query_text
-        tier = _tiers(t, rows, self.cols)
+        tier = dialect_tiers(t, rows, self.cols)
         order = np.lexsort((rows, length, -tier, ~exact))
         concept = s.desc_concept[rows]
         out: list[SearchHit] = []
@@ -281,7 +292,7 @@ class _Ranker:
         return out
 
 
-def _tiers(t: Terminology, rows: np.ndarray, cols: list[int]) -> np.ndarray:
+def dialect_tiers(t: Terminology, rows: np.ndarray, cols: list[int]) -> np.ndarray:
     """Dialect tier of each description: preferred synonym 3, acceptable 2, FSN 1, other 0.
 
     Acceptability is read from the first language refset (in the dialect's order) that holds the row.

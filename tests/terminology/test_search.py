@@ -143,7 +143,11 @@ def test_within_larger_than_direct_path(sample: Terminology, monkeypatch: pytest
 def test_concept_id_typed(sample: Terminology) -> None:
     hits = search(sample, f" {ILIUM_METS} ")
     assert hits[0] == SearchHit(
-        ILIUM_METS, "Metastatic malignant neoplasm to ilium", "Metastatic malignant neoplasm to ilium", 105029990001114, 1.0
+        ILIUM_METS,
+        "Metastatic malignant neoplasm to ilium",
+        "Metastatic malignant neoplasm to ilium",
+        105029990001114,
+        1.0,
     )
     assert search(sample, str(ILIUM_METS_DUPLICATE)) == []  # inactive
     assert ids(search(sample, str(ILIUM_METS_DUPLICATE), active_only=False)) == [ILIUM_METS_DUPLICATE]
@@ -160,7 +164,20 @@ def test_description_id_typed(sample: Terminology) -> None:
 
 @pytest.mark.parametrize(
     "q",
-    ['"a" OR (', "NEAR(bone ilium)", "AND", "NOT bone", '"', "'", "(((", "bone)", "col:bone", "bone*", "^bone", "-bone"],
+    [
+        '"a" OR (',
+        "NEAR(bone ilium)",
+        "AND",
+        "NOT bone",
+        '"',
+        "'",
+        "(((",
+        "bone)",
+        "col:bone",
+        "bone*",
+        "^bone",
+        "-bone",
+    ],
 )
 def test_fts_syntax_never_raises(sample: Terminology, q: str) -> None:
     hits = search(sample, q)
