@@ -37,8 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
     register_error_handlers(app)
 
-    from .api import concepts, docs, ecl, guidelines, health, resolve
+    from .api import concepts, docs, ecl, guidelines, health, resolve, search
 
-    for module in (health, concepts, resolve, ecl, guidelines, docs):
+    for module in (health, concepts, search, resolve, ecl, guidelines, docs):
         app.register_blueprint(module.bp)
     return app

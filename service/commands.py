@@ -67,3 +67,35 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         "loglevel": os.environ.get("SNOMAP_LOG_LEVEL", "warning"),
     }
     _GunicornApp(app, options).run()
+
+
+@main.command("map")
+@click.argument("text")
+@click.option("--index", default=None, help=INDEX_HELP)
+@click.option("--limit", default=5, show_default=True)
+@click.option("--lang", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def map_cmd(text: str, index: str | None, limit: int, lang: str | None, as_json: bool) -> None:
+    """Map clinical text onto concepts, best first (abstains when nothing scores above the threshold)."""
+    import json
+
+    from terminology.mapping import map_text
+
+    from .cli import _open
+
+    t = _open(index)
+    result = map_text(t, text, limit, lang)
+    if as_json:
+        click.echo(json.dumps({
+            "matched": result.matched,
+            "threshold": result.threshold,
+            "candidates": [
+                {"conceptId": str(c.concept_id), "pt": c.term, "matchedTerm": c.matched_term, "score": round(c.score, 4)}
+                for c in result.candidates
+            ],
+        }, indent=2))
+        return
+    if not result.matched:
+        click.echo(f"no match above the threshold {result.threshold}")
+    for c in result.candidates:
+        click.echo(f"{c.score:.3f}\t{c.concept_id}\t{c.term}\t(matched: {c.matched_term})")

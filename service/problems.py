@@ -46,8 +46,19 @@ def problem_response(p: Problem) -> Response:
 
 def from_exception(exc: BaseException) -> Problem:
     """Map the project's exceptions onto problems (the single place that decides status codes)."""
+    from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError
+
     if isinstance(exc, Problem):
         return exc
+    if isinstance(exc, EclSyntaxError):
+        return Problem(
+            400, "Invalid ECL", str(exc), "ecl", "ecl-syntax",
+            position=exc.position, line=exc.line, column=exc.column, expected=list(exc.expected),
+        )
+    if isinstance(exc, EclTimeoutError):
+        return Problem(422, "ECL too expensive", str(exc), "ecl", "ecl-timeout", budgetSeconds=exc.budget_s)
+    if isinstance(exc, EclEvaluationError):
+        return Problem(422, "Cannot evaluate ECL", str(exc), getattr(exc, "field", None), "ecl-unanswerable")
     if isinstance(exc, InvalidSctidError):
         return Problem(400, "Invalid SCTID", str(exc), exc.field, "invalid-sctid", value=str(exc.value), reason=exc.reason)
     if isinstance(exc, ConceptNotFoundError):

@@ -1,0 +1,87 @@
+"""Finding concepts: term search (autocomplete) and mapping free text onto concepts and ancestors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from terminology import Terminology
+from terminology.ecl import evaluate
+from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
+from terminology.mapping import map_text
+from terminology.search import search
+
+from ..context import body, query, terminology
+from ..schemas import MapIn, MapOutSchema, SearchOut, SearchQuery
+
+bp = Blueprint("search", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/search")
+def search_concepts():  # type: ignore[no-untyped-def]
+    """Find concepts by their descriptions: prefix-friendly, exact and preferred terms first.
+    ---
+    get:
+      tags: [search]
+      parameters:
+        - {in: query, name: q, required: true, schema: {type: string}, description: "Words or word prefixes, e.g. 'metast ili'; an SCTID finds its concept"}
+        - {in: query, name: limit, schema: {type: integer, default: 20, minimum: 1, maximum: 200}}
+        - {in: query, name: lang, schema: {type: string}}
+        - {in: query, name: ecl, schema: {type: string}, description: Restrict results to the members of this ECL expression}
+        - {in: query, name: activeOnly, schema: {type: boolean, default: true}}
+      responses:
+        200: {content: {application/json: {schema: SearchOut}}}
+        400: {description: "Missing q, bad limit, or invalid ECL (with its position)"}
+    """
+    args = query(SearchQuery)
+    t = terminology()
+    within = None
+    if args["ecl"]:
+        budget = current_app.config.get("SNOMAP_ECL_TIME_BUDGET", DEFAULT_TIME_BUDGET_S)
+        within = evaluate(t, args["ecl"], time_budget_s=budget).ids
+    hits = search(t, args["q"], args["limit"], args["lang"], args["activeOnly"], within)
+    items = [
+        {"conceptId": str(h.concept_id), "pt": h.pt, "term": h.term, "descriptionId": str(h.description_id), "score": round(h.score, 4)}
+        for h in hits
+    ]
+    return jsonify(SearchOut().dump({"items": items}))
+
+
+def nearest_ancestors(t: Terminology, sctid: int, lang: str | None) -> list[dict[str, Any]]:
+    """Ancestors nearest first (fewest is-a steps), so a reader sees the closest groupings first."""
+    dist = t.ancestor_distances(sctid)
+    ordered = sorted((d, c) for c, d in dist.items() if c != sctid)
+    terms = t.preferred_terms([c for _, c in ordered], lang)
+    return [{"conceptId": str(c), "pt": terms[c]} for _, c in ordered]
+
+
+@bp.post("/map")
+def map_condition():  # type: ignore[no-untyped-def]
+    """Map clinical text ("metastasis to ilium") onto concepts, best first, each with its ancestors.
+    ---
+    post:
+      tags: [search]
+      requestBody:
+        required: true
+        content: {application/json: {schema: MapIn}}
+      responses:
+        200: {content: {application/json: {schema: MapOutSchema}}}
+        400: {description: "Missing or invalid text or limit (the problem names the field)"}
+    """
+    args = body(MapIn)
+    t = terminology()
+    result = map_text(t, args["text"], args["limit"], args["lang"])
+    candidates = [
+        {
+            "conceptId": str(c.concept_id),
+            "term": c.term,
+            "pt": c.term,
+            "score": round(c.score, 4),
+            "matchedTerm": c.matched_term,
+            "explanation": c.explanation,
+            "ancestors": nearest_ancestors(t, c.concept_id, args["lang"]),
+        }
+        for c in result.candidates
+    ]
+    return jsonify(MapOutSchema().dump({"candidates": candidates, "matched": result.matched, "threshold": result.threshold}))

@@ -1,0 +1,216 @@
+"""The FHIR R4 terminology API under ``/fhir``: request parsing, content negotiation, OperationOutcomes.
+
+Every operation answers ``GET`` with query parameters and ``POST`` with a
+Parameters resource; responses are ``application/fhir+json`` (``application/json``
+when a client asks only for that) and every failure is an OperationOutcome, never
+the rest of the API's problem+json, because FHIR clients only read
+OperationOutcomes.  The logic lives in :mod:`terminology.fhir`; this module only
+translates HTTP to and from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from terminology.fhir import (
+    FhirContext,
+    FhirError,
+    FhirSettings,
+    Issue,
+    Params,
+    capability_statement,
+    cs_validate_code,
+    expand,
+    lookup,
+    operation_outcome,
+    subsumes,
+    terminology_capabilities,
+    translate,
+    versions,
+    vs_validate_code,
+)
+
+__all__ = ["EXTENSION_KEY", "bp", "fhir_context"]
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+EXTENSION_KEY = "snomap_fhir"
+FHIR_JSON = "application/fhir+json"
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir", "json", "text/json")
+XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml", "xml")
+MAX_BODY = 16 * 1024 * 1024
+
+
+def fhir_context() -> FhirContext:
+    """The app's FHIR context (built on first use from the app's terminology and ``SNOMAP_FHIR_*`` settings)."""
+    ctx = current_app.extensions.get(EXTENSION_KEY)
+    if ctx is None:
+        t = current_app.extensions["snomap"].terminology
+        ctx = FhirContext(t, FhirSettings.from_mapping(current_app.config))
+        current_app.extensions[EXTENSION_KEY] = ctx
+    return ctx
+
+
+def _wanted_type() -> str:
+    """The response media type from ``_format`` or ``Accept``; XML alone is refused (406)."""
+    fmt = request.args.get("_format")
+    if fmt:
+        base = fmt.split(";")[0].strip().lower()
+        if base in XML_TYPES:
+            raise FhirError(
+                406, Issue("error", "not-supported", "This server only returns JSON (_format=json)", "not-supported")
+            )
+        return "application/json" if base in ("application/json", "json", "text/json") else FHIR_JSON
+    accept = request.headers.get("Accept", "")
+    if not accept.strip():
+        return FHIR_JSON
+    kinds = [a.split(";")[0].strip().lower() for a in accept.split(",")]
+    if any(k in (FHIR_JSON, "application/json+fhir", "*/*", "application/*") for k in kinds):
+        return FHIR_JSON
+    if "application/json" in kinds:
+        return "application/json"
+    if any(k in XML_TYPES for k in kinds):
+        raise FhirError(
+            406,
+            Issue("error", "not-supported", "This server only returns JSON (application/fhir+json)", "not-supported"),
+        )
+    return FHIR_JSON
+
+
+def _respond(resource: dict[str, Any], status: int = 200, mimetype: str | None = None) -> Response:
+    kind = mimetype or FHIR_JSON
+    body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    suffix = "; fhirVersion=4.0" if kind == FHIR_JSON else ""
+    return Response(body, status=status, headers={"Content-Type": f"{kind}; charset=utf-8{suffix}"})
+
+
+def _error(exc: FhirError) -> Response:
+    try:
+        mimetype = _wanted_type()
+    except FhirError:
+        mimetype = FHIR_JSON
+    return _respond(exc.outcome(), exc.status, mimetype)
+
+
+def _params() -> Params:
+    """The operation's parameters: the query string, plus the Parameters body of a POST."""
+    query = [(k, v) for k, vs in request.args.lists() for v in vs]
+    if request.method != "POST":
+        return Params.from_query(query)
+    ctype = (request.mimetype or "").lower()
+    if ctype in ("application/x-www-form-urlencoded",):
+        return Params.from_query(query + [(k, v) for k, vs in request.form.lists() for v in vs])
+    if ctype not in JSON_TYPES:
+        raise FhirError(
+            415,
+            Issue(
+                "error",
+                "not-supported",
+                f"Send a Parameters resource as {FHIR_JSON}, not {ctype or 'no content type'}",
+                "not-supported",
+            ),
+        )
+    if (request.content_length or 0) > MAX_BODY:
+        raise FhirError(413, Issue("error", "too-costly", "The request body is too large", "not-supported"))
+    raw = request.get_data(cache=False, as_text=True)
+    try:
+        body = json.loads(raw) if raw.strip() else {"resourceType": "Parameters"}
+    except ValueError as exc:
+        raise FhirError.invalid(f"The request body is not valid JSON: {exc}") from None
+    params = Params.from_resource(body)
+    params.items = Params.from_query(query).items + params.items
+    return params
+
+
+def _language() -> str | None:
+    return request.headers.get("Accept-Language") or None
+
+
+def _run(fn: Callable[[], dict[str, Any]]) -> Response:
+    try:
+        mimetype = _wanted_type()
+        return _respond(fn(), 200, mimetype)
+    except FhirError as exc:
+        return _error(exc)
+    except Exception:
+        current_app.logger.exception("FHIR operation failed")
+        issue = Issue("error", "exception", "An unexpected error occurred; it has been logged", None)
+        return _respond(operation_outcome([issue]), 500)
+
+
+OPS = ("GET", "POST")
+
+
+@bp.route("/metadata", methods=["GET"])
+def metadata() -> Response:
+    """CapabilityStatement, or TerminologyCapabilities with ``?mode=terminology``."""
+    base = request.url_root.rstrip("/") + bp.url_prefix  # type: ignore[operator]
+    if request.args.get("mode") == "terminology":
+        return _run(lambda: terminology_capabilities(fhir_context(), base))
+    return _run(lambda: capability_statement(fhir_context(), base))
+
+
+@bp.route("/$versions", methods=OPS)
+def versions_op() -> Response:
+    return _run(versions)
+
+
+@bp.route("/CodeSystem/$lookup", methods=OPS)
+def cs_lookup() -> Response:
+    return _run(lambda: lookup(fhir_context(), _params(), _language()))
+
+
+@bp.route("/CodeSystem/$validate-code", methods=OPS)
+def cs_validate() -> Response:
+    return _run(lambda: cs_validate_code(fhir_context(), _params(), _language()))
+
+
+@bp.route("/CodeSystem/$subsumes", methods=OPS)
+def cs_subsumes() -> Response:
+    return _run(lambda: subsumes(fhir_context(), _params()))
+
+
+@bp.route("/ValueSet/$expand", methods=OPS)
+def vs_expand() -> Response:
+    return _run(lambda: expand(fhir_context(), _params(), _language()))
+
+
+@bp.route("/ValueSet/$validate-code", methods=OPS)
+def vs_validate() -> Response:
+    return _run(lambda: vs_validate_code(fhir_context(), _params(), _language()))
+
+
+@bp.route("/ConceptMap/$translate", methods=OPS)
+def cm_translate() -> Response:
+    return _run(lambda: translate(fhir_context(), _params(), _language()))
+
+
+KNOWN = {
+    "metadata",
+    "$versions",
+    "CodeSystem/$lookup",
+    "CodeSystem/$validate-code",
+    "CodeSystem/$subsumes",
+    "ValueSet/$expand",
+    "ValueSet/$validate-code",
+    "ConceptMap/$translate",
+}
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def unsupported(rest: str) -> Response:
+    """Anything else under /fhir: an OperationOutcome (405 for a known operation, 404 otherwise)."""
+    if rest in KNOWN:
+        issue = Issue("error", "not-supported", f"{request.method} is not supported on /fhir/{rest}", "not-supported")
+        return _respond(operation_outcome([issue]), 405)
+    issue = Issue("error", "not-supported", f"/fhir/{rest} is not supported by this server", "not-supported")
+    return _respond(operation_outcome([issue]), 404)
+
+
+def register(app: Flask) -> None:
+    """Register the FHIR API on an app built by ``service.app.create_app``."""
+    app.register_blueprint(bp)
