@@ -37,8 +37,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
     register_error_handlers(app)
 
+    from . import fhir
     from .api import concepts, docs, ecl, guidelines, health, resolve, search
 
-    for module in (health, concepts, search, resolve, ecl, guidelines, docs):
+    for module in (health, concepts, search, resolve, ecl, guidelines, docs, fhir):
         app.register_blueprint(module.bp)
     return app
