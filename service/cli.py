@@ -64,7 +64,7 @@ def index_cmd(rf2_paths: tuple[str, ...], out: str, full: bool, as_at: int | Non
     started = time.time()
     progress = sys.stderr.isatty()
     release = load_release(list(rf2_paths), "Full" if full else "Snapshot", as_at, deltas, strict=strict, progress=progress)
-    manifest = build_index(release, out, progress=progress)
+    manifest = build_index(release, out, progress=progress, consume=True)
     counts = manifest["counts"]
     click.echo(f"index written to {out} in {time.time() - started:.1f} s")
     click.echo(f"release {manifest['release']['uri']}")

@@ -44,15 +44,19 @@ class _Steps:
         self.bar.close()
 
 
-def build_index(release: Release, out: str | Path, progress: bool = False) -> dict:
-    """Write the index for `release` to `out` atomically: a half-built index is never left behind."""
+def build_index(release: Release, out: str | Path, progress: bool = False, consume: bool = False) -> dict:
+    """Write the index for `release` to `out` atomically: a half-built index is never left behind.
+
+    With `consume`, each table is dropped from `release` once indexed, which lowers the peak memory
+    of a full-size build by the size of the tables (the CLI does this; the release is not reused).
+    """
     out = Path(out)
     tmp = out.with_name(f".{out.name}.building-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     (tmp / fmt.ARRAYS).mkdir(parents=True)
     try:
-        manifest = _build(release, tmp, progress)
+        manifest = _build(release, tmp, progress, consume)
         with open(tmp / fmt.MANIFEST, "w") as fh:
             json.dump(manifest, fh, indent=1)
         if out.exists():
@@ -74,9 +78,16 @@ def _save(dir_: Path, name: str, array: np.ndarray) -> None:
     np.save(dir_ / fmt.ARRAYS / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
 
-def _build(release: Release, dir_: Path, progress: bool) -> dict:
+def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) -> dict:
     steps = _Steps(["concepts", "hierarchy", "descriptions", "relationships", "refsets", "search"], progress)
     started = time.time()
+    info = release_info(release)
+
+    def done_with(*kinds: str) -> None:
+        if consume:
+            for kind in kinds:
+                release.frames.pop(kind, None)
+
     # --- concepts
     steps("concepts")
     concepts = release.get("Concept").sort_values("id")
@@ -202,6 +213,8 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
     _save(dir_, "fsn", fsn)
     _save(dir_, "fsn_any", any_fsn)
     _save(dir_, "pt_any", any_syn)
+    done_with("Description", "TextDefinition", "Language")
+    del lang
     steps.done()
     # --- defining relationships (attributes) and concrete values
     steps("relationships")
@@ -246,6 +259,8 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
         "cv_text_blob": np.frombuffer(b"".join(enc), np.uint8) if enc else np.zeros(0, np.uint8),
     }.items():
         _save(dir_, name, arr)
+    done_with("Relationship", "StatedRelationship", "RelationshipConcreteValues", "Concept")
+    del rels, isa, attrs, cv
     steps.done()
     # --- refsets
     steps("refsets")
@@ -286,6 +301,8 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
     key_order = np.lexsort((mc, mr))
     _save(dir_, "member_refset", mr[key_order])
     _save(dir_, "member_concept_by_refset", mc[key_order])
+    _build_ecl_arrays(dir_, release)  # ECL engine indexes (terminology/ecl/_index.py)
+    done_with(*list(release.frames))
     steps.done()
     # --- full-text search over active descriptions
     steps("search")
@@ -294,8 +311,10 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
         "tokenize='unicode61 remove_diacritics 2', prefix='2 3 4', detail='column')"
     )
     live = np.flatnonzero(d_active & (desc_type_sorted != fmt.DEFINITION))
+    all_terms = desc["term"].tolist()
+    del desc
     if len(live):
-        terms = desc["term"].to_numpy()
+        terms = np.asarray(all_terms, dtype=object)
         db.executemany(
             "INSERT INTO description_fts(rowid, term) VALUES (?, ?)",
             zip(live.tolist(), terms[live].tolist(), strict=True),
@@ -306,7 +325,7 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
     build_lexical_index(
         db,
         lambda name, arr: _save(dir_, name, arr),
-        desc["term"].tolist(),
+        all_terms,
         live,
         is_fsn=desc_type_sorted == fmt.FSN,
         concept_active=active[d_concept],
@@ -317,9 +336,6 @@ def _build(release: Release, dir_: Path, progress: bool) -> dict:
     db.close()
     steps.done()
     steps.close()
-    _build_ecl_arrays(dir_, release)  # ECL engine indexes (terminology/ecl/_index.py)
-
-    info = release_info(release)
     return {
         "format": fmt.FORMAT_NAME,
         "format_version": fmt.FORMAT_VERSION,
