@@ -38,8 +38,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     from . import fhir
-    from .api import concepts, docs, ecl, guidelines, health, resolve, search
+    from .api import annotate, concepts, docs, ecl, guidelines, health, resolve, search
 
-    for module in (health, concepts, search, resolve, ecl, guidelines, docs, fhir):
+    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, docs, fhir):
         app.register_blueprint(module.bp)
     return app

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from . import ecl_cli  # noqa: F401  (registers `snomap ecl`)
+from . import annotate_cli, ecl_cli  # noqa: F401  (register `snomap annotate` and `snomap ecl`)
 from .cli import INDEX_HELP, main
 
 
@@ -52,7 +52,14 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
     if guidelines:
         config["SNOMAP_GUIDELINES"] = guidelines
     app = create_app(config)
-    app.extensions["snomap"].terminology.store.warm()
+    t = app.extensions["snomap"].terminology
+    t.store.warm()
+    # Build per-process lookup tables before forking, so workers share them.
+    from terminology import annotate
+    from terminology._composition_model import concept_model
+
+    annotate.warm(t)
+    concept_model(t)
     click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
     options = {
         "bind": f"{host}:{port}",

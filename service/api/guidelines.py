@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import nh3
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from markdown_it import MarkdownIt
 
 from loaders.guidelines import GuidelineDocument
 from terminology import Terminology, parse_sctid
 from terminology.guidelines import guidelines_for_concept
 
+from ..composition_schemas import GuidelinesForExpressionOut, expression_links_body  # expression guidelines
 from ..context import query, services
 from ..guideline_schemas import GuidelineListOut, GuidelineOut, GuidelinesForConceptOut, GuidelinesQuery
 from ..problems import Problem
@@ -110,6 +111,7 @@ def list_or_link():  # type: ignore[no-untyped-def]
       tags: [guidelines]
       parameters:
         - {in: query, name: concept, schema: {type: string}, description: "SCTID of the diagnosis; inactive ids are resolved through historical associations"}
+        - {in: query, name: expression, schema: {type: string}, description: "A post-coordinated expression (compositional grammar, e.g. from POST /map): the guidelines of its closest precoordinated ancestors"}
         - {in: query, name: lang, schema: {type: string}}
       responses:
         200:
@@ -117,13 +119,19 @@ def list_or_link():  # type: ignore[no-untyped-def]
           content:
             application/json:
               schema:
-                oneOf: [GuidelinesForConceptOut, GuidelineListOut]
-        400: {description: Invalid SCTID}
+                oneOf: [GuidelinesForConceptOut, GuidelinesForExpressionOut, GuidelineListOut]
+        400: {description: Invalid SCTID or expression}
         404: {description: Concept not in the release}
         422: {description: Inactive concept with no active replacement}
     """
     args = query(GuidelinesQuery)
     t = services().terminology
+    # --- guidelines of a post-coordinated expression (terminology/composition.py)
+    expression = request.args.get("expression")
+    if expression and args["concept"] is None:
+        body = expression_links_body(t, services().guidelines, expression, args["lang"])
+        return jsonify(GuidelinesForExpressionOut().dump(body))
+    # --- end of expression guidelines
     if args["concept"] is not None:
         sctid = parse_sctid(args["concept"], field="concept")
         return jsonify(GuidelinesForConceptOut().dump(links_body(t, sctid, args["lang"])))

@@ -7,13 +7,14 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from terminology import Terminology
+from terminology.composition import map_with_composition  # compositional mapping
 from terminology.ecl import evaluate
 from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
-from terminology.mapping import map_text
 from terminology.search import search
 
+from ..composition_schemas import CompositeMapOut, composition_body  # compositional mapping
 from ..context import body, query, terminology
-from ..schemas import MapIn, MapOutSchema, SearchOut, SearchQuery
+from ..schemas import MapIn, SearchOut, SearchQuery
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
 
@@ -66,12 +67,14 @@ def map_condition():  # type: ignore[no-untyped-def]
         required: true
         content: {application/json: {schema: MapIn}}
       responses:
-        200: {content: {application/json: {schema: MapOutSchema}}}
+        200: {description: "Candidates (an exact precoordinated concept first); with `composition` when the text names parts (morphology, site, laterality, ...): the exact concept, or a post-coordinated expression checked against the MRCM and its closest precoordinated ancestors", content: {application/json: {schema: CompositeMapOut}}}
         400: {description: "Missing or invalid text or limit (the problem names the field)"}
     """
     args = body(MapIn)
     t = terminology()
-    result = map_text(t, args["text"], args["limit"], args["lang"])
+    # --- compositional mapping (terminology/composition.py): lexical candidates merged with the parts'
+    # exact concept or closest ancestors, and a post-coordinated expression when no exact concept exists.
+    result = map_with_composition(t, args["text"], args["limit"], args["lang"])
     candidates = [
         {
             "conceptId": str(c.concept_id),
@@ -81,7 +84,12 @@ def map_condition():  # type: ignore[no-untyped-def]
             "matchedTerm": c.matched_term,
             "explanation": c.explanation,
             "ancestors": nearest_ancestors(t, c.concept_id, args["lang"]),
+            "sources": list(c.sources),
         }
         for c in result.candidates
     ]
-    return jsonify(MapOutSchema().dump({"candidates": candidates, "matched": result.matched, "threshold": result.threshold}))
+    out = {"candidates": candidates, "matched": result.matched, "threshold": result.threshold}
+    out["composition"] = composition_body(t, result.composition, args["lang"]) if result.composition else None
+    return jsonify(CompositeMapOut().dump(out))
+    # --- end of compositional mapping
+

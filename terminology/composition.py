@@ -1,0 +1,810 @@
+"""Compositional mapping: the parts a phrase names, the concepts defined by them, and an expression.
+
+"metastasis of the left ilium" names no precoordinated concept of the sample release, but it names a
+morphology (Neoplasm, metastatic), a body structure (Bone structure of left ilium) and, through it, a
+laterality. The concept model says how those combine: a disorder's role group {Associated morphology
+= M, Finding site = S}. So:
+
+1. *Parts* (`recognise_parts`): every word span of the phrase is looked up at once against the
+   canonical token sets of all descriptions (`_composition_lookup`); spans whose concept is the value
+   of a clinical-finding attribute (the MRCM range of Associated morphology, Finding site, Causative
+   agent, ...; `_composition_model`), a laterality, or a clinical finding (a *focus*: "pneumonia" in
+   "pneumonia of left lung") are options. The segmentation covering most words with fewest parts
+   wins; words still unexplained are mapped with the lexical mapper restricted to the attribute
+   values (`_composition_fuzzy`: "metastatic carcinoma" -> Neoplasm, metastatic), so typos,
+   synonyms and soft links work as in `map_text`.
+2. *Concepts* (`compose`): the phrase's role groups are the parts' values (narrowing the focus
+   concept's own groups when a focus is named). The ECL engine finds the candidates,
+   ``<< 404684003 : { 116676008 = >> M, 363698007 = >> S }``; candidates with any role group the
+   phrase does not account for are dropped (`covered_by`: "Pathological fracture due to metastatic
+   bone disease" has a second, fracture group), and the most specific of the rest are the *closest*
+   precoordinated ancestors. One whose groups are exactly the phrase's is an *exact* match.
+3. *Expression*: with no exact match, the closest concepts refined by the parts they do not already
+   say, in compositional grammar, e.g. ``1059990001105 |Metastatic malignant neoplasm to ilium| :
+   { 363698007 |Finding site| = 2089990001108 |Bone structure of left ilium| }``. A laterality goes
+   into the site: a precoordinated lateral body structure when the release has one, else a nested
+   ``(S : 272741003 = L)``; every expression is checked against the MRCM and alternatives are tried.
+
+`map_with_composition` merges this with the lexical mapper for ``POST /api/v1/map``: an exact
+precoordinated concept comes first, then (for a phrase the parts fully explain) its closest
+ancestors, then the other lexical candidates; each candidate says which words matched and why it
+ranks where it does. `expression_ancestors` answers the same question for an expression a client
+sends back (``GET /api/v1/guidelines?expression=``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ._composition_fuzzy import map_within
+from ._composition_lookup import SpanHit, Unit, Word, phrase_index, spans_of, split_words, token_ids, units_of
+from ._composition_model import (
+    ASSOCIATED_MORPHOLOGY,
+    CLINICAL_FINDING,
+    DISEASE,
+    FINDING_SITE,
+    LATERALITY,
+    ConceptModel,
+    concept_groups,
+    concept_model,
+    covered_by,
+    ecl_rows,
+    most_specific,
+    mrcm_problems,
+)
+from ._text import STOPWORDS, lexicon, strip_semantic_tag, words
+from .errors import TerminologyError
+from .mapping import MATCH_THRESHOLD, map_text
+from .search import dialect_tiers
+from .terminology import Terminology
+
+Role = Literal["value", "focus", "laterality"]
+EXACT_WORDS = 1.0  # a span worded exactly like a description (folded, function words aside)
+SAME_TOKENS = 0.95  # a span with a description's canonical tokens (spelling, inflection, synonyms)
+MIN_PART_SCORE = 0.6  # a restricted lexical match weaker than this is not a part
+MIN_PART_TERM_COVERAGE = 0.5  # ... nor one that leaves most of the concept's term unsaid
+CLOSEST_FACTOR = 0.9  # a closest ancestor scores this share of the composition's score
+LEXICAL_EXACT = 0.99  # a lexical candidate this good is itself an exact precoordinated match
+MAX_UNITS = 16  # content words considered in one phrase (compositions are short)
+CONNECTIVES = frozenset({"due"})  # canonical tokens that join parts ("due to", "caused by") and name none
+
+
+@dataclass(frozen=True)
+class Part:
+    """A concept the phrase names: what role it plays, which words name it, and how well."""
+
+    role: Role
+    attribute_id: int | None  # the attribute it is a value of (laterality: 272741003; focus: None)
+    concept_id: int
+    pt: str | None
+    text: str  # the words of the phrase
+    start: int  # character offsets into the phrase
+    end: int
+    matched_term: str
+    score: float
+    how: str  # "exact words", "same canonical tokens" or the mapper's summary
+
+    def as_dict(self, t: Terminology, lang: str | None = None) -> dict[str, Any]:
+        attr = None
+        if self.attribute_id is not None:
+            attr = {"conceptId": str(self.attribute_id), "pt": t.preferred_term(self.attribute_id, lang)}
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "role": self.role,
+            "attribute": attr,
+            "conceptId": str(self.concept_id),
+            "pt": self.pt,
+            "matchedTerm": self.matched_term,
+            "score": round(self.score, 4),
+            "how": self.how,
+        }
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What the parts of a phrase say together.
+
+    `groups` are the phrase's role groups (attribute, value) used to find concepts; `exact` the
+    concepts defined by exactly those groups; `closest` the most specific concepts subsuming the
+    phrase (focus concepts of `expression`). `expression` is None when an exact concept exists.
+    `complete` when every content word is explained and every part is represented.
+    """
+
+    text: str
+    parts: list[Part]
+    unmatched: list[str]
+    coverage: float
+    score: float
+    complete: bool
+    focus: int
+    groups: list[list[tuple[int, int]]]
+    exact: list[int]
+    closest: list[int]
+    expression: str | None = None
+    expression_valid: bool | None = None
+    problems: list[str] = field(default_factory=list)
+    unrepresented: list[Part] = field(default_factory=list)
+    ecl: str = ""
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CompositeCandidate:
+    """A precoordinated concept for the phrase, from the lexical mapper, the composition, or both."""
+
+    concept_id: int
+    term: str
+    matched_term: str
+    score: float
+    sources: tuple[str, ...]  # "lexical", "exact composition", "closest ancestor"
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompositeMapResult:
+    """Candidates best first, whether the text names something, and the composition (if any)."""
+
+    candidates: list[CompositeCandidate]
+    matched: bool
+    threshold: float
+    composition: Composition | None
+
+
+# ----- parts
+
+
+@dataclass(frozen=True)
+class _Option:
+    a: int  # first content unit
+    b: int  # last content unit
+    role: Role
+    attribute_id: int | None
+    concept_row: int
+    score: float
+    matched_term: str
+    how: str
+
+    @property
+    def key(self) -> int | str:
+        return self.attribute_id if self.role == "value" and self.attribute_id is not None else self.role
+
+
+def _classify(model: ConceptModel, row: int) -> tuple[Role, int | None] | None:
+    slot = model.slot_for(row)
+    if slot is not None:
+        return "value", slot.attribute_id
+    if model.is_laterality(row):
+        return "laterality", LATERALITY
+    if model.is_finding(row):
+        return "focus", None
+    return None
+
+
+def _content_words(text: str, fsn: bool = False) -> list[str]:
+    return [w for w in words(strip_semantic_tag(text) if fsn else text) if w not in STOPWORDS]
+
+
+def _exact_options(
+    t: Terminology, model: ConceptModel, ws: list[Word], units: list[Unit], hits: list[SpanHit], lang: str | None
+) -> list[_Option]:
+    """The best concept per (span, role) among descriptions whose canonical tokens equal the span's."""
+    if not hits:
+        return []
+    lex = lexicon(t.store)
+    desc = np.array([h.desc for h in hits], np.int64)
+    tiers = dialect_tiers(t, desc, t._refset_columns(lang))
+    terms = lex.terms(desc.tolist())
+    best: dict[tuple[int, int, Role], tuple[tuple[float, int, int], _Option]] = {}
+    for h, tier, term in zip(hits, tiers.tolist(), terms, strict=True):
+        if not t.store.concept_active[h.concept_row]:
+            continue
+        kind = _classify(model, h.concept_row)
+        if kind is None:
+            continue
+        role, attr = kind
+        span_words = [w.text for w in ws[units[h.span.a].first : units[h.span.b].last + 1] if w.text not in STOPWORDS]
+        same = sorted(span_words) == sorted(_content_words(term, fsn=tier == 1))
+        score = EXACT_WORDS if same else SAME_TOKENS
+        how = "exact words" if same else "same canonical tokens (spelling, inflection or synonym)"
+        opt = _Option(h.span.a, h.span.b, role, attr, h.concept_row, score, term, how)
+        rank = (score, tier, -int(t.ids[h.concept_row]))
+        key = (h.span.a, h.span.b, role)
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, opt)
+    return [o for _, o in best.values()]
+
+
+def _segment(n: int, options: list[_Option], taken: frozenset[int | str] = frozenset()) -> list[_Option]:
+    """Non-overlapping options covering most units, then with fewest parts, then best scores.
+
+    Each attribute, the focus and the laterality are used at most once. Exhaustive with memoisation
+    (phrases are short: at most MAX_UNITS units).
+    """
+    by_start: dict[int, list[_Option]] = {}
+    for o in options:
+        by_start.setdefault(o.a, []).append(o)
+
+    @functools.cache
+    def best(i: int, used: frozenset[int | str]) -> tuple[tuple[int, int, float, int], tuple[_Option, ...]]:
+        if i >= n:
+            return (0, 0, 0.0, 0), ()
+        (cov, neg_parts, score, values), chosen = best(i + 1, used)
+        result = ((cov, neg_parts, score, values), chosen)
+        for o in by_start.get(i, []):
+            if o.key in used:
+                continue
+            (c2, p2, s2, v2), rest = best(o.b + 1, used | {o.key})
+            cand = ((c2 + o.b - o.a + 1, p2 - 1, s2 + o.score, v2 + (o.role == "value")), (o, *rest))
+            if cand[0] > result[0]:
+                result = cand
+        return result
+
+    return list(best(0, taken)[1])
+
+
+def recognise_parts(t: Terminology, text: str, lang: str | None = None) -> tuple[list[Part], list[str], float]:
+    """The parts a phrase names, the content words none explains, and the share of words explained."""
+    model = concept_model(t)
+    ws = split_words(text)
+    units = [u for u in units_of(ws) if not set(u.tokens) <= CONNECTIVES][:MAX_UNITS]
+    if not units:
+        return [], [], 0.0
+    index = phrase_index(t.store)
+    spans = spans_of(ws, units, max_span=MAX_UNITS)  # a short phrase: the whole of it is one span too
+    known = token_ids(index.lex, sorted({tok for u in units for tok in u.tokens}))
+    options = _exact_options(t, model, ws, units, index.lookup(spans, known), lang)
+    chosen = _segment(len(units), options)
+    chosen = _fill_gaps(t, model, text, ws, units, chosen, lang, known)
+    covered = set()
+    for o in chosen:
+        covered.update(range(o.a, o.b + 1))
+    parts = [_part(t, o, text, ws, units, lang) for o in sorted(chosen, key=lambda o: o.a)]
+    unmatched = [_unit_text(text, ws, units[i]) for i in range(len(units)) if i not in covered]
+    return parts, unmatched, len(covered) / len(units)
+
+
+def _unit_text(text: str, ws: list[Word], u: Unit) -> str:
+    return text[ws[u.first].start : ws[u.last].end]
+
+
+def _part(t: Terminology, o: _Option, text: str, ws: list[Word], units: list[Unit], lang: str | None) -> Part:
+    start, end = ws[units[o.a].first].start, ws[units[o.b].last].end
+    cid = int(t.ids[o.concept_row])
+    return Part(o.role, o.attribute_id, cid, t.preferred_term(cid, lang), text[start:end], start, end, o.matched_term, o.score, o.how)
+
+
+def _runs(n: int, chosen: list[_Option]) -> list[tuple[int, int]]:
+    covered = set()
+    for o in chosen:
+        covered.update(range(o.a, o.b + 1))
+    runs, a = [], None
+    for i in range(n + 1):
+        if i < n and i not in covered:
+            a = i if a is None else a
+        elif a is not None:
+            runs.append((a, i - 1))
+            a = None
+    return runs
+
+
+def _fill_gaps(
+    t: Terminology,
+    model: ConceptModel,
+    text: str,
+    ws: list[Word],
+    units: list[Unit],
+    chosen: list[_Option],
+    lang: str | None,
+    known: dict[str, int],
+) -> list[_Option]:
+    """Map the runs of unexplained words with the mapper restricted to attribute values (then findings).
+
+    Words the index has never seen are left out of the runs first (no description holds them, and
+    their weight would sink every score), and a run that finds nothing is tried without its first,
+    then its last word ("chronic metastasis" -> "metastasis").
+    """
+    chosen = list(chosen)
+    for _ in range(3):
+        progress = False
+        for a, b in _runs(len(units), chosen):
+            for lo, hi in _known_runs(units, a, b, known):
+                used = {o.key for o in chosen}
+                masks = [model.value_mask] + ([model.finding_mask] if "focus" not in used else [])
+                tries = [(lo, hi)] + ([(lo + 1, hi), (lo, hi - 1)] if hi > lo else [])
+                opt = None
+                for x, y in tries:
+                    for mask in masks:
+                        opt = _fuzzy_option(t, model, text, ws, units, x, y, mask, used, lang)
+                        if opt is not None:
+                            break
+                    if opt is not None:
+                        break
+                if opt is not None:
+                    chosen.append(opt)
+                    progress = True
+        if not progress:
+            break
+    return chosen
+
+
+def _known_runs(units: list[Unit], a: int, b: int, known: dict[str, int]) -> list[tuple[int, int]]:
+    """Sub-runs of units a..b made of units whose tokens the index holds (typos are kept: the mapper
+    corrects them, so a unit of one unknown word that looks like a typo is kept too)."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i in range(a, b + 2):
+        ok = i <= b and (all(tok in known for tok in units[i].tokens) or _maybe_typo(units[i]))
+        if ok and start is None:
+            start = i
+        elif not ok and start is not None:
+            out.append((start, i - 1))
+            start = None
+    return out
+
+
+def _maybe_typo(u: Unit) -> bool:
+    return u.kind == "word" and len(u.tokens) == 1 and len(u.tokens[0]) >= 4
+
+
+def _fuzzy_option(
+    t: Terminology,
+    model: ConceptModel,
+    text: str,
+    ws: list[Word],
+    units: list[Unit],
+    a: int,
+    b: int,
+    mask: np.ndarray,
+    used: set[int | str],
+    lang: str | None,
+) -> _Option | None:
+    run_text = text[ws[units[a].first].start : ws[units[b].last].end]
+    for c in map_within(t, run_text, mask, limit=5, lang=lang):
+        if c.score < MIN_PART_SCORE:
+            break
+        if float(c.explanation.get("term_coverage", 0.0)) < MIN_PART_TERM_COVERAGE:
+            continue
+        row = t.index_of(c.concept_id)
+        kind = _classify(model, row) if row is not None else None
+        if kind is None or row is None:
+            continue
+        role, attr = kind
+        key: int | str = attr if role == "value" and attr is not None else role
+        if key in used:
+            continue
+        unmatched = set(c.explanation.get("unmatched_text", []))
+        inside = [i for i in range(a, b + 1) if not any(w.text in unmatched for w in ws[units[i].first : units[i].last + 1])]
+        if not inside:
+            continue
+        how = "lexical match: " + str(c.explanation.get("summary", ""))
+        return _Option(inside[0], inside[-1], role, attr, row, c.score, c.matched_term, how)
+    return None
+
+
+# ----- composition
+
+
+def compose(t: Terminology, text: str, lang: str | None = None) -> Composition | None:
+    """The composition a phrase names, or None when it names fewer than two parts."""
+    parts, unmatched, coverage = recognise_parts(t, text, lang)
+    if len(parts) < 2:
+        return None
+    return compose_parts(t, text, parts, unmatched, coverage, lang)
+
+
+def compose_parts(
+    t: Terminology, text: str, parts: list[Part], unmatched: list[str], coverage: float, lang: str | None = None
+) -> Composition:
+    """Exact and closest precoordinated concepts of recognised parts, and an expression when needed."""
+    focus_part = next((p for p in parts if p.role == "focus"), None)
+    values = [p for p in parts if p.role == "value"]
+    lat = next((p for p in parts if p.role == "laterality"), None)
+    site = next((p for p in values if p.attribute_id == FINDING_SITE), None)
+    unrepresented: list[Part] = []
+    notes: list[str] = []
+    lateral_site: int | None = None
+    nested_laterality = False
+    if lat is not None:
+        if site is None:
+            unrepresented.append(lat)
+            notes.append(f"laterality '{lat.text}' names no body structure to apply to")
+        else:
+            lateral_site = _lateral_structure(t, site.concept_id, lat.concept_id)
+            if lateral_site is not None:
+                notes.append(f"'{lat.text} {site.text}' is the precoordinated {lateral_site} |{t.preferred_term(lateral_site, lang)}|")
+            else:
+                nested_laterality = True
+    pairs: list[tuple[int, int]] = []
+    for p in values:
+        value = lateral_site if (p is site and lateral_site is not None) else p.concept_id
+        pairs.append((int(p.attribute_id or 0), value))
+    root = focus_part.concept_id if focus_part is not None else CLINICAL_FINDING
+    groups = _phrase_groups(t, focus_part.concept_id if focus_part else None, pairs)
+    ecl = _ecl(root, pairs)
+    closest_rows, candidates = _closest(t, root, pairs, groups)
+    if not closest_rows:
+        fallback = root if focus_part is not None else _default_focus(t, pairs)
+        closest_rows = [t.index_of(fallback) or 0]
+    closest = [int(t.ids[r]) for r in closest_rows]
+    want = {frozenset(g) for g in groups}
+    exact = []
+    if not unrepresented and not nested_laterality:
+        exact = [c for c in closest if set(concept_groups(t, c)) == want]
+    score = round(float(np.mean([p.score for p in parts])) * coverage, 4)
+    complete = coverage >= 1.0 and not unrepresented
+    expression, valid, problems = None, None, []
+    if not exact:
+        expression, valid, problems, dropped = _expression(t, closest, pairs, site, lat if nested_laterality else None, lang)
+        if dropped is not None:
+            unrepresented.append(dropped)
+            complete = False
+            notes.append(f"laterality '{dropped.text}' cannot be said within the MRCM and is left out")
+    comp = Composition(
+        text=text,
+        parts=parts,
+        unmatched=unmatched,
+        coverage=round(coverage, 4),
+        score=score,
+        complete=complete,
+        focus=root,
+        groups=groups,
+        exact=exact,
+        closest=closest,
+        expression=expression,
+        expression_valid=valid,
+        problems=problems,
+        unrepresented=unrepresented,
+        ecl=ecl,
+    )
+    return _with_explanation(t, comp, candidates, notes, lang)
+
+
+def _default_focus(t: Terminology, pairs: list[tuple[int, int]]) -> int:
+    """Disease when a morphology is named (a morphology makes a disorder), else Clinical finding."""
+    if any(a == ASSOCIATED_MORPHOLOGY for a, _ in pairs) and t.has_concept(DISEASE):
+        return DISEASE
+    return CLINICAL_FINDING
+
+
+def _lateral_structure(t: Terminology, site: int, side: int) -> int | None:
+    """The most general precoordinated subtype of `site` with that laterality, when there is one."""
+    rows = ecl_rows(t, f"< {site} : {LATERALITY} = {side}")
+    top = _most_general(t, rows.tolist())
+    return int(t.ids[top[0]]) if len(top) == 1 else None
+
+
+def _most_general(t: Terminology, rows: list[int]) -> list[int]:
+    """The rows none of whose ancestors is in the set (the most general ones)."""
+    s = set(rows)
+    ptr, anc = t.store.ancestors_ptr, t.store.ancestors
+    return sorted(r for r in rows if not s.intersection(np.asarray(anc[ptr[r] : ptr[r + 1]]).tolist()))
+
+
+def _phrase_groups(t: Terminology, focus: int | None, pairs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The phrase's role groups: the focus concept's groups narrowed by the parts, or one group of parts."""
+    if focus is None:
+        return [sorted(pairs)] if pairs else []
+    groups = [sorted(g) for g in concept_groups(t, focus)]
+    extra = []
+    for a, v in pairs:
+        placed = False
+        for g in groups:
+            for k, (ga, gv) in enumerate(g):
+                if ga == a and t.subsumes(gv, v):
+                    g[k] = (a, v)
+                    placed = True
+        if not placed:
+            extra.append((a, v))
+    if extra:
+        grouped = [g for g in groups if len(g) > 1]
+        if len(grouped) == 1:  # a single role group: the new attributes refine it ("pneumonia due to bacteria")
+            grouped[0].extend(extra)
+        else:
+            groups.append(sorted(extra))
+    return [sorted(set(g)) for g in groups]
+
+
+def _ecl(root: int, pairs: list[tuple[int, int]]) -> str:
+    inner = ", ".join(f"{a} = >> {v}" for a, v in pairs)
+    return f"<< {root} : {{ {inner} }}" if pairs else f"<< {root}"
+
+
+def _closest(
+    t: Terminology, root: int, pairs: list[tuple[int, int]], groups: list[list[tuple[int, int]]]
+) -> tuple[list[int], int]:
+    """Rows of the most specific covered candidates (with the focus), and how many candidates were seen.
+
+    The candidates holding every part in one group come first; when none is left, those holding any
+    one part (a disorder of the site alone, or of the morphology alone, still subsumes the phrase).
+    """
+    root_row = t.index_of(root)
+    base = [root_row] if root_row is not None and root != CLINICAL_FINDING else []
+    cand = ecl_rows(t, _ecl(root, pairs)) if pairs else np.zeros(0, np.int64)
+    kept = covered_by(t, cand, [dict(g) for g in groups]) if len(cand) else cand
+    seen = len(cand)
+    if not len(kept) and len(pairs) > 1:
+        singles = [ecl_rows(t, _ecl(root, [p])) for p in pairs]
+        cand = np.unique(np.concatenate(singles)) if singles else cand
+        kept = np.asarray(_nearest(t, covered_by(t, cand, [dict(g) for g in groups]), pairs), np.int64)
+        seen += len(cand)
+    rows = [*kept.tolist(), *base]
+    return (most_specific(t, rows) if rows else []), seen
+
+
+def _nearest(t: Terminology, rows: np.ndarray, pairs: list[tuple[int, int]]) -> list[int]:
+    """Of candidates that hold only some of the parts, those holding the most, with the most specific values.
+
+    A primitive disorder defined by a generic site alone ("Disorder of body system") is structurally
+    an ancestor of anything at that site; ranking by how many parts a candidate says, then by how
+    specific its values are (fewest descendants, i.e. most information), keeps the informative ones.
+    """
+    if len(rows) < 2:
+        return rows.tolist()
+    above = {(a, v): set(t.ancestor_distances(v)) for a, v in pairs}
+    ranked: list[tuple[tuple[int, float], int]] = []
+    for r in rows.tolist():
+        rels = t.relationships(int(t.ids[r]))
+        held, breadth = 0, 0.0
+        for (a, _v), anc in above.items():
+            found = [t.descendant_count(x.destination_id) for x in rels if x.type_id == a and x.destination_id in anc]
+            if found:
+                held += 1
+                breadth += math.log1p(min(found))
+        ranked.append(((-held, round(breadth, 9)), r))
+    best = min(k for k, _ in ranked)
+    return [r for k, r in ranked if k == best]
+
+
+def _ref(t: Terminology, sctid: int, lang: str | None) -> str:
+    term = t.preferred_term(sctid, lang) if t.has_concept(sctid) else None
+    return f"{sctid} |{term}|" if term else str(sctid)
+
+
+def _expression(
+    t: Terminology,
+    closest: list[int],
+    pairs: list[tuple[int, int]],
+    site: Part | None,
+    lat: Part | None,
+    lang: str | None,
+) -> tuple[str, bool, list[str], Part | None]:
+    """The closest concepts refined by what they do not say; the first MRCM-valid form wins.
+
+    Forms tried, in order: the laterality nested in the finding site ``(S : 272741003 = L)``, the
+    laterality as an ungrouped attribute of the focus, and the expression without the laterality.
+    Returns (expression, valid, problems, the laterality part left out or None).
+    """
+    said = {ar for c in closest for g in concept_groups(t, c) for ar in g}
+    needed = [(a, v) for a, v in pairs if (a, v) not in said]
+    head = " + ".join(_ref(t, c, lang) for c in sorted(closest))
+    forms: list[tuple[list[str], list[str], Part | None]] = []
+    attr_text = {a: _ref(t, a, lang) for a, _ in pairs}
+    if lat is not None and site is not None:
+        nested = [
+            f"{attr_text[a]} = ({_ref(t, v, lang)} : {_ref(t, LATERALITY, lang)} = {_ref(t, lat.concept_id, lang)})"
+            if a == FINDING_SITE
+            else f"{attr_text[a]} = {_ref(t, v, lang)}"
+            for a, v in pairs
+            if (a, v) in needed or a == FINDING_SITE
+        ]
+        forms.append(([], nested, None))
+        plain = [f"{attr_text[a]} = {_ref(t, v, lang)}" for a, v in needed]
+        forms.append(([f"{_ref(t, LATERALITY, lang)} = {_ref(t, lat.concept_id, lang)}"], plain, None))
+        forms.append(([], plain, lat))
+    else:
+        forms.append(([], [f"{attr_text[a]} = {_ref(t, v, lang)}" for a, v in needed], None))
+    last: tuple[str, bool, list[str], Part | None] = (head, False, [], None)
+    for ungrouped, grouped, dropped in forms:
+        body = ", ".join([*ungrouped, *(["{ " + ", ".join(grouped) + " }"] if grouped else [])])
+        text = f"{head} : {body}" if body else head
+        try:
+            problems = mrcm_problems(t, text)
+        except (ValueError, TerminologyError) as exc:  # a grammar error would be ours: report, do not fail
+            problems = [str(exc)]
+        if not problems:
+            return text, True, [], dropped
+        if last[2] == [] and not last[1]:
+            last = (text, False, problems, dropped)
+    return last
+
+
+def _with_explanation(t: Terminology, c: Composition, candidates: int, notes: list[str], lang: str | None) -> Composition:
+    named = "; ".join(
+        f"'{p.text}' -> {p.concept_id} |{p.pt}|" + (f" as {t.preferred_term(p.attribute_id, lang)}" if p.attribute_id and p.role == "value" else f" ({p.role})")
+        for p in c.parts
+    )
+    if c.exact:
+        verdict = "exact: " + ", ".join(_ref(t, x, lang) for x in c.exact) + " is defined by exactly these role groups"
+    else:
+        verdict = (
+            "no precoordinated concept is defined by exactly these parts; the closest are "
+            + ", ".join(_ref(t, x, lang) for x in c.closest)
+            + " (the most specific concepts whose every role group subsumes the phrase's)"
+        )
+    summary = [f"parts: {named}", verdict]
+    if c.unmatched:
+        summary.append("not explained: " + ", ".join(c.unmatched))
+    summary.extend(notes)
+    explanation = {
+        "summary": "; ".join(summary),
+        "searched": c.ecl,
+        "candidatesSeen": candidates,
+        "notes": notes,
+    }
+    return Composition(**{**c.__dict__, "explanation": explanation})
+
+
+# ----- mapping: lexical candidates and the composition together
+
+
+def map_with_composition(t: Terminology, text: str, limit: int = 10, lang: str | None = None) -> CompositeMapResult:
+    """The lexical mapping of `text` merged with its composition (see the module docstring)."""
+    lexical = map_text(t, text, limit, lang)
+    comp = compose(t, text, lang) if text.strip() and not _fully_named(lexical.candidates) else None
+    ranked: dict[int, dict[str, Any]] = {}
+    order: list[int] = []
+
+    def add(cid: int, tier: int, score: float, source: str, matched: str, expl: dict[str, Any]) -> None:
+        entry = ranked.get(cid)
+        if entry is None:
+            ranked[cid] = {"tier": tier, "score": score, "sources": [source], "matched": matched, "explanation": dict(expl)}
+            order.append(cid)
+            return
+        entry["tier"] = min(entry["tier"], tier)
+        entry["score"] = max(entry["score"], score)
+        if source not in entry["sources"]:
+            entry["sources"].append(source)
+        entry["explanation"].setdefault("composition", expl.get("composition"))
+
+    usable = comp is not None and comp.complete
+    for c in lexical.candidates:
+        if c.score >= LEXICAL_EXACT:
+            add(c.concept_id, 0, c.score, "lexical", c.matched_term, c.explanation)
+    if usable and comp is not None:
+        comp_expl = {"composition": comp.explanation["summary"], "parts": [p.as_dict(t, lang) for p in comp.parts]}
+        for cid in comp.exact:
+            add(cid, 1, comp.score, "exact composition", _matched(comp), comp_expl)
+        for cid in comp.closest:
+            if cid not in comp.exact:
+                add(cid, 2, round(comp.score * CLOSEST_FACTOR, 4), "closest ancestor", _matched(comp), comp_expl)
+    for c in lexical.candidates:
+        add(c.concept_id, 3, c.score, "lexical", c.matched_term, c.explanation)
+    ids = sorted(order, key=lambda cid: (ranked[cid]["tier"], -ranked[cid]["score"], order.index(cid)))[:limit]
+    terms = t.preferred_terms(ids, lang)
+    out = []
+    for pos, cid in enumerate(ids, 1):
+        e = ranked[cid]
+        expl = dict(e["explanation"])
+        expl["rank"] = _rank_reason(pos, e["tier"], e["score"])
+        out.append(CompositeCandidate(cid, terms[cid] or e["matched"], e["matched"], round(e["score"], 4), tuple(e["sources"]), expl))
+    matched = lexical.matched or (usable and comp is not None and comp.score >= MATCH_THRESHOLD)
+    return CompositeMapResult(out, bool(matched), MATCH_THRESHOLD, comp)
+
+
+def _fully_named(candidates: list[Any]) -> bool:
+    """True when the best lexical candidate accounts for every word of the text and of its term.
+
+    Then the text is a description of a precoordinated concept (perhaps misspelt or abbreviated),
+    which comes first anyway: composing it would cost time and add nothing.
+    """
+    if not candidates:
+        return False
+    top = candidates[0]
+    e = top.explanation
+    return top.score >= LEXICAL_EXACT or (e.get("text_coverage", 0) >= 0.999 and e.get("term_coverage", 0) >= 0.999)
+
+
+def _matched(c: Composition) -> str:
+    return " + ".join(p.matched_term for p in c.parts)
+
+
+_TIER_REASON = {
+    0: "its description matches the text (an exact precoordinated concept)",
+    1: "its definition is exactly what the parts of the text name (an exact precoordinated concept)",
+    2: "no concept is defined by the parts named; it is one of the closest precoordinated ancestors of the expression",
+    3: "lexical match",
+}
+
+
+def _rank_reason(pos: int, tier: int, score: float) -> str:
+    where = {1: "1st", 2: "2nd", 3: "3rd"}.get(pos, f"{pos}th")
+    return f"{where}: {_TIER_REASON[tier]}, score {score:.3f}"
+
+
+# ----- expressions sent back by a client
+
+
+@dataclass(frozen=True)
+class ExpressionAncestors:
+    """The focus concepts of an expression and the most specific precoordinated concepts subsuming it."""
+
+    expression: str
+    focus: list[int]
+    closest: list[int]
+    refined: bool
+
+
+def expression_ancestors(t: Terminology, expression: str) -> ExpressionAncestors:
+    """Closest precoordinated ancestors of a compositional grammar expression.
+
+    Raises ValueError (with the position) for text that is not an expression and TerminologyError
+    subclasses for concepts the release lacks. Concrete values and nested expressions are read as
+    their focus concept (a nested value is subsumed by it), so the answer is never too specific.
+    """
+    from .errors import ConceptNotFoundError
+    from .expressions import ConceptRef, SubExpression, parse_expression
+
+    expr = parse_expression(expression)
+    sub = expr.sub
+    focus = [c.id for c in sub.focus]
+    for ref in focus:
+        if not t.has_concept(ref):
+            raise ConceptNotFoundError(ref)
+    refinement_groups: list[list[tuple[int, int]]] = []
+    if sub.refinement is not None:
+        chunks = [[a] for a in sub.refinement.ungrouped] + [list(g) for g in sub.refinement.groups]
+        for chunk in chunks:
+            pairs = []
+            for a in chunk:
+                v = a.value
+                value = v.id if isinstance(v, ConceptRef) else (v.focus[0].id if isinstance(v, SubExpression) else None)
+                if value is None:
+                    continue
+                for cid in (a.name.id, value):
+                    if not t.has_concept(cid):
+                        raise ConceptNotFoundError(cid)
+                pairs.append((a.name.id, value))
+            if pairs:
+                refinement_groups.append(pairs)
+    pairs = [p for g in refinement_groups for p in g]
+    rows: list[int] = []
+    for f in focus:
+        groups = _phrase_groups(t, f, pairs)
+        found, _ = _closest(t, f, pairs, groups) if pairs else ([], 0)
+        rows.extend(found)
+        rows.append(t.index_of(f) or 0)
+    closest = [int(t.ids[r]) for r in most_specific(t, rows)]
+    return ExpressionAncestors(expression, focus, closest, bool(pairs))
+
+
+@dataclass(frozen=True)
+class ExpressionGuideline:
+    """A guideline for an expression: the link from one of its closest ancestors, and the distance from the expression."""
+
+    link: Any  # terminology.guidelines.LinkedGuideline
+    from_concept: int
+    distance: int
+
+
+def guidelines_for_expression(
+    t: Terminology, repo: Any, expression: str, lang: str | None = None
+) -> tuple[ExpressionAncestors, list[ExpressionGuideline], dict[int, str | None]]:
+    """Guidelines of an expression: those of its closest precoordinated ancestors, each guideline once.
+
+    A refined expression is one is-a step below each closest ancestor, so a guideline's distance is the
+    ancestor's distance plus one; ties keep the ancestor listed first. Returns the ancestors, the
+    guidelines most specific first, and the preferred terms of every concept mentioned.
+    """
+    from .guidelines import guidelines_for_concept
+
+    anc = expression_ancestors(t, expression)
+    step = 1 if anc.refined else 0
+    best: dict[str, ExpressionGuideline] = {}
+    mentioned: set[int] = {*anc.focus, *anc.closest}
+    for c in anc.closest:
+        for link in guidelines_for_concept(t, repo, c, lang).links:
+            g = ExpressionGuideline(link, c, link.distance + step)
+            current = best.get(link.guideline.id)
+            if current is None or g.distance < current.distance:
+                best[link.guideline.id] = g
+    out = sorted(best.values(), key=lambda g: (g.distance, g.link.guideline.title.casefold(), g.link.guideline.id))
+    for g in out:
+        mentioned.update(g.link.path)
+    return anc, out, t.preferred_terms(sorted(mentioned), lang)
