@@ -9,16 +9,21 @@ from typing import Any
 from flask import Flask
 
 from terminology import Terminology
-from terminology.sample import default_index_path, sample_guidelines_dir
+from terminology.sample import default_index_path
 
 from .context import Services
 from .problems import register_error_handlers
 
 
-def _guideline_repository(directory: str | Path | None) -> Any:
-    from terminology.guidelines import FileGuidelineRepository
+def _guideline_repository(directory: str | Path | None, url: str | None) -> Any:
+    """A read-only file store for an explicit directory, else the authoring store (seeded with the samples)."""
+    if directory:
+        from terminology.guidelines import FileGuidelineRepository
 
-    return FileGuidelineRepository(Path(directory) if directory else sample_guidelines_dir())
+        return FileGuidelineRepository(Path(directory))
+    from terminology.authoring import open_repository
+
+    return open_repository(url)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -27,19 +32,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         SNOMAP_INDEX=os.environ.get("SNOMAP_INDEX"),
         SNOMAP_GUIDELINES=os.environ.get("SNOMAP_GUIDELINES"),
+        SNOMAP_DATABASE_URL=os.environ.get("SNOMAP_DATABASE_URL"),
         JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
     index = app.config["SNOMAP_INDEX"] or default_index_path()
     t = app.config.get("SNOMAP_TERMINOLOGY") or Terminology.open(index)
-    repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(app.config["SNOMAP_GUIDELINES"])
+    repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(app.config["SNOMAP_GUIDELINES"], app.config["SNOMAP_DATABASE_URL"])
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
     register_error_handlers(app)
 
     from . import fhir
-    from .api import annotate, concepts, docs, ecl, guidelines, health, resolve, search
+    from .api import annotate, authoring, concepts, docs, ecl, guidelines, health, resolve, search
 
-    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, docs, fhir):
+    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, authoring, docs, fhir):
         app.register_blueprint(module.bp)
     return app

@@ -19,6 +19,16 @@ SUBSET_REASON = (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Keep the authoring store of test apps out of ~/.local/share (and off any configured database)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SNOMAP_DATA_DIR", str(tmp_path_factory.mktemp("snomap-data")))
+    mp.delenv("SNOMAP_DATABASE_URL", raising=False)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def subset_path() -> Path:
     if not SUBSET.is_dir() or not any(SUBSET.rglob("sct2_Concept_*")):

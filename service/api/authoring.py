@@ -340,12 +340,12 @@ def create_guideline():  # type: ignore[no-untyped-def]
       security: [{bearer: []}]
       requestBody: {content: {application/json: {schema: GuidelineIn}}}
       responses:
-        201: {content: {application/json: {schema: GuidelineSourceOut}}, description: Created; ETag and Location headers}
-        400: {description: Invalid body (problem+json with `errors` per field), or an ECL tag that does not parse}
-        401: {description: No valid token}
-        403: {description: The token's role cannot write}
-        409: {description: The id is taken}
-        422: {description: A tag concept is not in the release or inactive (with its replacements)}
+        201: {content: {application/json: {schema: GuidelineSourceOut}}, description: "Created; ETag and Location headers"}
+        400: {description: "Invalid body (problem+json with `errors` per field), or an ECL tag that does not parse"}
+        401: {description: "No valid token"}
+        403: {description: "The token's role cannot write"}
+        409: {description: "The id is taken"}
+        422: {description: "A tag concept is not in the release or inactive (with its replacements)"}
     """
     data = _body(GuidelineIn())
     doc = _document(data, data["id"])
@@ -370,11 +370,11 @@ def replace_guideline(gid: str):  # type: ignore[no-untyped-def]
       requestBody: {content: {application/json: {schema: GuidelinePutIn}}}
       responses:
         200: {content: {application/json: {schema: GuidelineSourceOut}}}
-        400: {description: Invalid body}
-        404: {description: No such guideline}
-        412: {description: The ETag is stale (someone else changed it)}
-        422: {description: A new tag is refused}
-        428: {description: If-Match missing}
+        400: {description: "Invalid body"}
+        404: {description: "No such guideline"}
+        412: {description: "The ETag is stale (someone else changed it)"}
+        422: {description: "A new tag is refused"}
+        428: {description: "If-Match missing"}
     """
     _need_if_match(gid)  # a missing If-Match is reported before any problem with the body
     data = _body(GuidelinePutIn())
@@ -397,10 +397,10 @@ def patch_guideline(gid: str):  # type: ignore[no-untyped-def]
       requestBody: {content: {application/json: {schema: GuidelinePutIn}}}
       responses:
         200: {content: {application/json: {schema: GuidelineSourceOut}}}
-        400: {description: Invalid body}
-        404: {description: No such guideline}
-        412: {description: Stale ETag}
-        428: {description: If-Match missing}
+        400: {description: "Invalid body"}
+        404: {description: "No such guideline"}
+        412: {description: "Stale ETag"}
+        428: {description: "If-Match missing"}
     """
     _need_if_match(gid)
     raw = request.get_json(silent=True)
@@ -453,9 +453,9 @@ def delete_guideline(gid: str):  # type: ignore[no-untyped-def]
         - {in: header, name: If-Match, required: true, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: DeletedOut}}}
-        404: {description: No such guideline}
-        412: {description: Stale ETag}
-        428: {description: If-Match missing}
+        404: {description: "No such guideline"}
+        412: {description: "Stale ETag"}
+        428: {description: "If-Match missing"}
     """
     rev = _repo().delete(gid, if_match=_need_if_match(gid), actor=_actor())
     return jsonify(DeletedOut().dump({"deleted": gid, "revision": rev.n}))
@@ -471,7 +471,7 @@ def guideline_source(gid: str):  # type: ignore[no-untyped-def]
         - {in: path, name: gid, required: true, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: GuidelineSourceOut}}}
-        404: {description: No such guideline}
+        404: {description: "No such guideline"}
     """
     resp = _respond(_found(gid))
     return resp.make_conditional(request)
@@ -491,7 +491,7 @@ def list_tags(gid: str):  # type: ignore[no-untyped-def]
         - {in: query, name: lang, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: TagListOut}}}
-        404: {description: No such guideline}
+        404: {description: "No such guideline"}
     """
     stored = _found(gid)
     assessments = _assess(stored)
@@ -520,11 +520,11 @@ def add_tag(gid: str):  # type: ignore[no-untyped-def]
       requestBody: {content: {application/json: {schema: TagAddIn}}}
       responses:
         201: {content: {application/json: {schema: TagAddedOut}}, description: "The new tag (with its size) and the guideline; warnings flag redundant or out-of-hierarchy tags"}
-        400: {description: Invalid body, or ECL that does not parse (with position)}
-        409: {description: The guideline already has this tag}
-        412: {description: Stale ETag}
-        422: {description: Concept not in the release, or inactive (the problem lists its replacements)}
-        428: {description: If-Match missing}
+        400: {description: "Invalid body, or ECL that does not parse (with position)"}
+        409: {description: "The guideline already has this tag"}
+        412: {description: "Stale ETag"}
+        422: {description: "Concept not in the release, or inactive (the problem lists its replacements)"}
+        428: {description: "If-Match missing"}
     """
     if_match = _need_if_match(gid)
     spec = _tag(_body(TagAddIn()))
@@ -549,10 +549,10 @@ def remove_tag(gid: str, tag_id: int):  # type: ignore[no-untyped-def]
         - {in: header, name: If-Match, required: true, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: GuidelineSourceOut}}}
-        400: {description: It is the guideline's only tag}
-        404: {description: No such guideline or tag}
-        412: {description: Stale ETag}
-        428: {description: If-Match missing}
+        400: {description: "It is the guideline's only tag"}
+        404: {description: "No such guideline or tag"}
+        412: {description: "Stale ETag"}
+        428: {description: "If-Match missing"}
     """
     return _respond(_repo().remove_tag(gid, tag_id, if_match=_need_if_match(gid), actor=_actor()))
 
@@ -577,7 +577,7 @@ def list_revisions(gid: str):  # type: ignore[no-untyped-def]
         - {in: path, name: gid, required: true, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: RevisionListOut}}}
-        404: {description: No guideline with this id ever existed}
+        404: {description: "No guideline with this id ever existed"}
     """
     items = _repo().revisions(gid)
     if not items:
@@ -596,7 +596,7 @@ def get_revision(gid: str, n: int):  # type: ignore[no-untyped-def]
         - {in: path, name: n, required: true, schema: {type: integer}}
       responses:
         200: {content: {application/json: {schema: RevisionOut}}}
-        404: {description: No such revision}
+        404: {description: "No such revision"}
     """
     return jsonify(RevisionOut().dump(_revision_body(_repo().revision(gid, n), with_snapshot=True)))
 
@@ -615,9 +615,9 @@ def restore_revision(gid: str, n: int):  # type: ignore[no-untyped-def]
         - {in: header, name: If-Match, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: GuidelineSourceOut}}}
-        404: {description: No such revision}
-        412: {description: Stale ETag}
-        428: {description: If-Match missing (the guideline exists)}
+        404: {description: "No such revision"}
+        412: {description: "Stale ETag"}
+        428: {description: "If-Match missing (the guideline exists)"}
     """
     return _respond(_repo().restore(gid, n, if_match=_if_match(), actor=_actor()))
 
@@ -637,7 +637,7 @@ def guideline_coverage(gid: str):  # type: ignore[no-untyped-def]
         - {in: query, name: lang, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: CoverageOut}}}
-        404: {description: No such guideline}
+        404: {description: "No such guideline"}
     """
     args = query(CoverageQuery)
     t = _t()
@@ -684,8 +684,8 @@ def audit_log():  # type: ignore[no-untyped-def]
         - {in: query, name: actor, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: AuditPageOut}}}
-        401: {description: No valid token}
-        403: {description: Not an admin}
+        401: {description: "No valid token"}
+        403: {description: "Not an admin"}
     """
     args = query(AuditQuery)
     total, entries = _repo().audit(args["limit"], args["offset"], args["guideline"], args["actor"])
