@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import current_app, request
@@ -25,9 +26,15 @@ def terminology() -> Terminology:
     return services().terminology
 
 
+@cache
+def schema_of(cls: type[Schema]) -> Schema:
+    """One shared instance per schema class: building a Schema deep-copies its fields (measured ~50 us)."""
+    return cls()
+
+
 def query(schema: type[Schema]) -> dict[str, Any]:
     """Validated query parameters (unknown ones are ignored, as HTTP caches and proxies add some)."""
-    return schema().load(request.args.to_dict(), unknown="exclude")
+    return schema_of(schema).load(request.args.to_dict(), unknown="exclude")
 
 
 def body(schema: type[Schema]) -> dict[str, Any]:
@@ -37,4 +44,4 @@ def body(schema: type[Schema]) -> dict[str, Any]:
     data = request.get_json(silent=True)
     if data is None:
         raise Problem(400, "Invalid request", "the request body must be a JSON object", kind="invalid-request")
-    return schema().load(data, unknown="raise")
+    return schema_of(schema).load(data, unknown="raise")

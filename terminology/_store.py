@@ -47,6 +47,9 @@ class IndexStore:
                 raise IndexFormatError(f"{file}: damaged or missing index array ({exc})") from None
             if arr.size == 0:
                 arr = np.load(file, allow_pickle=False)
+            else:
+                # A plain ndarray view of the mapping: numpy.memmap adds Python overhead to every slice.
+                arr = arr.view(np.ndarray)
             self._arrays[name] = arr
         return arr
 

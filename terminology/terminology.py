@@ -237,7 +237,7 @@ class Terminology:
             return True
         ptr = self.store.ancestors_ptr
         row = self.store.ancestors[ptr[ib] : ptr[ib + 1]]
-        k = int(row.searchsorted(ia))
+        k = int(row.searchsorted(np.int32(ia)))  # same dtype as the row: no conversion of the row
         return k < len(row) and int(row[k]) == ia
 
     def subsumption(self, a: int, b: int) -> SubsumptionOutcome:
@@ -375,7 +375,8 @@ class Terminology:
         """The refsets (other than language refsets) that have the concept as an active member."""
         i = self._idx(sctid)
         s = self.store
-        lo, hi = s.member_concept.searchsorted(i), s.member_concept.searchsorted(i, side="right")
+        key = np.int32(i)  # a Python int would make numpy convert the whole int32 array per call
+        lo, hi = s.member_concept.searchsorted(key), s.member_concept.searchsorted(key, side="right")
         return sorted(set(s.member_refset_by_concept[lo:hi].tolist()))
 
     def refset_members(self, refset_id: int) -> np.ndarray:

@@ -52,7 +52,7 @@ from ..authoring_schemas import (
     TagAddIn,
     TagListOut,
 )
-from ..context import query, services
+from ..context import query, schema_of, services
 from ..problems import Problem, problem_response
 
 bp = Blueprint("authoring", __name__, url_prefix="/api/v1")
@@ -259,7 +259,7 @@ def source_body(stored: StoredGuideline, lang: str | None = None) -> dict[str, A
 
 
 def _respond(stored: StoredGuideline, status: int = 200, body: dict[str, Any] | None = None) -> Response:
-    resp = jsonify(body if body is not None else GuidelineSourceOut().dump(source_body(stored)))
+    resp = jsonify(body if body is not None else schema_of(GuidelineSourceOut).dump(source_body(stored)))
     resp.status_code = status
     resp.set_etag(stored.etag)
     return resp
@@ -458,7 +458,7 @@ def delete_guideline(gid: str):  # type: ignore[no-untyped-def]
         428: {description: "If-Match missing"}
     """
     rev = _repo().delete(gid, if_match=_need_if_match(gid), actor=_actor())
-    return jsonify(DeletedOut().dump({"deleted": gid, "revision": rev.n}))
+    return jsonify(schema_of(DeletedOut).dump({"deleted": gid, "revision": rev.n}))
 
 
 @bp.get("/guidelines/<gid>/source")
@@ -501,7 +501,7 @@ def list_tags(gid: str):  # type: ignore[no-untyped-def]
         "items": _tags_body(stored, assessments, request.args.get("lang")),
         "warnings": _warnings(assessments),
     }
-    resp = jsonify(TagListOut().dump(body))
+    resp = jsonify(schema_of(TagListOut).dump(body))
     resp.set_etag(stored.etag)
     return resp
 
@@ -532,7 +532,7 @@ def add_tag(gid: str):  # type: ignore[no-untyped-def]
     stored, record = _repo().add_tag(gid, spec, if_match=if_match, actor=_actor(), baseline=baselines(_t()))
     source = source_body(stored)
     tag = next(x for x in source["tags"] if x["id"] == record.id)
-    return _respond(stored, 201, TagAddedOut().dump({"tag": tag, "guideline": source}))
+    return _respond(stored, 201, schema_of(TagAddedOut).dump({"tag": tag, "guideline": source}))
 
 
 @bp.delete("/guidelines/<gid>/tags/<int:tag_id>")
@@ -582,7 +582,7 @@ def list_revisions(gid: str):  # type: ignore[no-untyped-def]
     items = _repo().revisions(gid)
     if not items:
         raise GuidelineNotFoundError(f"guideline {gid!r} has no revisions (it never existed)", "gid")
-    return jsonify(RevisionListOut().dump({"guidelineId": gid, "total": len(items), "items": [_revision_body(r) for r in items]}))
+    return jsonify(schema_of(RevisionListOut).dump({"guidelineId": gid, "total": len(items), "items": [_revision_body(r) for r in items]}))
 
 
 @bp.get("/guidelines/<gid>/revisions/<int:n>")
@@ -598,7 +598,7 @@ def get_revision(gid: str, n: int):  # type: ignore[no-untyped-def]
         200: {content: {application/json: {schema: RevisionOut}}}
         404: {description: "No such revision"}
     """
-    return jsonify(RevisionOut().dump(_revision_body(_repo().revision(gid, n), with_snapshot=True)))
+    return jsonify(schema_of(RevisionOut).dump(_revision_body(_repo().revision(gid, n), with_snapshot=True)))
 
 
 @bp.post("/guidelines/<gid>/revisions/<int:n>/restore")
@@ -649,7 +649,7 @@ def guideline_coverage(gid: str):  # type: ignore[no-untyped-def]
         "sample": [_ref(t, x, args["lang"]) for x in c.sample],
         "eclEvaluation": c.ecl_evaluation,
     }
-    return jsonify(CoverageOut().dump(body))
+    return jsonify(schema_of(CoverageOut).dump(body))
 
 
 @bp.get("/guidelines/check")
@@ -666,7 +666,7 @@ def release_check():  # type: ignore[no-untyped-def]
     """
     args = query(ReleaseCheckQuery)
     check = check_release(_repo(), _t(), args["ratio"], args["minChange"])
-    return jsonify(ReleaseCheckOut().dump({"release": check.release, "summary": check.summary(), "findings": check.findings}))
+    return jsonify(schema_of(ReleaseCheckOut).dump({"release": check.release, "summary": check.summary(), "findings": check.findings}))
 
 
 @bp.get("/audit")
@@ -706,5 +706,5 @@ def audit_log():  # type: ignore[no-untyped-def]
         }
         for e in entries
     ]
-    return jsonify(AuditPageOut().dump({"total": total, "limit": args["limit"], "offset": args["offset"], "items": items}))
+    return jsonify(schema_of(AuditPageOut).dump({"total": total, "limit": args["limit"], "offset": args["offset"], "items": items}))
 
