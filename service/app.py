@@ -43,9 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
     register_error_handlers(app)
 
-    from . import fhir
+    from . import fhir, web
     from .api import annotate, authoring, concepts, docs, ecl, guidelines, health, resolve, search
 
-    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, authoring, docs, fhir):
+    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, authoring, docs, fhir, web):
         app.register_blueprint(module.bp)
     return app

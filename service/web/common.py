@@ -1,0 +1,100 @@
+"""What every page shares: the chosen dialect, links that keep it, and who is signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, redirect, request, session, url_for
+
+from terminology.dialects import NAMES
+
+from ..context import services
+from . import bp
+
+DIALECTS = ("en-US", "en-GB")
+TOKEN_KEY = "snomap_token"
+READS_ENV = "SNOMAP_READS_REQUIRE_TOKEN"
+
+
+def current_lang() -> str | None:
+    """The dialect asked for with `?lang=` (en-US or en-GB, any case), or None for the release default."""
+    value = (request.args.get("lang") or "").strip().lower()
+    for d in DIALECTS:
+        if d.lower() == value:
+            return d
+    return None
+
+
+def dialects() -> list[str]:
+    """The dialects this release has a language refset for, by name."""
+    t = services().terminology
+    names = [NAMES[r] for r in t.language_refsets if r in NAMES]
+    return [d for d in DIALECTS if d in names]
+
+
+def default_dialect() -> str | None:
+    """The dialect terms are in when none is chosen (the release's first language refset)."""
+    t = services().terminology
+    return NAMES.get(t.language_refsets[0]) if t.language_refsets else None
+
+
+def url(endpoint: str, **values: Any) -> str:
+    """url_for that keeps the chosen dialect."""
+    lang = current_lang()
+    if lang and "lang" not in values:
+        values["lang"] = lang
+    return url_for(endpoint, **values)
+
+
+def with_lang(lang: str | None) -> str:
+    """This page's URL in another dialect."""
+    args = request.args.to_dict()
+    args.pop("lang", None)
+    if lang:
+        args["lang"] = lang
+    return url_for(request.endpoint or "web.find", **(request.view_args or {}), **args)
+
+
+def signed_in() -> Any:
+    """The token owner of this browser session (TokenInfo), re-verified once per request, or None."""
+    if "web_principal" in g:
+        return g.web_principal
+    who = None
+    token = session.get(TOKEN_KEY)
+    store = getattr(services().guidelines, "tokens", None)
+    if token and store is not None:
+        who = store.verify(token)
+        if who is None:  # revoked since sign-in
+            session.pop(TOKEN_KEY, None)
+    g.web_principal = who
+    return who
+
+
+def reads_require_token() -> bool:
+    try:
+        from ..auth import reads_require_token as required
+    except ImportError:  # the authoring package is not installed
+        return False
+    return required()
+
+
+@bp.before_request
+def _guard_reads() -> Any:
+    """When the service is configured to need a token for reads, the pages need a signed-in session too."""
+    if request.endpoint in ("web.static", "web.sign_in") or not reads_require_token():
+        return None
+    if signed_in() is None:
+        return redirect(url_for("web.sign_in", next=request.full_path if request.query_string else request.path))
+    return None
+
+
+@bp.context_processor
+def _page_context() -> dict[str, Any]:
+    return {
+        "lang": current_lang(),
+        "dialects": dialects(),
+        "default_dialect": default_dialect(),
+        "url": url,
+        "with_lang": with_lang,
+        "who": signed_in(),
+    }
