@@ -33,10 +33,20 @@ def synthetic_release(concepts: int = 370_000, seed: int = 42) -> Path:
 def synthetic_index(concepts: int = 370_000) -> Path:
     """An index of the synthetic release, built once and cached."""
     idx = DATA / f"synth{concepts}.idx"
-    if not (idx / "manifest.json").exists():
+    if not _current(idx):
         release = synthetic_release(concepts)
         subprocess.run([sys.executable, "-m", "service.cli", "index", str(release), "--out", str(idx)], check=True)
     return idx
+
+
+def _current(idx: Path) -> bool:
+    """An index exists there and has this snomap's format version (else it is rebuilt)."""
+    from terminology._index_format import FORMAT_VERSION
+
+    try:
+        return json.loads((idx / "manifest.json").read_text()).get("format_version") == FORMAT_VERSION
+    except (OSError, ValueError):
+        return False
 
 
 def rss_mb(pid: int | str = "self") -> dict[str, float]:

@@ -54,7 +54,6 @@ def assert_answered(resp: Any, context: object) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "/",
         "/nope",
         "/api",
         "/api/v1",
