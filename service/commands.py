@@ -40,7 +40,7 @@ class _GunicornApp:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (they share the index memory).")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--threads", default=1, show_default=True, type=int, help="Threads per worker (1: sync workers, fastest for this CPU-bound app; more helps with slow clients).")
 @click.option("--access-log/--no-access-log", default=False)
 def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Serve the API with gunicorn (a production WSGI server) on the sample release by default."""
