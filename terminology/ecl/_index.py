@@ -149,7 +149,7 @@ class EclIndex:
         """Map or compute every engine array now (before serving, so the first query pays nothing)."""
         for name in (*PERSISTED, *ASSOCIATION_ARRAYS):
             np.asarray(self.array(name)[:1])
-        for prop in ("active_rows", "attribute_types", "type_bounds", "concrete", "definition_rows", "row_of_refset_member", "ascii_terms"):
+        for prop in ("active_rows", "attribute_types", "type_bounds", "concrete", "definition_rows", "row_of_refset_member", "ascii_terms", "non_ascii_rows"):
             getattr(self, prop)
         if self.store.has_table("description_fts"):
             self.fts_vocabulary()
@@ -226,9 +226,21 @@ class EclIndex:
         if vocab is None:
             db = self.store.db
             db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.ecl_fts_vocab USING fts5vocab(main, 'description_fts', 'row')")
-            vocab = [r[0] for r in db.execute("SELECT term FROM temp.ecl_fts_vocab")]
+            pairs = db.execute("SELECT term, doc FROM temp.ecl_fts_vocab").fetchall()
+            vocab = [r[0] for r in pairs]
+            self._computed["fts_vocabulary_docs"] = np.fromiter((r[1] for r in pairs), np.int64, len(pairs))
             self._computed_lists["fts_vocabulary"] = vocab
         return vocab
+
+    def fts_vocabulary_docs(self) -> np.ndarray:
+        """Per token of `fts_vocabulary` (same order): how many descriptions hold it (to estimate FTS hit counts)."""
+        self.fts_vocabulary()
+        return self._computed["fts_vocabulary_docs"]
+
+    @cached_property
+    def non_ascii_rows(self) -> np.ndarray:
+        """Description rows whose term is not plain ASCII (sorted)."""
+        return np.flatnonzero(~self.ascii_terms).astype(np.int64)
 
     def table_columns(self, table: str) -> list[str]:
         """Column names of a refset table (names are checked against these before any SQL uses them)."""

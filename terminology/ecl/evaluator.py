@@ -26,6 +26,7 @@ Semantics chosen where the specification leaves room (docs/ecl.md lists them all
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import threading
@@ -144,6 +145,9 @@ _ONE_OR_MORE = Cardinality(1, None)
 # Above this many candidate descriptions a term filter asks the FTS index instead of reading terms.
 _FTS_FROM = 2000
 _CHECK_EVERY = 20000
+# FTS instead of testing a concept set's descriptions when the estimated hits are below this many per description
+_FTS_WILD_RATIO = 0.2  # wild terms are tested vectorised (wild_ascii)
+_FTS_MATCH_RATIO = 8.0  # match terms are tested one description at a time
 
 
 # --------------------------------------------------------------------------- errors
@@ -871,14 +875,18 @@ class _Run:
         actives = [f for f in fs if isinstance(f, ActiveFilter)]
         active_only = not actives or all(f.active == (f.comparison is Comparison.EQ) for f in actives)
         candidates = sets.segment_lengths(st.desc_by_concept_ptr, rows)
-        # FTS for word-prefix (match) terms; wild patterns are faster as byte columns (wild_ascii).
-        fts_filter = next(
-            (f for f in terms if f.comparison is Comparison.EQ and all(x.type is SearchType.MATCH for x in f.terms) and self.fts_able(f)), None
-        )
+        # The FTS index narrows the descriptions to read when its estimated hit count is well below
+        # the concept set's description count (else reading the set's terms directly is cheaper).
+        fts_filter: TermFilter | None = None
+        if active_only and candidates > _FTS_FROM:
+            fts_filter = next((f for f in terms if f.comparison is Comparison.EQ and self.fts_able(f) and self.fts_cheaper(f, candidates)), None)
         exact: np.ndarray | None = None  # rows whose match with fts_filter the FTS query already proved
-        if fts_filter is not None and active_only and candidates > _FTS_FROM:
+        if fts_filter is not None:
             hits = self.fts(fts_filter)
             defs = self.ix.definition_rows
+            if any(t.type is SearchType.WILD for t in fts_filter.terms):
+                # A wild run is a token prefix/infix for ASCII terms; other terms are confirmed one by one.
+                hits = sets.unique(np.concatenate((hits, self.ix.non_ascii_rows)))
             desc = np.concatenate((hits, defs))
             exact = np.concatenate((np.full(len(hits), all(t.type is SearchType.MATCH for t in fts_filter.terms)), np.zeros(len(defs), bool)))
             inside = self.member(rows, np.asarray(st.desc_concept)[desc])
@@ -972,6 +980,26 @@ class _Run:
     def fts_able(self, f: TermFilter) -> bool:
         return self.ev.has_fts and all(fts_plan(t) is not None for t in f.terms)
 
+    def fts_cheaper(self, f: TermFilter, candidates: int) -> bool:
+        """Whether fetching the FTS hits of `f` costs less than testing `candidates` descriptions directly.
+
+        The hit count is estimated from the token document counts (an upper bound for one token).
+        Testing ``wild`` terms directly is vectorised (wild_ascii), ``match`` terms are read one by one.
+        """
+        vocab, docs = self.ix.fts_vocabulary(), self.ix.fts_vocabulary_docs()
+        estimate = 0
+        for term in f.terms:
+            plan = fts_plan(term)
+            assert plan is not None
+            kind, text = plan
+            if kind == "prefix":
+                anchors = words(term.decoded()) if term.type is SearchType.MATCH else [w for r, starts in _runs(term) if starts for w in words(r)[:1]]
+                estimate += min(int(docs[bisect.bisect_left(vocab, a) : bisect.bisect_left(vocab, a + "\U0010ffff")].sum()) for a in anchors)
+            else:
+                estimate += int(docs[[k for k, w in enumerate(vocab) if text in w]].sum())
+        per_candidate = _FTS_WILD_RATIO if all(t.type is SearchType.WILD for t in f.terms) else _FTS_MATCH_RATIO
+        return estimate < candidates * per_candidate
+
     def fts(self, f: TermFilter) -> np.ndarray:
         """Description rows the FTS index returns for any of the filter's terms (active, not definitions)."""
         parts = []
@@ -988,7 +1016,7 @@ class _Run:
             for query in queries:
                 self.check()
                 cur = db.execute("SELECT rowid FROM description_fts WHERE description_fts MATCH ?", (query,))
-                parts.append(np.fromiter((r[0] for r in cur), np.int64))
+                parts.append(np.fromiter(itertools.chain.from_iterable(cur), np.int64))
         return sets.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
     def term_test(self, desc: np.ndarray, f: TermFilter) -> np.ndarray:
@@ -1038,8 +1066,11 @@ class _Run:
                 k = len(text)
                 keep = keep[lens[keep] >= k]
                 first = (starts[keep] + lens[keep] - k) if at_end else starts[keep]
-                cols = lower(blob[first[:, None] + np.arange(k)])
-                keep = keep[(cols == np.frombuffer(text, np.uint8)).all(axis=1)]
+                for j, byte in enumerate(text):  # one column at a time: the survivors shrink fast
+                    if not len(keep):
+                        break
+                    hit = lower(blob[first + j]) == byte
+                    keep, first = keep[hit], first[hit]
             if not len(keep):
                 continue
             if parts and parts[-1] is None and all(p is not None for p in parts[:-1]):
