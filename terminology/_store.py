@@ -45,11 +45,8 @@ class IndexStore:
                 arr = np.load(file, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
                 raise IndexFormatError(f"{file}: damaged or missing index array ({exc})") from None
-            if arr.size == 0:
-                arr = np.load(file, allow_pickle=False)
-            else:
-                # A plain ndarray view of the mapping: numpy.memmap adds Python overhead to every slice.
-                arr = arr.view(np.ndarray)
+            # A plain ndarray view of the mapping: numpy.memmap adds Python overhead to every slice.
+            arr = np.load(file, allow_pickle=False) if arr.size == 0 else arr.view(np.ndarray)
             self._arrays[name] = arr
         return arr
 
