@@ -126,6 +126,11 @@ class Terminology:
         order = language_refset_order(lang, self.language_refsets)
         return [self.language_refsets.index(r) for r in order]
 
+    def dialect_refset(self, lang: str | None = None) -> int | None:
+        """The language refset consulted first for `lang` (None when the release has none)."""
+        cols = self._refset_columns(lang)
+        return self.language_refsets[cols[0]] if cols else None
+
     def preferred_term(self, sctid: int, lang: str | None = None) -> str | None:
         """The preferred synonym in the first language refset (of `lang`'s order) that has one."""
         return self._pt(self._idx(sctid), self._refset_columns(lang))

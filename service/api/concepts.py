@@ -21,7 +21,7 @@ def ref(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]:
 def concept_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]:
     """The full concept view used by the API and the pages."""
     c = t.concept(sctid)
-    dialect = t.language_refsets[t._refset_columns(lang)[0]] if t.language_refsets else None
+    dialect = t.dialect_refset(lang)
     attrs = []
     for group, items in t.role_groups(sctid).items():
         for a in items:
