@@ -55,11 +55,10 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
     t = app.extensions["snomap"].terminology
     t.store.warm()
     # Build per-process lookup tables before forking, so workers share them.
-    from terminology import annotate
-    from terminology._composition_model import concept_model
+    from terminology import annotate, composition
 
     annotate.warm(t)
-    concept_model(t)
+    composition.warm(t)
     click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
     options = {
         "bind": f"{host}:{port}",

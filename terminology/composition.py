@@ -808,3 +808,8 @@ def guidelines_for_expression(
     for g in out:
         mentioned.update(g.link.path)
     return anc, out, t.preferred_terms(sorted(mentioned), lang)
+
+
+def warm(t: Terminology) -> None:
+    """Build the per-process concept-model tables now (before forking workers, so they share them)."""
+    concept_model(t)
