@@ -17,12 +17,14 @@ What it does, all on 127.0.0.1 with bounded durations:
    every scenario once over plain HTTP (status 200 and a sensible answer), then per scenario runs
    wrk for a short warm-up and DURATION seconds measured (a Lua script cycles through a request
    file; its done() hook prints the latency percentiles as JSON), records the CPU used by the
-   server, by wrk and by everything else on the machine meanwhile, then the memory (RSS and PSS
-   from /proc/PID/smaps_rollup) of the gunicorn master and each worker, and stops the server.
+   server (and per worker), by wrk and by everything else on the machine meanwhile and how wrk's
+   connections are spread over the workers, then runs a light-load pass (2 connections: one
+   request in flight per worker); at the end it reads the memory (RSS and PSS from
+   /proc/PID/smaps_rollup) of the gunicorn master and each worker, and stops the server.
 4. With --profile S, re-runs each scenario on the best configuration with py-spy sampling every
    worker for S seconds, once counting only samples that hold the GIL and once all active threads
    (figures from that pass are not reported, py-spy takes CPU), and writes the hottest frames to
-   bench/out/http-profile-<scenario>.txt.
+   bench/out/http-profile-<scenario>.txt (with --out NAME: NAME-profile-<scenario>.txt).
 
 Prints JSON and writes bench/out/http.json. Requires wrk (Debian: apt-get install wrk) and, for
 --profile, py-spy (pip install py-spy).
@@ -55,6 +57,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT, save, synthetic_index  # noqa: E402
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
 
 DISEASE, FINDING, PROCEDURE = 64572001, 404684003, 71388002
 TARGETS = {
@@ -225,8 +229,16 @@ def make_guidelines(t: Any, directory: Path, n: int, seed: int) -> dict[str, Any
         counts[kind] = len(chosen)
     strengths = ("strong", "moderate", "weak", "expert opinion")
     actions = ("Assess", "Offer", "Consider", "Refer", "Review", "Do not routinely offer", "Discuss", "Document")
-    what = ("imaging", "specialist review", "a multidisciplinary team discussion", "symptom control", "follow-up at 3 months",
-            "blood tests", "patient information", "a medication review")
+    what = (
+        "imaging",
+        "specialist review",
+        "a multidisciplinary team discussion",
+        "symptom control",
+        "follow-up at 3 months",
+        "blood tests",
+        "patient information",
+        "a medication review",
+    )
     excludes = second = 0
     for k, (kind, c) in enumerate(picks):
         term = t.preferred_term(c) or str(c)
@@ -244,19 +256,40 @@ def make_guidelines(t: Any, directory: Path, n: int, seed: int) -> dict[str, Any
                 tags.append(TagSpec(concept=s, term=t.preferred_term(s)))
                 second += 1
         recs = [
-            Recommendation(id=f"r{i + 1}", text=f"{rng.choice(actions)} {rng.choice(what)} for people with {term.lower()}.", strength=rng.choice(strengths))
+            Recommendation(
+                id=f"r{i + 1}",
+                text=f"{rng.choice(actions)} {rng.choice(what)} for people with {term.lower()}.",
+                strength=rng.choice(strengths),
+            )
             for i in range(rng.randint(2, 6))
         ]
-        refs = [Reference(id="ref1", authors=["Example A", "Sample B"], title=f"Management of {term.lower()}: a review",
-                          journal="Journal of Synthetic Medicine", year=2015 + k % 10, volume=str(k % 40 + 1), pmid=str(30000000 + k))]
+        refs = [
+            Reference(
+                id="ref1",
+                authors=["Example A", "Sample B"],
+                title=f"Management of {term.lower()}: a review",
+                journal="Journal of Synthetic Medicine",
+                year=2015 + k % 10,
+                volume=str(k % 40 + 1),
+                pmid=str(30000000 + k),
+            )
+        ]
         sections = {
             "Scope": f"Adults with {term.lower()} and the conditions below it in the hierarchy.",
             "Assessment": "Confirm the diagnosis and assess severity [ref1]. See recommendation [r1].",
             "Management": "\n".join(f"- {r.text}" for r in recs),
         }
         slug = re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")[:50].strip("-")
-        doc = GuidelineDocument(id=f"g{k:04d}-{slug}", title=f"Management of {term.lower()}", status="published", tags=tags,
-                                recommendations=recs, references=refs, sections=sections, updated="2025-01-15")
+        doc = GuidelineDocument(
+            id=f"g{k:04d}-{slug}",
+            title=f"Management of {term.lower()}",
+            status="published",
+            tags=tags,
+            recommendations=recs,
+            references=refs,
+            sections=sections,
+            updated="2025-01-15",
+        )
         write_guideline(doc, directory)
     return {"count": len(picks), "tagged_on": counts, "with_exclusion": excludes, "with_second_tag": second}
 
@@ -283,13 +316,31 @@ class Server:
     def __init__(self, index: Path, guidelines: Path, workers: int, threads: int, log: Path):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "service", "serve", "--index", str(index), "--guidelines", str(guidelines),
-               "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "service",
+            "serve",
+            "--index",
+            str(index),
+            "--guidelines",
+            str(guidelines),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ]
         self.cmd = " ".join(cmd)
         self.log = log.open("w")
         t0 = time.perf_counter()
         # Own session: stop() can end exactly this server's processes (master and its workers).
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT_DIR)
+        self.proc = subprocess.Popen(
+            cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT_DIR
+        )
         deadline = time.monotonic() + 300
         while True:
             if self.proc.poll() is not None:
@@ -329,14 +380,15 @@ class Server:
         self.log.close()
 
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
-
-
 def connections_per_worker(srv: Server) -> dict[str, int]:
     """Established client connections on the server's port, by worker pid (from `ss -tnp`)."""
     try:
-        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{srv.port} )"],
-                             capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{srv.port} )"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return {}
     return dict(Counter(re.findall(r"pid=(\d+)", out)))
@@ -360,8 +412,15 @@ def machine_busy_seconds() -> float:
 def memory(pid: int) -> dict[str, float]:
     """RSS and PSS (MB) from smaps_rollup: PSS divides each shared page among the processes mapping it."""
     out: dict[str, float] = {}
-    keys = {"Rss": "rss_mb", "Pss": "pss_mb", "Pss_Anon": "pss_anon_mb", "Pss_File": "pss_file_mb",
-            "Shared_Clean": "shared_clean_mb", "Private_Dirty": "private_dirty_mb", "Private_Clean": "private_clean_mb"}
+    keys = {
+        "Rss": "rss_mb",
+        "Pss": "pss_mb",
+        "Pss_Anon": "pss_anon_mb",
+        "Pss_File": "pss_file_mb",
+        "Shared_Clean": "shared_clean_mb",
+        "Private_Dirty": "private_dirty_mb",
+        "Private_Clean": "private_clean_mb",
+    }
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         k, _, v = line.partition(":")
         if k in keys:
@@ -373,7 +432,19 @@ def memory(pid: int) -> dict[str, float]:
 
 
 def run_wrk(url: str, script: Path, args: list[str], duration: float, threads: int, connections: int) -> dict[str, Any]:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script), url, "--", *args]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+        "--",
+        *args,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     m = re.search(r"^WRKJSON (.*)$", out.stdout, re.M)
     if out.returncode or not m:
@@ -387,8 +458,13 @@ def run_wrk(url: str, script: Path, args: list[str], duration: float, threads: i
         "rps": round(r["requests"] / secs, 1),
         "errors": {k: v for k, v in r["errors"].items() if v},
         "latency_ms": {
-            "p50": pct["50"] / 1000, "p75": pct["75"] / 1000, "p90": pct["90"] / 1000, "p95": pct["95"] / 1000,
-            "p99": pct["99"] / 1000, "p99.9": pct["99.9"] / 1000, "mean": round(r["latency_us"]["mean"] / 1000, 3),
+            "p50": pct["50"] / 1000,
+            "p75": pct["75"] / 1000,
+            "p90": pct["90"] / 1000,
+            "p95": pct["95"] / 1000,
+            "p99": pct["99"] / 1000,
+            "p99.9": pct["99.9"] / 1000,
+            "mean": round(r["latency_us"]["mean"] / 1000, 3),
             "max": r["latency_us"]["max"] / 1000,
         },
         "kb_per_response": round(r["bytes"] / max(1, r["requests"]) / 1024, 2),
@@ -419,8 +495,12 @@ def check_scenarios(srv: Server, data: dict[str, Any], sample: int = 200) -> dic
                 facts["guidelines_returned"] += body["total"]
             elif name == "map":
                 facts["matched"] += body["matched"]
-                facts["expected_first"] += bool(body["candidates"]) and body["candidates"][0]["conceptId"] == str(data["map_expected"][k])
-                facts["expected_in_top5"] += str(data["map_expected"][k]) in [c["conceptId"] for c in body["candidates"]]
+                facts["expected_first"] += bool(body["candidates"]) and body["candidates"][0]["conceptId"] == str(
+                    data["map_expected"][k]
+                )
+                facts["expected_in_top5"] += str(data["map_expected"][k]) in [
+                    c["conceptId"] for c in body["candidates"]
+                ]
             elif name == "search":
                 facts["with_hits"] += len(body["items"]) > 0
             elif name == "subsumes":
@@ -432,12 +512,25 @@ def check_scenarios(srv: Server, data: dict[str, Any], sample: int = 200) -> dic
     return out
 
 
-def run_config(index: Path, gdir: Path, workers: int, threads: int, data: dict[str, Any], args: argparse.Namespace,
-               script: Path, work: Path) -> dict[str, Any]:
+def run_config(
+    index: Path,
+    gdir: Path,
+    workers: int,
+    threads: int,
+    data: dict[str, Any],
+    args: argparse.Namespace,
+    script: Path,
+    work: Path,
+) -> dict[str, Any]:
     srv = Server(index, gdir, workers, threads, work / f"server-{workers}x{threads}.log")
     try:
-        result: dict[str, Any] = {"workers": workers, "threads": threads, "worker_class": "gthread" if threads > 1 else "sync",
-                                  "ready_seconds": srv.ready_seconds, "command": srv.cmd}
+        result: dict[str, Any] = {
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "ready_seconds": srv.ready_seconds,
+            "command": srv.cmd,
+        }
         result["memory_at_ready"] = {"master": memory(srv.proc.pid), "workers": [memory(p) for p in srv.workers()]}
         result["check"] = check_scenarios(srv, data)
         scen: dict[str, Any] = {}
@@ -449,7 +542,9 @@ def run_config(index: Path, gdir: Path, workers: int, threads: int, data: dict[s
             probe: dict[str, Any] = {}
             timer = threading.Timer(args.duration / 2, lambda p=probe: p.update(connections_per_worker(srv)))
             timer.start()
-            r = run_wrk(srv.base, script, wrk_args(name, data["files"]), args.duration, args.wrk_threads, args.connections)
+            r = run_wrk(
+                srv.base, script, wrk_args(name, data["files"]), args.duration, args.wrk_threads, args.connections
+            )
             timer.cancel()
             wall = time.perf_counter() - t0
             # Keep-alive connections stay with the worker that accepted them: how wrk's were spread, and the
@@ -471,16 +566,27 @@ def run_config(index: Path, gdir: Path, workers: int, threads: int, data: dict[s
             r["loadavg_1m_after"] = os.getloadavg()[0]
             if args.light_connections and args.light_duration:
                 # One request in flight per worker: the service time without queueing behind other requests.
-                light = run_wrk(srv.base, script, wrk_args(name, data["files"]), args.light_duration, 1, args.light_connections)
-                r["light_load"] = {"connections": args.light_connections, "rps": light["rps"], "errors": light["errors"],
-                                   "latency_ms": light["latency_ms"]}
+                light = run_wrk(
+                    srv.base, script, wrk_args(name, data["files"]), args.light_duration, 1, args.light_connections
+                )
+                r["light_load"] = {
+                    "connections": args.light_connections,
+                    "rps": light["rps"],
+                    "errors": light["errors"],
+                    "latency_ms": light["latency_ms"],
+                }
             scen[name] = r
-            print(f"  {workers}x{threads} {name}: {r['rps']} req/s, p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
-                  f"cpu {r['cpu_percent']}", file=sys.stderr)
+            print(
+                f"  {workers}x{threads} {name}: {r['rps']} req/s, p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
+                f"cpu {r['cpu_percent']}",
+                file=sys.stderr,
+            )
         result["scenarios"] = scen
         master = srv.proc.pid
-        result["memory_after_load"] = {"master": {"pid": master, **memory(master)},
-                                       "workers": [{"pid": p, **memory(p)} for p in srv.workers()]}
+        result["memory_after_load"] = {
+            "master": {"pid": master, **memory(master)},
+            "workers": [{"pid": p, **memory(p)} for p in srv.workers()],
+        }
         mem = result["memory_after_load"]
         procs = [mem["master"], *mem["workers"]]
         result["memory_after_load"]["total_rss_mb"] = round(sum(p["rss_mb"] for p in procs), 1)
@@ -508,22 +614,40 @@ def summarise_profile(raw_files: list[Path], top: int = 30) -> str:
             n = int(count)
             total += n
             # "func (path/file.py:LINE)" -> "func (file.py)": one entry per function, paths relative to the package.
-            frames = [re.sub(r"\((?:.*/(?:site-packages|lib/python3\.\d+|work/main)/)?([^()]*?):\d+\)$", r"(\1)", fr)
-                      for fr in stack.split(";")]
+            frames = [
+                re.sub(r"\((?:.*/(?:site-packages|lib/python3\.\d+|work/main)/)?([^()]*?):\d+\)$", r"(\1)", fr)
+                for fr in stack.split(";")
+            ]
             self_t[frames[-1]] += n
             for fr in set(frames):
                 incl[fr] += n
-    boring = re.compile(r"\((threading\.py|concurrent/futures/thread\.py|click/core\.py|<frozen runpy>|service/__main__\.py|"
-                        r"service/commands\.py|gunicorn/arbiter\.py|gunicorn/app/base\.py|gunicorn/workers/base\.py)\)$")
-    lines = [f"samples: {total}", "", "inclusive (share of samples with this frame on the stack; start-up frames left out):"]
-    lines += [f"  {100 * v / max(1, total):5.1f}%  {k}" for k, v in incl.most_common() if not boring.search(k)][: top * 2]
+    boring = re.compile(
+        r"\((threading\.py|concurrent/futures/thread\.py|click/core\.py|<frozen runpy>|service/__main__\.py|"
+        r"service/commands\.py|gunicorn/arbiter\.py|gunicorn/app/base\.py|gunicorn/workers/base\.py)\)$"
+    )
+    lines = [
+        f"samples: {total}",
+        "",
+        "inclusive (share of samples with this frame on the stack; start-up frames left out):",
+    ]
+    lines += [f"  {100 * v / max(1, total):5.1f}%  {k}" for k, v in incl.most_common() if not boring.search(k)][
+        : top * 2
+    ]
     lines += ["", "self (share of samples in this frame):"]
     lines += [f"  {100 * v / max(1, total):5.1f}%  {k}" for k, v in self_t.most_common(top)]
     return "\n".join(lines) + "\n"
 
 
-def profile_config(index: Path, gdir: Path, workers: int, threads: int, data: dict[str, Any], args: argparse.Namespace,
-                   script: Path, work: Path) -> dict[str, str]:
+def profile_config(
+    index: Path,
+    gdir: Path,
+    workers: int,
+    threads: int,
+    data: dict[str, Any],
+    args: argparse.Namespace,
+    script: Path,
+    work: Path,
+) -> dict[str, str]:
     """py-spy on every worker, twice per scenario: samples holding the GIL (where Python spends CPU), then
     all active threads (also shows threads waiting to get the GIL back, e.g. after a socket write, and
     native code that runs without the GIL, e.g. numpy casting an array)."""
@@ -538,15 +662,41 @@ def profile_config(index: Path, gdir: Path, workers: int, threads: int, data: di
             text = f"py-spy over the {workers}x{threads} workers, scenario {name}, wrk -c{args.connections}\n"
             for mode, flags in (("holding the GIL (py-spy --gil)", ["--gil"]), ("all active threads", [])):
                 raws = [work / f"profile-{name}-{len(flags)}-{p}.txt" for p in srv.workers()]
-                spies = [subprocess.Popen([pyspy, "record", "--pid", str(p), "--duration", str(args.profile), "--rate", "250",
-                                           "--nonblocking", *flags, "--format", "raw", "--output", str(raw)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                         for p, raw in zip(srv.workers(), raws, strict=True)]
-                run_wrk(srv.base, script, wrk_args(name, data["files"]), args.profile + 2, args.wrk_threads, args.connections)
+                spies = [
+                    subprocess.Popen(
+                        [
+                            pyspy,
+                            "record",
+                            "--pid",
+                            str(p),
+                            "--duration",
+                            str(args.profile),
+                            "--rate",
+                            "250",
+                            "--nonblocking",
+                            *flags,
+                            "--format",
+                            "raw",
+                            "--output",
+                            str(raw),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    for p, raw in zip(srv.workers(), raws, strict=True)
+                ]
+                run_wrk(
+                    srv.base,
+                    script,
+                    wrk_args(name, data["files"]),
+                    args.profile + 2,
+                    args.wrk_threads,
+                    args.connections,
+                )
                 for s in spies:
                     s.wait(60)
                 text += f"\n=== {mode}\n" + summarise_profile(raws)
-            dest = OUT / f"http-profile-{name}.txt"
+            dest = OUT / f"{args.out}-profile-{name}.txt"
             dest.write_text(text)
             out[name] = str(dest.relative_to(ROOT_DIR))
             print(f"  profile {name}: {dest}", file=sys.stderr)
@@ -575,15 +725,21 @@ def main() -> None:
     ap.add_argument("--concepts", type=int, default=370_000)
     ap.add_argument("--duration", type=int, default=15, help="Measured seconds per scenario")
     ap.add_argument("--warmup", type=int, default=3, help="Warm-up seconds per scenario (not measured)")
-    ap.add_argument("--configs", default="2x4,2x2,2x1,3x2,4x1", help="WORKERSxTHREADS, comma-separated (threads 1 = sync worker)")
+    ap.add_argument(
+        "--configs", default="2x4,2x2,2x1,3x2,4x1", help="WORKERSxTHREADS, comma-separated (threads 1 = sync worker)"
+    )
     ap.add_argument("--connections", type=int, default=16, help="wrk connections")
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--light-connections", type=int, default=2, help="Connections of the light-load pass (0: skip it)")
     ap.add_argument("--light-duration", type=int, default=8, help="Seconds of the light-load pass per scenario")
     ap.add_argument("--scenarios", default="concept,guidelines,map,search,subsumes")
     ap.add_argument("--guidelines", type=int, default=300, help="Guidelines to generate")
-    ap.add_argument("--requests", type=int, default=20_000, help="Distinct request lines per scenario (fewer for map/search)")
-    ap.add_argument("--profile", type=int, default=0, help="Also profile each scenario with py-spy for this many seconds")
+    ap.add_argument(
+        "--requests", type=int, default=20_000, help="Distinct request lines per scenario (fewer for map/search)"
+    )
+    ap.add_argument(
+        "--profile", type=int, default=0, help="Also profile each scenario with py-spy for this many seconds"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default="http", help="Result name: writes bench/out/NAME.json")
     args = ap.parse_args()
@@ -628,24 +784,40 @@ def main() -> None:
 
     b = results[best]["scenarios"]
     summary = {
-        name: {"rps": r["rps"], "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"],
-               "light_load_p50_ms": r.get("light_load", {}).get("latency_ms", {}).get("p50"),
-               "light_load_p99_ms": r.get("light_load", {}).get("latency_ms", {}).get("p99"),
-               "server_cpu_percent": r["cpu_percent"]["server"],
-               "other_processes_cpu_percent": r["cpu_percent"]["other_processes"],
-               "rps_per_server_core": r["rps_per_server_core"],
-               "target": TARGETS.get(name), "met": meets(name, r)}
+        name: {
+            "rps": r["rps"],
+            "p50_ms": r["latency_ms"]["p50"],
+            "p99_ms": r["latency_ms"]["p99"],
+            "light_load_p50_ms": r.get("light_load", {}).get("latency_ms", {}).get("p50"),
+            "light_load_p99_ms": r.get("light_load", {}).get("latency_ms", {}).get("p99"),
+            "server_cpu_percent": r["cpu_percent"]["server"],
+            "other_processes_cpu_percent": r["cpu_percent"]["other_processes"],
+            "rps_per_server_core": r["rps_per_server_core"],
+            "errors": r["errors"],
+            "target": TARGETS.get(name),
+            "met": meets(name, r),
+        }
         for name, r in b.items()
     }
-    table = {key: {name: f"{r['rps']:.0f} req/s, p50 {r['latency_ms']['p50']:.1f} ms, p99 {r['latency_ms']['p99']:.1f} ms"
-                   for name, r in res["scenarios"].items()} for key, res in results.items()}
+    table = {
+        key: {
+            name: f"{r['rps']:.0f} req/s, p50 {r['latency_ms']['p50']:.1f} ms, p99 {r['latency_ms']['p99']:.1f} ms"
+            for name, r in res["scenarios"].items()
+        }
+        for key, res in results.items()
+    }
     result = {
         "command": "python bench/bench_http.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "index": str(index),
-        "load": {"tool": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip(),
-                 "wrk_threads": args.wrk_threads, "connections": args.connections,
-                 "duration_s": args.duration, "warmup_s": args.warmup, "target": "127.0.0.1"},
+        "load": {
+            "tool": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip(),
+            "wrk_threads": args.wrk_threads,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "target": "127.0.0.1",
+        },
         "guidelines_generated": gl,
         "request_data": {"prepare_seconds": prep_s, "distinct_requests": data["counts"], "examples": data["examples"]},
         "best_config": best,
