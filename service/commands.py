@@ -72,6 +72,12 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         "errorlog": "-",
         "loglevel": os.environ.get("SNOMAP_LOG_LEVEL", "warning"),
     }
+    # Objects built so far move to a permanent generation, so the garbage collector does not touch
+    # (and copy-on-write duplicate) their pages in every forked worker.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     _GunicornApp(app, options).run()
 
 

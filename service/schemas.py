@@ -148,7 +148,10 @@ class MapCandidateOut(Schema):
     score = fields.Float()
     matchedTerm = fields.Str()
     explanation = fields.Raw()
-    ancestors = fields.List(fields.Nested(ConceptRef))
+    ancestors = fields.List(
+        fields.Nested(ConceptRef), metadata={"description": "The nearest ancestors first (at most 25; see ancestorCount)"}
+    )
+    ancestorCount = fields.Int(metadata={"description": "How many ancestors the concept has in all"})
 
 
 class MapOutSchema(Schema):
