@@ -13,7 +13,6 @@ a database; `tagged(concept_ids)` is shaped to be a single indexed `WHERE concep
 from __future__ import annotations
 
 import builtins
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,32 +174,14 @@ def _applies(g: Guideline, via: int, ancestors_or_self: dict[int, int]) -> bool:
     return any(tag.concept == via and not any(x in ancestors_or_self for x in tag.exclude) for tag in g.tags)
 
 
-def _shortest_paths(t: Terminology, start: int, targets: set[int]) -> dict[int, list[int]]:
-    """A shortest is-a chain from `start` up to each target (an ancestor-or-self), by BFS over parents.
-
-    BFS explores the same parent edges as `Terminology.ancestor_distances`, so each chain has
-    exactly the distance reported there; parents are visited in id order, so ties are broken the
-    same way on every call. It stops as soon as every target has been reached.
-    """
-    prev: dict[int, int | None] = {start: None}
-    remaining = set(targets) - {start}
-    queue = deque([start])
-    while queue and remaining:
-        v = queue.popleft()
-        for p in sorted(t.parents(v)):
-            if p not in prev:
-                prev[p] = v
-                remaining.discard(p)
-                queue.append(p)
-    out: dict[int, list[int]] = {}
-    for target in targets:
-        chain: list[int] = []
-        node: int | None = target
-        while node is not None:
-            chain.append(node)
-            node = prev[node]
-        out[target] = chain[::-1]
-    return out
+def _chain(prev: dict[int, int | None], target: int) -> list[int]:
+    """The is-a chain from the BFS start up to `target`, read back from the BFS predecessors."""
+    chain: list[int] = []
+    node: int | None = target
+    while node is not None:
+        chain.append(node)
+        node = prev[node]
+    return chain[::-1]
 
 
 def guidelines_for_concept(
@@ -227,7 +208,8 @@ def guidelines_for_concept(
         )
     actives = [r.concept_id for r in replacements]
     direct = len(replacements) == 1 and replacements[0].how == "direct"
-    distances = [t.ancestor_distances(a) for a in actives]
+    trees = [t.ancestor_tree(a) for a in actives]
+    distances = [dist for dist, _ in trees]
     wanted: set[int] = set()
     for dist in distances:
         wanted.update(dist)
@@ -246,17 +228,12 @@ def guidelines_for_concept(
                 if (current is None or key < current[0]) and _applies(g, via, dist):
                     best[g.id] = (key, g)
 
-    # One upward BFS per active concept gives a shortest chain to every tag reached. Calling
-    # t.isa_paths per link costs ~0.3 ms each (it builds a networkx graph), which with 30+ tagged
-    # ancestors would blow the per-request budget; it is only used when several paths are asked for.
-    vias: dict[int, set[int]] = {}
-    for (_, k, via), _g in best.values():
-        vias.setdefault(k, set()).add(via)
-    chains = {k: _shortest_paths(t, actives[k], targets) for k, targets in vias.items()}
+    # The same BFS that gave the distances gives a shortest chain to every tag reached (calling
+    # t.isa_paths per link costs ~0.3 ms each: it is only used when several paths are asked for).
     extra: dict[tuple[int, int], list[list[int]]] = {}
     links = []
     for (d, k, via), g in best.values():
-        path = chains[k][via]
+        path = _chain(trees[k][1], via)
         paths = None
         if max_paths > 1:
             if (k, via) not in extra:

@@ -258,8 +258,15 @@ class Terminology:
 
     def ancestor_distances(self, sctid: int) -> dict[int, int]:
         """Fewest is-a steps from the concept to each ancestor-or-self (BFS over parents)."""
+        return self.ancestor_tree(sctid)[0]
+
+    def ancestor_tree(self, sctid: int) -> tuple[dict[int, int], dict[int, int | None]]:
+        """One BFS over parents: fewest is-a steps to each ancestor-or-self, and the concept it was
+        first reached from (parents in SCTID order), so a shortest chain to any ancestor can be
+        read back without walking the hierarchy again."""
         start = self._idx(sctid)
         dist = {start: 0}
+        prev: dict[int, int | None] = {start: None}
         queue = deque([start])
         pptr, parents = self.store.parents_ptr, self.store.parents
         while queue:
@@ -267,8 +274,13 @@ class Terminology:
             for p in parents[pptr[v] : pptr[v + 1]].tolist():
                 if p not in dist:
                     dist[p] = dist[v] + 1
+                    prev[p] = v
                     queue.append(p)
-        return {int(self.ids[k]): d for k, d in dist.items()}
+        ids = self.ids
+        return (
+            {int(ids[k]): d for k, d in dist.items()},
+            {int(ids[k]): None if v is None else int(ids[v]) for k, v in prev.items()},
+        )
 
     def isa_paths(self, sctid: int, ancestor: int, limit: int = 5) -> list[list[int]]:
         """Is-a paths from `sctid` up to `ancestor`, shortest first (empty when not subsumed)."""
