@@ -400,6 +400,37 @@ def _concrete(values: list[str]) -> tuple[list[int], list[float], list[str]]:
     return kinds, nums, texts
 
 
+def edition_module(concepts: pd.DataFrame, dependencies: list[dict], modules: dict[str, int]) -> str:
+    """The edition's module: the top of the dependency graph among the modules that own concepts.
+
+    Only concept-owning modules count because an edition also ships modules that hold
+    nothing but refset members and depend on the edition module (the International
+    Edition's 449080006 ICD-10 map module, a national edition's map modules); the top of
+    the whole graph would be one of those.
+    """
+    counts = concepts["moduleId"].value_counts() if len(concepts) else pd.Series(dtype="int64")
+    owners = {str(int(m)): int(n) for m, n in counts.items()}
+    if not owners:
+        return str(rf2.CORE_MODULE)
+    needs: dict[str, set[str]] = {}
+    for d in dependencies:
+        if d["module"] != d["depends_on"]:
+            needs.setdefault(d["module"], set()).add(d["depends_on"])
+    depended = {dep for m, deps in needs.items() if m in owners for dep in deps}
+    tops = [m for m in owners if m not in depended] or list(owners)
+
+    def reach(m: str) -> int:
+        seen, todo = {m}, [m]
+        while todo:
+            for dep in needs.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return len(seen)
+
+    return max(tops, key=lambda m: (reach(m), owners[m], modules.get(m, 0), m))
+
+
 def release_info(release: Release) -> dict:
     """Edition, modules and versions, from the ModuleDependency refset and the files' effective times."""
     concepts = release.get("Concept")
@@ -423,15 +454,7 @@ def release_info(release: Release) -> dict:
                 }
             )
             modules[str(int(row.moduleId))] = max(modules.get(str(int(row.moduleId)), 0), int(row.sourceEffectiveTime))
-    # The edition module is the one no other module depends on (the top of the dependency graph).
-    depended = {d["depends_on"] for d in dependencies if d["depends_on"] != d["module"]}
-    tops = [m for m in {d["module"] for d in dependencies} if m not in depended]
-    if tops:
-        edition = max(tops, key=lambda m: modules.get(m, 0))
-    elif len(concepts):
-        edition = str(int(concepts["moduleId"].value_counts().idxmax()))
-    else:
-        edition = str(rf2.CORE_MODULE)
+    edition = edition_module(concepts, dependencies, modules)
     version = str(max(modules.values())) if modules else "00000000"
     if edition in modules:
         version = str(modules[edition])
