@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SNOMAP_INDEX=os.environ.get("SNOMAP_INDEX"),
         SNOMAP_GUIDELINES=os.environ.get("SNOMAP_GUIDELINES"),
         SNOMAP_DATABASE_URL=os.environ.get("SNOMAP_DATABASE_URL"),
+        SNOMAP_FHIR_EDITIONS=os.environ.get("SNOMAP_FHIR_EDITIONS"),
         JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})
@@ -50,7 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     index = app.config["SNOMAP_INDEX"] or default_index_path()
     t = app.config.get("SNOMAP_TERMINOLOGY") or Terminology.open(index)
     repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(app.config["SNOMAP_GUIDELINES"], app.config["SNOMAP_DATABASE_URL"])
-    app.extensions["snomap"] = Services(terminology=t, guidelines=repo)
+    editions = tuple(Terminology.open(p) for p in _index_list(app.config["SNOMAP_FHIR_EDITIONS"]))
+    app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()
     register_error_handlers(app)
 
@@ -59,4 +61,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for module in (health, concepts, search, annotate, resolve, ecl, guidelines, authoring, docs, fhir, web):
         app.register_blueprint(module.bp)
+    with app.app_context():
+        fhir.fhir_context()  # opens the editions now: a bad or duplicate one stops the start, not a request
     return app
+
+
+def _index_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Index directories from a list or an ``os.pathsep``-separated string (the environment's form)."""
+    if not value:
+        return []
+    items = value.split(os.pathsep) if isinstance(value, str) else list(value)
+    return [str(p).strip() for p in items if str(p).strip()]

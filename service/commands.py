@@ -42,7 +42,8 @@ class _GunicornApp:
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (they share the index memory).")
 @click.option("--threads", default=1, show_default=True, type=int, help="Threads per worker (1: sync workers, fastest for this CPU-bound app; more helps with slow clients).")
 @click.option("--access-log/--no-access-log", default=False)
-def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+@click.option("--fhir-edition", "fhir_editions", multiple=True, type=click.Path(exists=True, file_okay=False), help="A further index the FHIR API serves beside --index (repeatable); --index stays the default version.")
+def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, workers: int, threads: int, access_log: bool, fhir_editions: tuple[str, ...]) -> None:
     """Serve the API with gunicorn (a production WSGI server) on the sample release by default."""
     from .app import create_app
 
@@ -51,15 +52,21 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         config["SNOMAP_INDEX"] = index
     if guidelines:
         config["SNOMAP_GUIDELINES"] = guidelines
+    if fhir_editions:
+        config["SNOMAP_FHIR_EDITIONS"] = list(fhir_editions)
     app = create_app(config)
     t = app.extensions["snomap"].terminology
     t.store.warm()
+    for edition in app.extensions["snomap"].editions:
+        edition.store.warm()
     # Build per-process lookup tables before forking, so workers share them.
     from terminology import annotate, composition
 
     annotate.warm(t)
     composition.warm(t)
     click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
+    for edition in app.extensions["snomap"].editions:
+        click.echo(f"  FHIR also serves {edition.release.uri}")
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -16,6 +16,7 @@ from terminology import Terminology
 class Services:
     terminology: Terminology
     guidelines: Any  # a terminology.guidelines.GuidelineRepository
+    editions: tuple[Terminology, ...] = ()  # further SNOMED CT editions/versions the FHIR API serves
 
 
 def services() -> Services:

@@ -45,11 +45,12 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 def fhir_context() -> FhirContext:
-    """The app's FHIR context (built on first use from the app's terminology and ``SNOMAP_FHIR_*`` settings)."""
+    """The app's FHIR context: the app's terminology as the default edition, ``SNOMAP_FHIR_EDITIONS`` beside it."""
     ctx = current_app.extensions.get(EXTENSION_KEY)
     if ctx is None:
-        t = current_app.extensions["snomap"].terminology
-        ctx = FhirContext(t, FhirSettings.from_mapping(current_app.config))
+        services = current_app.extensions["snomap"]
+        ctx = FhirContext(services.terminology, FhirSettings.from_mapping(current_app.config), services.editions)
+        ctx.loaded  # noqa: B018 - fails now on an edition loaded twice
         current_app.extensions[EXTENSION_KEY] = ctx
     return ctx
 

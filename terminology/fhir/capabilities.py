@@ -70,8 +70,29 @@ def capability_statement(ctx: FhirContext, base_url: str) -> dict[str, Any]:
     }
 
 
+def _version_entry(ctx: FhirContext, default: bool, filters: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "code": ctx.edition.uri,
+        "isDefault": default,
+        "compositional": True,
+        "language": sorted({"en", *ctx.terminology.store.manifest.get("languages", [])}),
+        "filter": filters,
+        "property": [
+            "inactive",
+            "sufficientlyDefined",
+            "moduleId",
+            "effectiveTime",
+            "normalForm",
+            "normalFormTerse",
+            "parent",
+            "child",
+        ],
+    }
+
+
 def terminology_capabilities(ctx: FhirContext, base_url: str) -> dict[str, Any]:
-    """The loaded SNOMED CT edition, its filters and properties, and how expansion behaves."""
+    """The loaded SNOMED CT editions (the default first), their filters and properties, and how expansion behaves."""
+    ctx = ctx.default
     e = ctx.edition
     filters = [{"code": prop, "op": list(ops)} for prop, ops in SUPPORTED_FILTERS.items()]
     return {
@@ -84,25 +105,7 @@ def terminology_capabilities(ctx: FhirContext, base_url: str) -> dict[str, Any]:
         "codeSystem": [
             {
                 "uri": SNOMED,
-                "version": [
-                    {
-                        "code": e.uri,
-                        "isDefault": True,
-                        "compositional": True,
-                        "language": sorted({"en", *ctx.terminology.store.manifest.get("languages", [])}),
-                        "filter": filters,
-                        "property": [
-                            "inactive",
-                            "sufficientlyDefined",
-                            "moduleId",
-                            "effectiveTime",
-                            "normalForm",
-                            "normalFormTerse",
-                            "parent",
-                            "child",
-                        ],
-                    }
-                ],
+                "version": [_version_entry(c, c is ctx.default, filters) for c in ctx.loaded],
             }
         ],
         "expansion": {

@@ -45,6 +45,7 @@ class CheckedCode:
     system: str | None
     code: str
     version: str | None = None  # the edition URI when the system and version are the loaded ones
+    edition: FhirContext | None = None  # the loaded edition the code was checked in
     concept_id: int | None = None
     expression: Expression | None = None
     valid: bool = False
@@ -66,7 +67,7 @@ def unknown_system_issue(system: str, path: str) -> Issue:
 
 
 def version_issue(ctx: FhirContext, requested: str, path: str) -> Issue:
-    text = message("UNKNOWN_CODESYSTEM_VERSION", SNOMED, requested, ctx.edition.uri)
+    text = message("UNKNOWN_CODESYSTEM_VERSION", SNOMED, requested, ctx.valid_versions)
     return Issue("error", "not-found", text, "not-found", "UNKNOWN_CODESYSTEM_VERSION", [path])
 
 
@@ -103,7 +104,6 @@ def check_code(
     ``code_system_mode`` adds the information issue about the MRCM to valid
     expressions, as a CodeSystem ``$validate-code`` does (a ValueSet one does not).
     """
-    t = ctx.terminology
     code_path, display_path, system_path = f"{path}code", f"{path}display", f"{path}system"
     out = CheckedCode(system, code or "")
     if not code:
@@ -113,11 +113,14 @@ def check_code(
         out.system_known = False
         out.issues.append(unknown_system_issue(system, system_path))
         return out
-    if not ctx.edition.matches(version):
+    selected = ctx.select(version)
+    if selected is None:
         out.version_known, out.requested_version = False, version
         out.issues.append(version_issue(ctx, version or "", f"{path}version"))
         return out
-    out.version = ctx.edition.uri
+    ctx = selected
+    t = ctx.terminology
+    out.version, out.edition = ctx.edition.uri, ctx
     unknown = message("Unknown_Code_in_Version", code, SNOMED, ctx.edition.uri) + f" ({ctx.edition.name})"
 
     def invalid(details: list[str]) -> CheckedCode:

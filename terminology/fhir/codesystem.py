@@ -106,6 +106,11 @@ def _coding_input(params: Params, system_names: tuple[str, ...] = ("system",)) -
 # --------------------------------------------------------------------------- $lookup
 
 
+def _version_text(ctx: FhirContext, checked: CheckedCode) -> str:
+    """The version a code was looked for in, for Unknown_Code_in_Version."""
+    return (checked.edition or ctx).edition.uri
+
+
 def lookup(ctx: FhirContext, params: Params, lang: str | None = None) -> dict[str, Any]:
     """``CodeSystem/$lookup``: display, designations and properties of a concept or an expression."""
     lang = params.str("displayLanguage") or lang
@@ -123,8 +128,9 @@ def lookup(ctx: FhirContext, params: Params, lang: str | None = None) -> dict[st
         for i in issues:
             if i.message_id == "Unknown_Code_in_Version":
                 i.code, i.tx = "not-found", "not-found"
-                i.text = message("Unknown_Code_in_Version", coding.code, SNOMED, ctx.edition.uri)
+                i.text = message("Unknown_Code_in_Version", coding.code, SNOMED, _version_text(ctx, checked))
         raise FhirError(status, issues + [i for i in checked.issues if not i.is_error])
+    ctx = checked.edition or ctx
     wanted = set(params.strs("property"))
     out: list[dict[str, Any]] = [
         _param("code", "Code", coding.code),
@@ -324,10 +330,10 @@ def validate_code(ctx: FhirContext, params: Params, lang: str | None = None) -> 
 
 def subsumes(ctx: FhirContext, params: Params) -> dict[str, Any]:
     """``CodeSystem/$subsumes``: the relation of A to B, for concepts and expressions."""
-    t = ctx.terminology
     system = params.str("system")
     version = params.str("version")
     nodes = []
+    editions: list[FhirContext] = []
     for side in ("A", "B"):
         coding = params.coding(f"coding{side}")
         code = coding.code if coding else params.str(f"code{side}")
@@ -341,9 +347,16 @@ def subsumes(ctx: FhirContext, params: Params) -> dict[str, Any]:
             issues = [i for i in checked.issues if i.is_error]
             for i in issues:
                 if i.message_id == "Unknown_Code_in_Version":
-                    i.text = message("Unknown_Code_in_Version", code, SNOMED, ctx.edition.uri)
+                    i.text = message("Unknown_Code_in_Version", code, SNOMED, _version_text(ctx, checked))
                     i.expression = [f"code{side}"]
             raise FhirError(404 if any(i.code in ("not-found", "code-invalid") for i in issues) else 400, issues)
         nodes.append(checked.concept_id if checked.concept_id is not None else checked.expression)
-    outcome = subsumption(t, nodes[0], nodes[1])  # type: ignore[arg-type]
+        editions.append(checked.edition or ctx)
+    if editions[0] is not editions[1]:
+        text = (
+            f"codeA is in {editions[0].edition.uri} and codeB in {editions[1].edition.uri}: "
+            "subsumption is only decided within one version"
+        )
+        raise FhirError(400, Issue("error", "invalid", text, "invalid-data", expression=["version"]))
+    outcome = subsumption(editions[0].terminology, nodes[0], nodes[1])  # type: ignore[arg-type]
     return _parameters([_param("outcome", "Code", outcome)])

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..model import MapTarget
 from ..terminology import Terminology
-from .codes import check_code
+from .codes import check_code, version_issue
 from .context import FhirContext
 from .outcome import FhirError, Issue, message
 from .params import Params
@@ -100,7 +100,6 @@ def _match(equivalence: str, concept: dict[str, Any], source: str) -> dict[str, 
 
 def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict[str, Any]:
     """Translate a code with an implicit SNOMED CT concept map (``url``) or with every map that fits."""
-    t = ctx.terminology
     url = params.str("url") or params.str("conceptMap")
     if params.resource("conceptMap") is not None:
         raise FhirError.not_supported(
@@ -117,6 +116,12 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
     if not code:
         raise FhirError.invalid("$translate needs a code and system, a coding or a codeableConcept", "code")
     target_system = params.str("targetsystem") or params.str("targetSystem")
+    version = (coding.version if coding else None) or params.str("version")
+    selected = ctx.select(version)
+    if selected is None:
+        raise FhirError(404, version_issue(ctx, version or "", "version"))
+    ctx = selected
+    t = ctx.terminology
     refsets: list[int]
     if url:
         refset = _refset_of(url)
@@ -126,7 +131,6 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
     else:
         refsets = sorted(set(ASSOCIATION_EQUIVALENCE) & set(t.refsets())) + t.map_refsets()
     matches: list[dict[str, Any]] = []
-    version = (coding.version if coding else None) or params.str("version")
     if not reverse:
         if system != SNOMED:
             raise FhirError(

@@ -62,11 +62,58 @@ class FhirSettings:
 
 @dataclass
 class FhirContext:
-    """The release behind the FHIR API and its settings (one per application)."""
+    """The editions behind the FHIR API and its settings.
+
+    ``terminology`` is the default edition: the one a request that names no version
+    gets.  ``others`` are further editions or versions served beside it (a national
+    edition next to the International one, last year's release next to this year's).
+    :meth:`select` hands out a context bound to one of them; every context of one
+    application shares the same list, so an operation working in one edition can still
+    reach the others (a value set whose includes pin different versions).
+    """
 
     terminology: Terminology
     settings: FhirSettings = field(default_factory=FhirSettings)
+    others: tuple[Terminology, ...] = ()
+    _family: list[FhirContext] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def edition(self) -> Edition:
         return edition_of(self.terminology, self.settings.unpublished)
+
+    @property
+    def loaded(self) -> list[FhirContext]:
+        """A context per loaded edition, the default first."""
+        if self._family is None:
+            family = [self] + [FhirContext(t, self.settings) for t in self.others]
+            uris = [c.edition.uri for c in family]
+            duplicate = next((u for u in uris if uris.count(u) > 1), None)
+            if duplicate is not None:
+                raise ValueError(f"the edition {duplicate} is loaded twice")
+            for c in family:
+                c._family = family
+        return self._family
+
+    @property
+    def default(self) -> FhirContext:
+        return self.loaded[0]
+
+    def select(self, requested: str | None) -> FhirContext | None:
+        """The loaded edition a requested version names, or None when none is loaded.
+
+        Nothing requested gives the default edition; a module URI alone or a bare date
+        may match several versions: the default wins if it is one of them, else the latest.
+        """
+        if requested is None or not requested.strip():
+            return self.default
+        matching = [c for c in self.loaded if c.edition.matches(requested)]
+        if not matching:
+            return None
+        if self.default in matching:
+            return self.default
+        return max(matching, key=lambda c: c.edition.version)
+
+    @property
+    def valid_versions(self) -> str:
+        """The loaded versions, as the UNKNOWN_CODESYSTEM_VERSION message lists them."""
+        return ",".join(c.edition.uri for c in self.loaded)

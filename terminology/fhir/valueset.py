@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -160,14 +161,18 @@ def implicit_value_set(ctx: FhirContext, url: str) -> ResolvedValueSet | None:
     base, sep, query = url.partition("?")
     if not sep or not (base.rstrip("/") in (SNOMED, SNOMED.replace("sct", "xsct")) or parse_version_uri(base)):
         return None
-    if parse_version_uri(base) and not ctx.edition.matches(base):
-        raise _not_found(url)
+    include: dict[str, Any] = {"system": SNOMED}
+    if parse_version_uri(base):
+        selected = ctx.select(base)
+        if selected is None:
+            raise _not_found(url)
+        ctx = selected
+        include["version"] = ctx.edition.uri
     q = urllib.parse.parse_qs(query, keep_blank_values=True)
     if "fhir_vs" not in q:
         return None
     value = q["fhir_vs"][0]
     t = ctx.terminology
-    include: dict[str, Any] = {"system": SNOMED}
     name, title = "ALLSNOMEDCT", "SNOMED CT Reference Set (All of SNOMED CT)"
     whole = False
     if value == "":
@@ -231,31 +236,57 @@ def _empty() -> np.ndarray:
     return np.zeros(0, np.int32)
 
 
+# Checks a code in one loaded edition (memoised by the caller): value set includes may pin different versions.
+CodeInEdition = Callable[[FhirContext], CheckedCode]
+
+
 class Evaluator:
-    """Evaluates the compose of a value set for one request (filter sets are cached per request)."""
+    """Evaluates the compose of a value set in one edition for one request (filter sets cached per request).
+
+    An include pinned to another loaded version is evaluated by a sibling evaluator
+    bound to that edition; the siblings of one request share a registry.
+    """
 
     def __init__(
-        self, ctx: FhirContext, tx_resources: list[dict[str, Any]], default_version: str | None, lang: str | None
+        self,
+        ctx: FhirContext,
+        tx_resources: list[dict[str, Any]],
+        default_version: str | None,
+        lang: str | None,
+        forced_version: str | None = None,
+        siblings: dict[int, Evaluator] | None = None,
     ):
         self.ctx = ctx
         self.t = ctx.terminology
         self.tx = tx_resources
         self.default_version = default_version
+        self.forced_version = forced_version
         self.lang = lang
         self._filter_cache: dict[tuple[str, str, str], np.ndarray] = {}
         self.depth = 0
+        self._siblings = siblings if siblings is not None else {}
+        self._siblings.setdefault(id(ctx), self)
+
+    def bound_to(self, ctx: FhirContext) -> Evaluator:
+        """The evaluator of this request for another loaded edition."""
+        ev = self._siblings.get(id(ctx))
+        if ev is None:
+            ev = Evaluator(ctx, self.tx, self.default_version, self.lang, self.forced_version, self._siblings)
+        return ev
 
     # ----- checks shared by expansion and membership
-    def _check_include(self, inc: dict[str, Any]) -> None:
+    def _check_include(self, inc: dict[str, Any]) -> Evaluator:
+        """Check an include and return the evaluator of the edition it names (self for a valueSet-only one)."""
         system = inc.get("system")
         if system is None:
             if not inc.get("valueSet"):
                 raise FhirError.invalid("A compose include needs a system or a valueSet")
-            return
+            return self
         if system != SNOMED:
             raise FhirError(404, unknown_system_issue(system, "ValueSet.compose.include.system"))
-        version = inc.get("version") or self.default_version
-        if not self.ctx.edition.matches(version):
+        version = self.forced_version or inc.get("version") or self.default_version
+        selected = self.ctx.select(version)
+        if selected is None:
             raise FhirError(404, version_issue(self.ctx, version or "", "ValueSet.compose.include.version"))
         if inc.get("concept") and inc.get("filter"):
             raise FhirError.invalid("A compose include cannot have both concepts and filters")
@@ -265,6 +296,34 @@ class Evaluator:
                 raise FhirError.not_supported(message("UNSUPPORTED_FILTER", prop, op, f.get("value"), SNOMED))
             if prop in SUPPORTED_FILTERS and op not in SUPPORTED_FILTERS[prop]:
                 raise FhirError.not_supported(message("UNSUPPORTED_FILTER", prop, op, f.get("value"), SNOMED))
+        return self.bound_to(selected)
+
+    def edition_of(self, vs: ResolvedValueSet, depth: int = 0) -> FhirContext:
+        """The one edition an expansion of ``vs`` draws on (its SNOMED CT includes, imports too, must agree)."""
+        if depth > 8:
+            raise FhirError.invalid("Value sets import each other too deeply (or in a cycle)")
+        editions: dict[int, FhirContext] = {}
+        for inc in [*vs.includes, *vs.excludes]:
+            ev = self._check_include(inc)
+            if inc.get("system") == SNOMED:
+                editions[id(ev.ctx)] = ev.ctx
+            for ref in inc.get("valueSet") or []:
+                inner = resolve_value_set(self.ctx, ref, None, None, self.tx)
+                if inner.includes or inner.excludes:
+                    ed = self.edition_of(inner, depth + 1)
+                    editions[id(ed)] = ed
+        if len(editions) > 1:
+            raise self._mixed_versions(list(editions.values()))
+        return next(iter(editions.values()), self.ctx)
+
+    @staticmethod
+    def _mixed_versions(editions: list[FhirContext]) -> FhirError:
+        text = (
+            "The value set draws on more than one SNOMED CT version ("
+            + ", ".join(e.edition.uri for e in editions)
+            + "); an expansion is made in one version: expand each part separately"
+        )
+        return FhirError.not_supported(text)
 
     @staticmethod
     def expressions_allowed(inc: dict[str, Any]) -> bool:
@@ -429,7 +488,9 @@ class Evaluator:
         return k < len(rows) and int(rows[k]) == i
 
     def _include_members(self, inc: dict[str, Any]) -> Members:
-        self._check_include(inc)
+        ev = self._check_include(inc)
+        if ev is not self:
+            raise self._mixed_versions([self.ctx, ev.ctx])
         rows: np.ndarray | None = None
         listed: list[Entry] | None = None
         if inc.get("system") == SNOMED:
@@ -502,43 +563,49 @@ class Evaluator:
         return entry
 
     # ----- membership of one code
-    def contains(self, vs: ResolvedValueSet, checked: CheckedCode, active_only: bool = False) -> bool:
-        if not checked.valid:
-            return False
-        if active_only and checked.inactive:
-            return False
+    def contains(self, vs: ResolvedValueSet, code_in: CodeInEdition, active_only: bool = False) -> FhirContext | None:
+        """The edition of the include that admits the code (None when the value set does not hold it)."""
         self.depth += 1
         if self.depth > 8:
             raise FhirError.invalid("Value sets import each other too deeply (or in a cycle)")
         try:
-            if not any(self._include_contains(inc, checked) for inc in vs.includes):
-                return False
-            return not any(self._include_contains(exc, checked) for exc in vs.excludes)
+            found = next((ed for inc in vs.includes if (ed := self._include_contains(inc, code_in, active_only))), None)
+            if found is None or any(self._include_contains(exc, code_in, False) for exc in vs.excludes):
+                return None
+            return found
         finally:
             self.depth -= 1
 
-    def _include_contains(self, inc: dict[str, Any], checked: CheckedCode) -> bool:
-        self._check_include(inc)
+    def _include_contains(self, inc: dict[str, Any], code_in: CodeInEdition, active_only: bool) -> FhirContext | None:
+        ev = self._check_include(inc)
+        if ev is not self:
+            return ev._include_contains(inc, code_in, active_only)
         if inc.get("system") == SNOMED:
+            checked = code_in(self.ctx)
+            if not checked.valid or (active_only and checked.inactive):
+                return None
             if inc.get("concept"):
                 key = str(checked.concept_id) if checked.concept_id is not None else canonical(checked.expression)  # type: ignore[arg-type]
                 if not any(self._listed_key(c) == key for c in inc["concept"]):
-                    return False
+                    return None
             elif checked.expression is not None:
                 if not self.expressions_allowed(inc):
-                    return False
+                    return None
                 if not all(self._expression_passes(f, checked.expression) for f in inc.get("filter") or []):
-                    return False
+                    return None
             else:
                 for f in inc.get("filter") or []:
                     if not self._concept_passes(f, checked.concept_id):  # type: ignore[arg-type]
-                        return False
+                        return None
         elif inc.get("system") is not None:
-            return False
+            return None
+        found = self.ctx
         for ref in inc.get("valueSet") or []:
-            if not self.contains(resolve_value_set(self.ctx, ref, None, None, self.tx), checked):
-                return False
-        return True
+            inner = self.contains(resolve_value_set(self.ctx, ref, None, None, self.tx), code_in, active_only)
+            if inner is None:
+                return None
+            found = inner if inc.get("system") is None else found
+        return found
 
     def _concept_passes(self, f: dict[str, Any], sctid: int) -> bool:
         """One concept against one filter: hierarchy filters are one subsumption test, not a set."""
@@ -608,18 +675,23 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _version_params(ctx: FhirContext, params: Params) -> str | None:
-    """The SNOMED version asked for by system-version / force-system-version / check-system-version."""
-    chosen = None
+def _version_params(ctx: FhirContext, params: Params) -> tuple[str | None, str | None]:
+    """The SNOMED CT versions a request asks for: (for includes that name none, for every include).
+
+    ``system-version`` (and ``check-system-version``) apply where the value set names no
+    version; ``force-system-version`` overrides the value set's own.
+    """
+    chosen: dict[str, str] = {}
     for name in ("force-system-version", "system-version", "check-system-version"):
         for value in params.strs(name):
             system, _, version = value.partition("|")
             if system != SNOMED:
                 continue
-            if not ctx.edition.matches(version):
+            if ctx.select(version) is None:
                 raise FhirError(404, version_issue(ctx, version, name))
-            chosen = chosen or version
-    return chosen
+            chosen.setdefault(name, version)
+    forced = chosen.get("force-system-version")
+    return chosen.get("system-version") or chosen.get("check-system-version") or forced, forced
 
 
 def _text_filter_rows(t: Terminology, text: str) -> np.ndarray | None:
@@ -695,12 +767,13 @@ def _prop_ext(code: str, value: dict[str, Any]) -> dict[str, Any]:
 
 def expand(ctx: FhirContext, params: Params, lang: str | None = None) -> dict[str, Any]:
     """``ValueSet/$expand``: the value set with an ``expansion`` (R4 JSON)."""
-    t = ctx.terminology
     lang = params.str("displayLanguage") or lang
     tx = params.resources("tx-resource")
     vs = resolve_value_set(ctx, params.str("url"), params.str("valueSetVersion"), params.resource("valueSet"), tx)
-    default_version = _version_params(ctx, params)
-    ev = Evaluator(ctx, tx, default_version, lang)
+    default_version, forced = _version_params(ctx, params)
+    ev = Evaluator(ctx, tx, default_version, lang, forced)
+    ev = ev.bound_to(ev.edition_of(vs))
+    ctx, t = ev.ctx, ev.t
     members = ev.members(vs)
     rows, listed = members.rows, members.listed
     active = np.asarray(t.store.concept_active)
@@ -808,19 +881,37 @@ def _entry_display(t: Terminology, e: Entry, lang: str | None) -> str | None:
 # --------------------------------------------------------------------------- $validate-code
 
 
+def _code_in_editions(
+    first: CheckedCode, system: str, code: str | None, display: str | None, lang: str | None, path: str
+) -> CodeInEdition:
+    """Check the code in whichever loaded edition a value set's include asks about, once per edition."""
+    done: dict[int, CheckedCode] = {}
+    if first.edition is not None:
+        done[id(first.edition)] = first
+
+    def code_in(edition: FhirContext) -> CheckedCode:
+        if id(edition) not in done:
+            done[id(edition)] = check_code(edition, system, code, edition.edition.uri, display, lang, path, False)
+        return done[id(edition)]
+
+    return code_in
+
+
 def validate_code(ctx: FhirContext, params: Params, lang: str | None = None) -> dict[str, Any]:
     """``ValueSet/$validate-code``: is the code valid and in the value set."""
     lang = params.str("displayLanguage") or lang
     tx = params.resources("tx-resource")
     vs = resolve_value_set(ctx, params.str("url"), params.str("valueSetVersion"), params.resource("valueSet"), tx)
-    requested = _version_params(ctx, params)
+    requested, forced = _version_params(ctx, params)
     items, cc = codings_to_check(params, ("system",))
     if not items or not any(c.code for c, _ in items):
         raise FhirError.invalid("$validate-code needs a code, a coding or a codeableConcept", "code")
-    ev = Evaluator(ctx, tx, requested, lang)
+    ev = Evaluator(ctx, tx, requested, lang, forced)
+    # A version the value set pins but the server lacks is reported on the code, not as a 404.
     pinned = next(
         (inc.get("version") for inc in vs.includes if inc.get("system") == SNOMED and inc.get("version")), None
     )
+    missing = pinned if pinned is not None and ctx.select(pinned) is None else None
     checked: list[CheckedCode] = []
     found = []
     for coding, path in items:
@@ -834,15 +925,24 @@ def validate_code(ctx: FhirContext, params: Params, lang: str | None = None) -> 
             found.append(False)
             continue
         version = (
-            coding.version
+            forced
+            or coding.version
             or params.str("systemVersion")
             or (params.str("version") if not path else None)
             or requested
-            or pinned
+            or missing
         )
         c = check_code(ctx, system, coding.code, version, coding.display, lang, path, False)
-        checked.append(c)
-        found.append(ev.contains(vs, c, params.bool("activeOnly")))
+        if not (c.system_known and c.version_known):
+            checked.append(c)
+            found.append(False)
+            continue
+        code_in = _code_in_editions(c, system, coding.code, coding.display, lang, path)
+        edition = ev.contains(vs, code_in, params.bool("activeOnly"))
+        # A code the value set holds is reported as the version that holds it; one it does
+        # not hold, as the version it was checked in (the requested or default one).
+        checked.append(code_in(edition) if edition is not None else c)
+        found.append(edition is not None)
     extra: list[Issue] = []
     if not any(found):
 

@@ -15,7 +15,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.fhir import bp
 
 SCT = "http://snomed.info/sct"
 BENIGN_BONE = "1179990001101"  # en-US PT "Benign tumor of bone", en-GB PT "Benign tumour of bone"
@@ -23,10 +22,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 def make(index: Path, **config: Any) -> Flask:
-    app = create_app({"SNOMAP_INDEX": str(index), "TESTING": True, **config})
-    if "fhir" not in app.blueprints:
-        app.register_blueprint(bp)
-    return app
+    return create_app({"SNOMAP_INDEX": str(index), "TESTING": True, **config})
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +145,25 @@ def test_settings_from_app_config(sample_index: Path) -> None:
     assert r.status_code == 422 and r.get_json(force=True)["issue"][0]["code"] == "too-costly"
     r = c.get(f"/fhir/ValueSet/$expand?url={SCT}?fhir_vs&count=5")
     assert r.status_code == 200 and len(r.get_json(force=True)["expansion"]["contains"]) == 5
+
+
+@pytest.mark.real_release
+def test_further_editions_from_the_environment_form_of_the_setting(sample_index: Path, subset_index: Path) -> None:
+    import os
+
+    app = make(sample_index, SNOMAP_FHIR_EDITIONS=f"{subset_index}{os.pathsep}")
+    tc = app.test_client().get("/fhir/metadata?mode=terminology").get_json()
+    assert [(v["code"], v["isDefault"]) for v in tc["codeSystem"][0]["version"]] == [
+        ("http://snomed.info/xsct/19990001103/version/20250301", True),
+        ("http://snomed.info/xsct/31000003106/version/20250909", False),
+    ]
+    # 94381002 is in the subset only; its en-US preferred term there is description 156294011.
+    body = params(system=SCT, code="94381002", version="http://snomed.info/xsct/31000003106/version/20250909")
+    r = post(app.test_client(), "CodeSystem/$lookup", body)
+    assert r.status_code == 200 and value(r.get_json(), "display") == "Metastatic malignant neoplasm to liver"
+    assert post(app.test_client(), "CodeSystem/$lookup", params(system=SCT, code="94381002")).status_code == 404
+
+
+def test_an_edition_loaded_twice_stops_the_app(sample_index: Path) -> None:
+    with pytest.raises(ValueError, match="loaded twice"):
+        make(sample_index, SNOMAP_FHIR_EDITIONS=[str(sample_index)])

@@ -1,17 +1,17 @@
 """HL7's tx-ecosystem SNOMED CT suite against a real server process, and every response parsed as FHIR.
 
-The server runs as it does in production (gunicorn, a separate process, loopback
-only) over an index of the real SNOMED CT subset, and the suite's own runner
-(``shared/fhir-tx/txtest.py``) judges the answers with the Java validator's rules.
+The server runs as it does in production (``snomap serve``: gunicorn, a separate
+process, loopback only) over an index of the real SNOMED CT subset, and the suite's
+own runner (``shared/fhir-tx/txtest.py``) judges the answers with the Java
+validator's rules.  It runs twice: with the subset as the only edition (22 of 23:
+one test expects the version of tx.fhir.org's default edition), and in the set-up the
+suite was written for, a default edition of 20250201 beside the subset (23 of 23).
 Skipped where the subset (and so the suite beside it) is absent.
-
-Until ``service/app.py`` registers the FHIR blueprint itself, the server is
-gunicorn on :func:`make_app` below (the standard app plus the blueprint); once it
-does, the test runs ``snomap serve`` unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -41,27 +41,10 @@ KNOWN_DIVERGENT = {
 pytestmark = [pytest.mark.slow, pytest.mark.real_release]
 
 
-def make_app() -> Any:
-    """The service app with the FHIR blueprint (for gunicorn: ``test_fhir_conformance:make_app()``)."""
-    from service.app import create_app
-    from service.fhir import bp
-
-    app = create_app()
-    if "fhir" not in app.blueprints:
-        app.register_blueprint(bp)
-    return app
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _fhir_wired(index: Path) -> bool:
-    from service.app import create_app
-
-    return "fhir" in create_app({"SNOMAP_INDEX": str(index)}).blueprints
 
 
 def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
@@ -82,30 +65,17 @@ def fhir_tx(subset_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def fhir_base(subset_index: Path, fhir_tx: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def _serve(index: Path, log: Path, *editions: Path) -> Iterator[str]:
+    """``snomap serve`` over ``index`` (plus further FHIR editions) on a free loopback port."""
     port = _free_port()
-    env = {**os.environ, "SNOMAP_INDEX": str(subset_index), "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("SNOMAP_FHIR_UNPUBLISHED", None)
-    if _fhir_wired(subset_index):
-        cmd = [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--index",
-            str(subset_index),
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ]
-    else:
-        cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
-        cmd += ["--timeout", "60", "--chdir", str(REPO), "test_fhir_conformance:make_app()"]
-    log = tmp_path_factory.mktemp("fhir-server") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port), "--workers", "1"]
+    for e in editions:
+        cmd += ["--fhir-edition", str(e)]
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
         deadline = time.monotonic() + 60
@@ -131,33 +101,95 @@ def fhir_base(subset_index: Path, fhir_tx: Path, tmp_path_factory: pytest.TempPa
             proc.wait(timeout=15)
 
 
-def test_tx_ecosystem_snomed_suite(fhir_tx: Path, fhir_base: str, tmp_path: Path) -> None:
-    summary = tmp_path / "summary.json"
+@pytest.fixture(scope="module")
+def fhir_base(subset_index: Path, fhir_tx: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _serve(subset_index, tmp_path_factory.mktemp("fhir-server") / "server.log") as base:
+        yield base
+
+
+def _run_suite(fhir_tx: Path, base: str, out: Path) -> tuple[dict[str, Any], str]:
+    summary = out / "summary.json"
     run = subprocess.run(
-        [
-            sys.executable,
-            str(fhir_tx / "txtest.py"),
-            "--base",
-            fhir_base,
-            "--tests",
-            str(fhir_tx),
-            "--json",
-            str(summary),
-        ],
+        [sys.executable, str(fhir_tx / "txtest.py"), "--base", base, "--tests", str(fhir_tx), "--json", str(summary)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert summary.exists(), run.stdout + run.stderr
-    result = json.loads(summary.read_text())[SUITE]
+    return json.loads(summary.read_text())[SUITE], run.stdout
+
+
+def test_tx_ecosystem_snomed_suite(fhir_tx: Path, fhir_base: str, tmp_path: Path) -> None:
+    result, stdout = _run_suite(fhir_tx, fhir_base, tmp_path)
     failures = {f["test"]: f["reason"] for f in result["failures"]}
     unexpected = {k: v for k, v in failures.items() if k not in KNOWN_DIVERGENT}
-    assert not unexpected, run.stdout
+    assert not unexpected, stdout
     for name, expected in KNOWN_DIVERGENT.items():
         if name in failures:  # fails only on the value the release cannot give
             assert expected in failures[name] and "version" in failures[name], failures[name]
     assert result["passed"] + len(failures) == 23
-    assert result["passed"] >= 23 - len(KNOWN_DIVERGENT), run.stdout
+    assert result["passed"] >= 23 - len(KNOWN_DIVERGENT), stdout
+
+
+# --------------------------------------------------------------------------- the set-up the suite was written for
+
+STAND_IN_DATE = "20250201"
+SUBSET_MODULE = "31000003106"
+
+
+def _stand_in_for_the_international_edition(subset: Path, out: Path) -> Path:
+    """A copy of the subset that presents itself as the International Edition of 20250201.
+
+    The suite was written against tx.fhir.org, whose default SNOMED CT edition is the
+    International Edition of 20250201 and which serves the subset beside it as another
+    version.  That release is not on this machine, so its stand-in is the subset's own
+    content with the subset's module dependency rows removed (making 900000000000207008
+    the edition) and every effective time capped at 20250201.  Only the requests that
+    name no version reach it; the others name the subset's version.
+    """
+    for src in subset.rglob("*.txt"):
+        if "Snapshot" not in src.name:
+            continue
+        dst = out / src.relative_to(subset).parent / src.name.replace("20250909", STAND_IN_DATE)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        lines = src.read_text(encoding="utf-8").splitlines()
+        header = lines[0].split("\t")
+        dated = [i for i, h in enumerate(header) if h.endswith("ffectiveTime")]
+        module = header.index("moduleId") if "moduleId" in header else None
+        dependency = "ModuleDependency" in src.name
+        kept = [lines[0]]
+        for line in lines[1:]:
+            row = line.split("\t")
+            if dependency and module is not None and row[module] == SUBSET_MODULE:
+                continue
+            for i in dated:
+                row[i] = min(row[i], STAND_IN_DATE)
+            kept.append("\t".join(row))
+        dst.write_text("\r\n".join(kept) + "\r\n", encoding="utf-8")
+    return out
+
+
+def test_tx_ecosystem_suite_with_the_international_edition_as_default(
+    fhir_tx: Path, subset_path: Path, subset_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With a default edition of 20250201 beside the subset (as on tx.fhir.org), all 23 tests pass."""
+    from loaders import load_release
+    from terminology import build_index
+
+    work = tmp_path_factory.mktemp("stand-in")
+    release = _stand_in_for_the_international_edition(subset_path, work / "release")
+    index = work / "stand-in.idx"
+    build_index(load_release(release), index)
+    with _serve(index, work / "server.log", subset_index) as base:
+        status, raw = _get(f"{base}/metadata?mode=terminology")
+        versions = [(v["code"], v["isDefault"]) for v in json.loads(raw)["codeSystem"][0]["version"]]
+        assert versions == [
+            (f"http://snomed.info/sct/900000000000207008/version/{STAND_IN_DATE}", True),
+            ("http://snomed.info/xsct/31000003106/version/20250909", False),
+        ]
+        result, stdout = _run_suite(fhir_tx, base, work)
+    assert result["failures"] == [], stdout
+    assert result["passed"] == 23, stdout
 
 
 # --------------------------------------------------------------------------- every response is valid R4
