@@ -20,6 +20,7 @@ from typing import Protocol, TypeAlias
 
 from loaders.guidelines import GuidelineDocument, Recommendation, Reference, TagSpec, read_guidelines
 
+from ._guideline_ecl import ecl_tag_index
 from .errors import UnanswerableError
 from .terminology import Terminology
 
@@ -174,6 +175,31 @@ def _applies(g: Guideline, via: int, ancestors_or_self: dict[int, int]) -> bool:
     return any(tag.concept == via and not any(x in ancestors_or_self for x in tag.exclude) for tag in g.tags)
 
 
+def _add_ecl_links(
+    t: Terminology,
+    pairs: list[tuple[Guideline, TagSpec]],
+    actives: list[int],
+    distances: list[dict[int, int]],
+    best: dict[str, tuple[tuple[int, int, int], Guideline]],
+) -> None:
+    """Add to `best` the guidelines whose ECL tags hold one of the active concepts."""
+    index = ecl_tag_index(t, pairs)
+    for k, (concept, dist) in enumerate(zip(actives, distances, strict=True)):
+        row = t.index_of(concept)
+        if row is None:
+            continue
+        for i in index.texts_holding(row):
+            named = [(dist[c], c) for c in index.mentioned[i] if c in dist]
+            d, via = min(named) if named else (0, concept)
+            for g, spec in index.owners[i]:
+                if any(x in dist for x in spec.exclude):
+                    continue
+                key = (d, k, via)
+                current = best.get(g.id)
+                if current is None or key < current[0]:
+                    best[g.id] = (key, g)
+
+
 def _chain(prev: dict[int, int | None], target: int) -> list[int]:
     """The is-a chain from the BFS start up to `target`, read back from the BFS predecessors."""
     chain: list[int] = []
@@ -193,7 +219,9 @@ def guidelines_for_concept(
     several active concepts (e.g. POSSIBLY EQUIVALENT TO two), the results are united, keeping
     each guideline's closest link. Order: distance ascending, then title, then id.
 
-    ECL tags are not evaluated here yet (see `GuidelineRepository.ecl_tagged`).
+    An ECL tag applies to the expression's members. Its link goes through the nearest
+    ancestor-or-self of the concept that the expression names (``<< 128462008`` links via
+    128462008); a member with no such ancestor is linked directly (distance 0).
 
     Raises ConceptNotFoundError for an id not in the release, and UnanswerableError for an
     inactive concept with no active replacement.
@@ -227,6 +255,10 @@ def guidelines_for_concept(
                 current = best.get(g.id)
                 if (current is None or key < current[0]) and _applies(g, via, dist):
                     best[g.id] = (key, g)
+
+    pairs = repo.ecl_tagged()
+    if pairs:
+        _add_ecl_links(t, pairs, actives, distances, best)
 
     # The same BFS that gave the distances gives a shortest chain to every tag reached (calling
     # t.isa_paths per link costs ~0.3 ms each: it is only used when several paths are asked for).

@@ -175,6 +175,21 @@ def test_audit_log_is_for_admins_and_records_refused_writes(client: FlaskClient,
 # ----------------------------------------------------------------------------- create and validation
 
 
+def test_an_ecl_tag_links_the_guideline_to_its_members(client: FlaskClient, tokens: dict[str, str]) -> None:
+    # << bone metastasis MINUS << pelvic bone metastasis: femur metastasis (is-a bone metastasis,
+    # Relationship line 25) is a member, one step below the named 1039990001102; ilium (under pelvic) is not.
+    body = new_guideline("ecl-only", {"ecl": "<< 1039990001102 MINUS << 1049990001107"})
+    assert client.post("/api/v1/guidelines", json=body, headers=h(tokens["author"])).status_code == 201
+    femur = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}").get_json()["items"]
+    link = next(x for x in femur if x["id"] == "ecl-only")
+    assert (link["via"]["conceptId"], link["distance"]) == (str(BONE_MET), 1)
+    assert [p["conceptId"] for p in link["path"]] == [str(FEMUR_MET), str(BONE_MET)]
+    ilium = client.get(f"/api/v1/guidelines?concept={ILIUM_MET}").get_json()["items"]
+    assert "ecl-only" not in [x["id"] for x in ilium]
+
+
+
+
 def test_create_returns_the_guideline_with_etag_sizes_and_warnings(client: FlaskClient, tokens: dict[str, str]) -> None:
     body = new_guideline(
         "new-guideline",

@@ -247,6 +247,57 @@ def test_exclusion_is_per_tag(sample: Terminology) -> None:
     assert summary(guidelines_for_concept(sample, repo, FEMUR_MET)) == [("g", BONE_MET, 1)]
 
 
+# ----------------------------------------------------------------------------- ECL tags
+#
+# Relationship Snapshot lines 14 and 21: bone metastasis (1039990001102) has finding site (363698007)
+# 2009990001102 |Bone structure|, ilium metastasis has finding site 2029990001107 |Bone structure of
+# ilium|, which is-a 2019990001100 |Bone structure of pelvis| (line 79), is-a Bone structure (line 78).
+# Liver metastasis (1099990001101) has finding site 2069990001103, not under Bone structure.
+LIVER_MET = 1099990001101
+BONE_SITE_ECL = "< 1029990001104 : 363698007 = << 2009990001102"
+
+
+def test_an_ecl_tag_links_its_members_via_the_concept_it_names(sample: Terminology) -> None:
+    repo = InMemoryGuidelineRepository([doc("ecl", TagSpec(None, ecl=f"<< {BONE_MET}"))])
+    result = guidelines_for_concept(sample, repo, ILIUM_MET)
+    # The same link a concept tag on bone metastasis gives: two is-a steps up.
+    assert summary(result) == [("ecl", BONE_MET, 2)]
+    assert result.links[0].path == [ILIUM_MET, PELVIC_MET, BONE_MET]
+    assert guidelines_for_concept(sample, repo, LIVER_MET).links == []
+
+
+def test_an_ecl_refinement_tag_follows_the_finding_site(sample: Terminology) -> None:
+    repo = InMemoryGuidelineRepository([doc("bone-site", TagSpec(None, ecl=BONE_SITE_ECL))])
+    # Ilium metastasis: a secondary malignant neoplasm (3 steps below 1029990001104) with a bone site.
+    assert summary(guidelines_for_concept(sample, repo, ILIUM_MET)) == [("bone-site", SECONDARY, 3)]
+    assert summary(guidelines_for_concept(sample, repo, BONE_MET)) == [("bone-site", SECONDARY, 1)]
+    assert guidelines_for_concept(sample, repo, LIVER_MET).links == []  # liver is not a bone
+    assert guidelines_for_concept(sample, repo, SECONDARY).links == []  # < excludes the focus itself
+
+
+def test_ecl_and_concept_tags_of_one_guideline_keep_the_closest_link(sample: Terminology) -> None:
+    repo = InMemoryGuidelineRepository([doc("g", TagSpec(None, ecl=f"<< {SECONDARY}"), TagSpec(PELVIC_MET))])
+    assert summary(guidelines_for_concept(sample, repo, ILIUM_MET)) == [("g", PELVIC_MET, 1)]
+
+
+def test_an_ecl_tag_exclusion_removes_a_subtree(sample: Terminology) -> None:
+    repo = InMemoryGuidelineRepository([doc("g", TagSpec(None, ecl=f"<< {BONE_MET}", exclude=[PELVIC_MET]))])
+    assert guidelines_for_concept(sample, repo, ILIUM_MET).links == []
+    assert summary(guidelines_for_concept(sample, repo, FEMUR_MET)) == [("g", BONE_MET, 1)]
+
+
+def test_an_inactive_concept_is_linked_through_its_replacement_by_ecl_tags(sample: Terminology) -> None:
+    repo = InMemoryGuidelineRepository([doc("ecl", TagSpec(None, ecl=f"<< {PELVIC_MET}"))])
+    assert summary(guidelines_for_concept(sample, repo, DUPLICATE)) == [("ecl", PELVIC_MET, 1)]
+
+
+def test_edited_ecl_tags_are_seen_at_once(sample: Terminology) -> None:
+    first = InMemoryGuidelineRepository([doc("g", TagSpec(None, ecl=f"<< {BONE_MET}"))])
+    assert summary(guidelines_for_concept(sample, first, ILIUM_MET)) == [("g", BONE_MET, 2)]
+    second = InMemoryGuidelineRepository([doc("g", TagSpec(None, ecl=f"<< {LIVER_MET}"))])
+    assert guidelines_for_concept(sample, second, ILIUM_MET).links == []
+
+
 # ----------------------------------------------------------------------------- the repository
 
 
