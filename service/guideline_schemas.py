@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields
+
+from loaders.guidelines import STATUSES
 
 from .schemas import ConceptRef, LangQuery
 
 
+class StatusList(fields.Field):
+    """A comma-separated list of guideline statuses (``published`` or ``draft,published``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> frozenset[str]:
+        wanted = [v.strip() for v in str(value).split(",") if v.strip()]
+        bad = [v for v in wanted if v not in STATUSES]
+        if not wanted or bad:
+            raise ValidationError(f"{', '.join(bad) or 'nothing'}: give one or more of {', '.join(STATUSES)}, comma-separated")
+        return frozenset(wanted)
+
+
 class GuidelinesQuery(LangQuery):
     concept = fields.Str(load_default=None, metadata={"description": "SCTID: guidelines tagged on it or any ancestor"})
+    status = StatusList(
+        load_default=None,
+        metadata={"description": "Link only guidelines with these statuses (e.g. `published`; default: every status)"},
+    )
 
 
 class RecommendationOut(Schema):

@@ -13,7 +13,7 @@ a database; `tagged(concept_ids)` is shaped to be a single indexed `WHERE concep
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeAlias
@@ -211,7 +211,12 @@ def _chain(prev: dict[int, int | None], target: int) -> list[int]:
 
 
 def guidelines_for_concept(
-    t: Terminology, repo: GuidelineRepository, sctid: int, lang: str | None = None, max_paths: int = 1
+    t: Terminology,
+    repo: GuidelineRepository,
+    sctid: int,
+    lang: str | None = None,
+    max_paths: int = 1,
+    statuses: Collection[str] | None = None,
 ) -> GuidelineLinks:
     """Guidelines tagged on `sctid` or any of its ancestors, each once (its closest tag), most specific first.
 
@@ -222,6 +227,9 @@ def guidelines_for_concept(
     An ECL tag applies to the expression's members. Its link goes through the nearest
     ancestor-or-self of the concept that the expression names (``<< 128462008`` links via
     128462008); a member with no such ancestor is linked directly (distance 0).
+
+    `statuses` keeps only guidelines with those statuses (a clinical view wants `{"published"}`);
+    None links every status, as an author previewing drafts needs.
 
     Raises ConceptNotFoundError for an id not in the release, and UnanswerableError for an
     inactive concept with no active replacement.
@@ -259,6 +267,9 @@ def guidelines_for_concept(
     pairs = repo.ecl_tagged()
     if pairs:
         _add_ecl_links(t, pairs, actives, distances, best)
+
+    if statuses is not None:
+        best = {gid: entry for gid, entry in best.items() if entry[1].status in statuses}
 
     # The same BFS that gave the distances gives a shortest chain to every tag reached (calling
     # t.isa_paths per link costs ~0.3 ms each: it is only used when several paths are asked for).

@@ -73,9 +73,9 @@ def guideline_body(t: Terminology, g: GuidelineDocument, lang: str | None) -> di
     }
 
 
-def links_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]:
+def links_body(t: Terminology, sctid: int, lang: str | None, statuses: frozenset[str] | None = None) -> dict[str, Any]:
     """The guidelines for a concept with the reason each applies (shared by the API and the pages)."""
-    links = guidelines_for_concept(t, services().guidelines, sctid, lang)
+    links = guidelines_for_concept(t, services().guidelines, sctid, lang, statuses=statuses)
     terms = links.terms or {}
 
     def r(c: int) -> dict[str, Any]:
@@ -113,6 +113,7 @@ def list_or_link():  # type: ignore[no-untyped-def]
         - {in: query, name: concept, schema: {type: string}, description: "SCTID of the diagnosis; inactive ids are resolved through historical associations"}
         - {in: query, name: expression, schema: {type: string}, description: "A post-coordinated expression (compositional grammar, e.g. from POST /map): the guidelines of its closest precoordinated ancestors"}
         - {in: query, name: lang, schema: {type: string}}
+        - {in: query, name: status, schema: {type: string}, description: "With concept: link only guidelines of these statuses, comma-separated (draft, published, retired); default every status"}
       responses:
         200:
           description: With `concept`, GuidelinesForConceptOut; without it, GuidelineListOut
@@ -134,7 +135,7 @@ def list_or_link():  # type: ignore[no-untyped-def]
     # --- end of expression guidelines
     if args["concept"] is not None:
         sctid = parse_sctid(args["concept"], field="concept")
-        return jsonify(schema_of(GuidelinesForConceptOut).dump(links_body(t, sctid, args["lang"])))
+        return jsonify(schema_of(GuidelinesForConceptOut).dump(links_body(t, sctid, args["lang"], args["status"])))
     items = sorted(services().guidelines.list(), key=lambda g: g.title.lower())
     return jsonify(schema_of(GuidelineListOut).dump({"total": len(items), "items": [summary_body(t, g, args["lang"]) for g in items]}))
 

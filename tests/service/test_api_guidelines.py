@@ -602,3 +602,15 @@ def test_reference_links_are_never_javascript(hostile: FlaskClient) -> None:
     g = get_ok(hostile, "/api/v1/guidelines/evil-url")
     for link in g["references"][0]["links"].values():
         assert link.startswith(("https://", "http://")), link
+
+
+def test_status_filter_links_only_those_statuses(hostile: FlaskClient) -> None:
+    # non-pelvic-bone is a draft (its front matter above), tagged on 1039990001102, the parent of
+    # vertebra metastasis 1089990001103.
+    assert [i["id"] for i in links(hostile, VERTEBRA_MET)["items"]] == ["non-pelvic-bone"]
+    body = get_ok(hostile, f"/api/v1/guidelines?concept={VERTEBRA_MET}&status=published")
+    assert body["total"] == 0 and body["items"] == []
+    body = get_ok(hostile, f"/api/v1/guidelines?concept={VERTEBRA_MET}&status=draft,%20retired")
+    assert [(i["id"], i["status"]) for i in body["items"]] == [("non-pelvic-bone", "draft")]
+    problem = assert_problem(hostile.get(f"/api/v1/guidelines?concept={VERTEBRA_MET}&status=final"), 400, "status")
+    assert "final" in problem["detail"]

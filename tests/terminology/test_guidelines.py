@@ -381,3 +381,14 @@ def test_check_tags_finds_tags_that_can_never_match(sample: Terminology) -> None
     )
     assert "not in the release" in problems[1].problem
     assert f"{FEMUR_MET} is not a descendant" in problems[2].problem
+
+
+def test_statuses_keep_only_the_guidelines_asked_for(sample: Terminology, repo: FileGuidelineRepository) -> None:
+    # The sample guidelines are all `status: published`; doc() makes drafts.
+    draft = doc("draft-on-pelvic", TagSpec(PELVIC_MET))
+    both = InMemoryGuidelineRepository([*repo.list(), draft])
+    published = guidelines_for_concept(sample, both, ILIUM_MET, statuses={"published"})
+    assert summary(published) == ILIUM_EXPECTED
+    drafts = guidelines_for_concept(sample, both, ILIUM_MET, statuses={"draft"})
+    assert summary(drafts) == [("draft-on-pelvic", PELVIC_MET, 1)]
+    assert len(guidelines_for_concept(sample, both, ILIUM_MET)) == len(ILIUM_EXPECTED) + 1
