@@ -1,7 +1,8 @@
 """The FHIR R4 terminology API under ``/fhir``: request parsing, content negotiation, OperationOutcomes.
 
 Every operation answers ``GET`` with query parameters and ``POST`` with a
-Parameters resource; responses are ``application/fhir+json`` (``application/json``
+Parameters resource; CodeSystem, ValueSet and ConceptMap also answer search
+(``GET [type]``, ``POST [type]/_search``) and read (``GET [type]/[id]``); responses are ``application/fhir+json`` (``application/json``
 when a client asks only for that) and every failure is an OperationOutcome, never
 the rest of the API's problem+json, because FHIR clients only read
 OperationOutcomes.  The logic lives in :mod:`terminology.fhir`; this module only
@@ -11,12 +12,14 @@ translates HTTP to and from it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
 from terminology.fhir import (
+    RESOURCE_TYPES,
     FhirContext,
     FhirError,
     FhirSettings,
@@ -27,6 +30,8 @@ from terminology.fhir import (
     expand,
     lookup,
     operation_outcome,
+    read_resource,
+    search_resources,
     subsumes,
     terminology_capabilities,
     translate,
@@ -145,10 +150,15 @@ def _run(fn: Callable[[], dict[str, Any]]) -> Response:
 OPS = ("GET", "POST")
 
 
+def _base() -> str:
+    """The FHIR base url as the client reached it (links and fullUrls in Bundles start with it)."""
+    return request.url_root.rstrip("/") + bp.url_prefix  # type: ignore[operator]
+
+
 @bp.route("/metadata", methods=["GET"])
 def metadata() -> Response:
     """CapabilityStatement, or TerminologyCapabilities with ``?mode=terminology``."""
-    base = request.url_root.rstrip("/") + bp.url_prefix  # type: ignore[operator]
+    base = _base()
     if request.args.get("mode") == "terminology":
         return _run(lambda: terminology_capabilities(fhir_context(), base))
     return _run(lambda: capability_statement(fhir_context(), base))
@@ -189,6 +199,43 @@ def cm_translate() -> Response:
     return _run(lambda: translate(fhir_context(), _params(), _language()))
 
 
+# Resource types with read and search; the static operation routes above win over these patterns.
+TYPES = f"any({', '.join(RESOURCE_TYPES)})"
+
+
+def _search_query() -> list[tuple[str, str]]:
+    """Search parameters: the query string, plus a form-encoded body on ``POST _search`` (as FHIR defines it)."""
+    query = [(k, v) for k, vs in request.args.lists() for v in vs]
+    if request.method != "POST":
+        return query
+    if (request.mimetype or "").lower() != "application/x-www-form-urlencoded" and request.get_data(cache=True):
+        raise FhirError(
+            415,
+            Issue(
+                "error",
+                "not-supported",
+                "Send search parameters in the query or as application/x-www-form-urlencoded",
+                "not-supported",
+            ),
+        )
+    return query + [(k, v) for k, vs in request.form.lists() for v in vs]
+
+
+@bp.route(f"/<{TYPES}:rtype>", methods=["GET"])
+@bp.route(f"/<{TYPES}:rtype>/_search", methods=OPS)
+def search_type(rtype: str) -> Response:
+    """Search: a searchset Bundle of the SNOMED CT resources the parameters select."""
+    return _run(lambda: search_resources(fhir_context(), rtype, _search_query(), _base()))
+
+
+@bp.route(f"/<{TYPES}:rtype>/<rid>", methods=["GET"])
+def read_type(rtype: str, rid: str) -> Response:
+    """Read a resource by id; ``[type]/$op`` for an operation this server lacks is a 404 like any unknown path."""
+    if rid.startswith("$"):
+        return unsupported(f"{rtype}/{rid}")
+    return _run(lambda: read_resource(fhir_context(), rtype, rid))
+
+
 KNOWN = {
     "metadata",
     "$versions",
@@ -199,13 +246,15 @@ KNOWN = {
     "ValueSet/$validate-code",
     "ConceptMap/$translate",
 }
+# Paths of the read and search interactions: another method on them (create, update, delete) is a 405.
+RESOURCE_PATH = re.compile(rf"(?:{'|'.join(RESOURCE_TYPES)})(?:/_search|/[A-Za-z0-9\-.]{{1,64}})?")
 
 
 @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 def unsupported(rest: str) -> Response:
-    """Anything else under /fhir: an OperationOutcome (405 for a known operation, 404 otherwise)."""
-    if rest in KNOWN:
+    """Anything else under /fhir: an OperationOutcome (405 for a known operation or resource path, 404 otherwise)."""
+    if rest in KNOWN or RESOURCE_PATH.fullmatch(rest):
         issue = Issue("error", "not-supported", f"{request.method} is not supported on /fhir/{rest}", "not-supported")
         return _respond(operation_outcome([issue]), 405)
     issue = Issue("error", "not-supported", f"/fhir/{rest} is not supported by this server", "not-supported")

@@ -3,6 +3,8 @@
 Each operation takes a :class:`FhirContext` (the release and the server settings)
 and the operation's :class:`Params` and returns the output resource as JSON, or
 raises :class:`FhirError` carrying the OperationOutcome issues and HTTP status.
+:func:`read_resource` and :func:`search_resources` answer the resource interactions on the SNOMED CT
+CodeSystem, its implicit ValueSets and ConceptMaps (built from the loaded editions).
 The Flask blueprint in ``service/fhir`` only parses requests and writes responses.
 """
 
@@ -13,11 +15,23 @@ from .conceptmap import translate
 from .context import FhirContext, FhirSettings
 from .outcome import FhirError, Issue, operation_outcome
 from .params import Coding, Params
+from .resources import (
+    READABLE,
+    RESOURCE_TYPES,
+    SEARCH_PARAMS,
+    code_system,
+    concept_map,
+    read_resource,
+    search_resources,
+)
 from .valueset import expand, resolve_value_set
 from .valueset import validate_code as vs_validate_code
 from .versions import SNOMED, Edition, edition_of
 
 __all__ = [
+    "READABLE",
+    "RESOURCE_TYPES",
+    "SEARCH_PARAMS",
     "SNOMED",
     "Coding",
     "Edition",
@@ -27,12 +41,16 @@ __all__ = [
     "Issue",
     "Params",
     "capability_statement",
+    "code_system",
+    "concept_map",
     "cs_validate_code",
     "edition_of",
     "expand",
     "lookup",
     "operation_outcome",
+    "read_resource",
     "resolve_value_set",
+    "search_resources",
     "subsumes",
     "terminology_capabilities",
     "translate",

@@ -7,6 +7,7 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from .context import FhirContext
+from .resources import READABLE, SEARCH_PARAMS
 from .valueset import SUPPORTED_FILTERS
 from .versions import SNOMED
 
@@ -33,12 +34,22 @@ def _software() -> dict[str, str]:
 
 
 def capability_statement(ctx: FhirContext, base_url: str) -> dict[str, Any]:
-    """What the server does: the terminology operations on CodeSystem, ValueSet and ConceptMap."""
+    """What the server does: read and search of CodeSystem, ValueSet and ConceptMap, and the terminology operations.
+
+    Clients read this before they search or read a resource, so it lists only the
+    interactions the server answers: ValueSets have no id, so they are searched, not read.
+    """
     resources = []
     for rtype, ops in OPERATIONS.items():
+        interactions = (["read"] if rtype in READABLE else []) + ["search-type"]
         resources.append(
             {
                 "type": rtype,
+                "interaction": [{"code": code} for code in interactions],
+                "searchParam": [
+                    {"name": p.name, "definition": p.definition, "type": p.type, "documentation": p.documentation}
+                    for p in SEARCH_PARAMS[rtype]
+                ],
                 "operation": [
                     {"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/{definition}"}
                     for name, definition in ops

@@ -23,7 +23,7 @@ from .outcome import FhirError, Issue, message
 from .params import Params
 from .versions import SNOMED
 
-__all__ = ["ASSOCIATION_EQUIVALENCE", "MAP_SYSTEMS", "translate"]
+__all__ = ["ASSOCIATION_EQUIVALENCE", "MAP_SYSTEMS", "map_system", "translate"]
 
 ASSOCIATION_EQUIVALENCE = {
     900000000000527005: "equal",  # SAME AS
@@ -57,7 +57,7 @@ MAP_SYSTEMS = {
 CM_PREFIX = f"{SNOMED}?fhir_cm="
 
 
-def _map_system(t: Terminology, refset: int) -> str | None:
+def map_system(t: Terminology, refset: int) -> str | None:
     """The target system of a map refset: known refsets, else guessed from the refset's name."""
     if refset in MAP_SYSTEMS:
         return MAP_SYSTEMS[refset]
@@ -143,7 +143,7 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
         sctid = checked.concept_id
         for refset in refsets:
             source = f"{CM_PREFIX}{refset}"
-            map_system = _map_system(t, refset)
+            refset_system = map_system(t, refset)
             if refset in ASSOCIATION_EQUIVALENCE or any(a.refset_id == refset for a in t.associations(sctid)):
                 if target_system not in (None, SNOMED):
                     continue
@@ -152,14 +152,14 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
                         eq = ASSOCIATION_EQUIVALENCE.get(refset, "relatedto")
                         matches.append(_match(eq, _concept_coding(t, a.target_id, lang), source))
                 continue
-            if target_system is not None and map_system is not None and target_system != map_system:
+            if target_system is not None and refset_system is not None and target_system != refset_system:
                 continue
             for m in t.map_targets(sctid, refset):
-                matches.append(_map_match(m, map_system, source))
+                matches.append(_map_match(m, refset_system, source))
     else:
         for refset in refsets:
             source = f"{CM_PREFIX}{refset}"
-            map_system = _map_system(t, refset)
+            refset_system = map_system(t, refset)
             if refset in ASSOCIATION_EQUIVALENCE:
                 if system not in (None, SNOMED) or not str(code).isdigit():
                     continue
@@ -168,7 +168,7 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
                         eq = ASSOCIATION_EQUIVALENCE.get(refset, "relatedto")
                         matches.append(_match(_reverse(eq), _concept_coding(t, a.source_id, lang), source))
                 continue
-            if system is not None and map_system is not None and system != map_system:
+            if system is not None and refset_system is not None and system != refset_system:
                 continue
             for m in t.concepts_for_map_target(code, refset):
                 eq = CORRELATION_EQUIVALENCE.get(m.correlation_id or 0, "inexact")
