@@ -60,10 +60,11 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
     for edition in app.extensions["snomap"].editions:
         edition.store.warm()
     # Build per-process lookup tables before forking, so workers share them.
-    from terminology import annotate, composition
+    from terminology import annotate, composition, guidelines
 
     annotate.warm(t)
     composition.warm(t)
+    guidelines.warm(t, app.extensions["snomap"].guidelines)
     click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
     for edition in app.extensions["snomap"].editions:
         click.echo(f"  FHIR also serves {edition.release.uri}")

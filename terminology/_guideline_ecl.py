@@ -2,10 +2,11 @@
 
 A guideline tagged with an ECL expression applies to the expression's members.  Asking
 each of thousands of tags "is this concept a member?" per request would cost a Python
-call per tag, so the member rows of every distinct expression are kept as one sorted
-array of keys ``segment * n_concepts + row``; the tags holding one concept are then one
-``searchsorted`` of ``n_segments`` keys.  Each expression is evaluated once per release
-(results survive tag edits); the key array is rebuilt only when the set of ECL tags changes.
+call per tag, so the members of every distinct expression are inverted into two arrays,
+concept rows sorted and the expression each row belongs to: the expressions holding one
+concept are one binary search and a slice.  Each expression is evaluated once per
+release (results survive tag edits); the arrays are rebuilt, by concatenation and one
+sort, only when the set of ECL tags changes.
 """
 
 from __future__ import annotations
@@ -55,17 +56,15 @@ class EclTagIndex:
     texts: tuple[str, ...]
     owners: tuple[tuple[tuple[Any, TagSpec], ...], ...]  # per text: (guideline, tag) pairs
     mentioned: tuple[frozenset[int], ...]  # per text: the concepts it names
-    keys: np.ndarray  # int64, sorted: segment * n + row
-    n: int
+    rows: np.ndarray  # int32, sorted: every member row of every expression
+    texts_of_rows: np.ndarray  # int32, beside ``rows``: which expression that member belongs to
 
     def texts_holding(self, row: int) -> list[int]:
         """Indexes (into ``texts``) of the expressions whose members include concept row ``row``."""
-        if not self.texts or not len(self.keys):
-            return []
-        q = np.arange(len(self.texts), dtype=np.int64) * self.n + row
-        pos = np.searchsorted(self.keys, q)
-        np.minimum(pos, len(self.keys) - 1, out=pos)
-        return np.flatnonzero(self.keys[pos] == q).tolist()
+        key = np.int32(row)  # a Python int would make searchsorted convert the whole array
+        lo = int(self.rows.searchsorted(key, "left"))
+        hi = int(self.rows.searchsorted(key, "right"))
+        return self.texts_of_rows[lo:hi].tolist()
 
 
 class _Cache:
@@ -73,7 +72,7 @@ class _Cache:
 
     def __init__(self) -> None:
         self.rows: dict[str, np.ndarray] = {}
-        self.index: tuple[tuple[tuple[str, int], ...], EclTagIndex] | None = None
+        self.index: tuple[list[tuple[Any, TagSpec]], EclTagIndex] | None = None
         self.lock = threading.Lock()
 
 
@@ -85,10 +84,10 @@ def _rows(t: Terminology, cache: _Cache, text: str) -> np.ndarray:
     rows = cache.rows.get(text)
     if rows is None:
         try:
-            rows = np.asarray(evaluator(t).evaluate(text, None, cache=False).rows, dtype=np.int64)
+            rows = np.asarray(evaluator(t).evaluate(text, None, cache=False).rows, dtype=np.int32)
         except (EclSyntaxError, EclEvaluationError) as exc:  # validated when tagged; a later release may still not answer it
             log.warning("guideline ECL tag %r is not evaluated: %s", text, exc)
-            rows = np.zeros(0, np.int64)
+            rows = np.zeros(0, np.int32)
         cache.rows[text] = rows
     return rows
 
@@ -99,24 +98,27 @@ def ecl_tag_index(t: Terminology, pairs: Sequence[tuple[Any, TagSpec]]) -> EclTa
         cache = _caches.get(t)
         if cache is None:
             cache = _caches[t] = _Cache()
-    signature = tuple((spec.ecl or "", id(g)) for g, spec in pairs)
     with cache.lock:
-        if cache.index is not None and cache.index[0] == signature:
+        # Repositories hand out the same (guideline, tag) tuples until a write, so this list
+        # comparison is an identity check per item, in C.
+        if cache.index is not None and cache.index[0] == pairs:
             return cache.index[1]
         by_text: dict[str, list[tuple[Any, TagSpec]]] = {}
         for g, spec in pairs:
             if spec.ecl:
                 by_text.setdefault(spec.ecl.strip(), []).append((g, spec))
         texts = tuple(by_text)
-        n = len(t.ids)
-        parts = [_rows(t, cache, text) + i * n for i, text in enumerate(texts)]
-        keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        parts = [_rows(t, cache, text) for text in texts]
+        rows = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
+        owner = np.repeat(np.arange(len(texts), dtype=np.int32), [len(p) for p in parts])
+        order = np.argsort(rows, kind="stable")
         mentioned = []
         for text in texts:
             try:
                 mentioned.append(frozenset(_mentioned(parse_ecl(text))))
             except EclSyntaxError:
                 mentioned.append(frozenset())
-        index = EclTagIndex(texts, tuple(tuple(v) for v in by_text.values()), tuple(mentioned), keys, n)
-        cache.index = (signature, index)
+        owners = tuple(tuple(v) for v in by_text.values())
+        index = EclTagIndex(texts, owners, tuple(mentioned), rows[order], owner[order])
+        cache.index = (list(pairs), index)
         return index

@@ -41,6 +41,7 @@ __all__ = [
     "TagSpec",
     "check_tags",
     "guidelines_for_concept",
+    "warm",
 ]
 
 
@@ -173,6 +174,13 @@ def _applies(g: Guideline, via: int, ancestors_or_self: dict[int, int]) -> bool:
     Checked per tag: another tag of the same guideline on `via` may still cover it.
     """
     return any(tag.concept == via and not any(x in ancestors_or_self for x in tag.exclude) for tag in g.tags)
+
+
+def warm(t: Terminology, repo: GuidelineRepository) -> None:
+    """Evaluate the repository's ECL tags now (before a server forks), not on the first request."""
+    pairs = repo.ecl_tagged()
+    if pairs:
+        ecl_tag_index(t, pairs)
 
 
 def _add_ecl_links(
