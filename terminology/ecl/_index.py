@@ -22,9 +22,14 @@ V, a mask lookup over the contiguous slice of type t.  About 24 bytes per relati
 
 Group units: role group g >= 1 of concept s is the unit ``s << 20 | g``; every
 relationship in group 0 is a unit of its own (``s << 20 | 2**15 + k``, k its position
-among s's relationships), as are concrete values in group 0 (``2**18 + k``), so an
-attribute group ``{ ... }`` is matched within one role group, and an ungrouped
-attribute counts as a group by itself.  ``unit >> 20`` is the concept row.
+among s's relationships), as are concrete values in group 0 (``2**18 + k``) and is-a
+relationships (``2**19 + k``, k the parent's position in s's ``parents`` row: is-a is
+always group 0), so an attribute group ``{ ... }`` is matched within one role group, and
+an ungrouped attribute counts as a group by itself.  ``unit >> 20`` is the concept row.
+
+Is-a relationships are not in ``rel_*`` (nor here): ``116680003 |Is a|`` as an attribute
+reads the hierarchy's ``parents``/``children`` rows, which hold the same (active,
+inferred) edges already, so no per-relationship array is added for them.
 
 ``terminology/_index_build.py`` persists these arrays (``_build_ecl_arrays``); an
 index built without them still works: the engine computes them in memory on first use.
@@ -39,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from loaders import rf2_format as rf2
+
 from .. import _index_format as fmt
 from . import _sets as sets
 
@@ -50,6 +57,7 @@ if TYPE_CHECKING:
 UNIT_SHIFT = 20
 GROUP0_REL = 1 << 15
 GROUP0_CV = 1 << 18
+GROUP0_ISA = 1 << 19
 PERSISTED = ("ecl_td_key", "ecl_td_src", "ecl_td_dest", "ecl_td_rel", "ecl_rel_unit")
 ASSOCIATION_ARRAYS = ("ecl_assoc_target", "ecl_assoc_source", "ecl_assoc_refset")
 
@@ -169,6 +177,11 @@ class EclIndex:
         starts = np.flatnonzero(np.concatenate(([True], types[1:] != types[:-1])))
         ends = np.append(starts[1:], len(types))
         return types[starts].astype(np.int32), starts.astype(np.int64), ends.astype(np.int64)
+
+    @cached_property
+    def is_a_row(self) -> int | None:
+        """Row of 116680003 |Is a| (None when the release has no such concept)."""
+        return self.t.index_of(rf2.IS_A)
 
     @property
     def attribute_types(self) -> np.ndarray:

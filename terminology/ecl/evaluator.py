@@ -19,6 +19,11 @@ Semantics chosen where the specification leaves room (docs/ecl.md lists them all
   ``[1..*]``; ``[0..n]`` keeps the focus concepts with at most n, so ``[0..0]`` means
   "no such attribute"; ``!=`` matches an attribute of the type whose value is NOT in
   the set; ungrouped (group 0) attributes are each a group of their own;
+* ``116680003 |Is a|`` as an attribute name is the concept's active inferred is-a
+  relationships (its parents; reverse: its children), read from the hierarchy arrays;
+  each is a group-0 relationship, so a group of its own inside ``{ }``.  Is-a is seen
+  only where it is named: ``*`` as an attribute name means any *defining* attribute, and
+  a group that does not name is-a does not count is-a relationships among its groups;
 * description filters look at active descriptions unless the block has its own
   ``active`` filter; ``match`` is word-prefix matching of every search word in any
   order, ``wild`` a whole-term pattern, both case- and diacritic-insensitive.
@@ -46,7 +51,7 @@ from loaders import rf2_format as rf2
 from .. import _index_format as fmt
 from ..errors import TerminologyError
 from . import _sets as sets
-from ._index import UNIT_SHIFT, EclIndex
+from ._index import GROUP0_ISA, UNIT_SHIFT, EclIndex
 from .ast import (
     ALL_FIELDS,
     Acceptability,
@@ -646,20 +651,40 @@ class _Run:
                 out = self.refine(out, o)
             return out
         if isinstance(r, AttributeGroup):
-            units = self.refine_units(focus, r.refinement, _Units(self, focus))
+            units = self.refine_units(focus, r.refinement, _Units(self, focus, self.names_is_a(r.refinement)))
             return self.cardinality((units >> UNIT_SHIFT).astype(np.int32), r.cardinality, focus, self.n)
         return self.cardinality(self.attribute_keys(focus, r, group=False), r.cardinality, focus, self.n)
+
+    def names_is_a(self, r: Refinement) -> bool:
+        """Whether some attribute of the refinement names 116680003 |Is a| (alone or in a set)."""
+        if isinstance(r, CompoundRefinement):
+            return any(self.names_is_a(o) for o in r.operands)
+        if isinstance(r, AttributeGroup):
+            return self.names_is_a(r.refinement)
+        return self.attribute_types(r.name)[1]
+
+    @staticmethod
+    def needs_all_units(r: Refinement) -> bool:
+        """Whether the refinement can hold in a unit with no matching attribute (a ``[0..n]`` in it)."""
+        if isinstance(r, CompoundRefinement):
+            return any(_Run.needs_all_units(o) for o in r.operands)
+        if isinstance(r, Attribute):
+            return (r.cardinality or _ONE_OR_MORE).min == 0
+        return False
 
     def refine_units(self, focus: np.ndarray, r: Refinement, units: _Units) -> np.ndarray:
         """The role groups (units, see ``_index``) of the focus concepts in which the refinement holds."""
         self.check()
         if isinstance(r, CompoundRefinement):
-            parts = [self.refine_units(focus, o, units) for o in r.operands]
             if r.operator is BinaryOperator.OR:
-                return sets.union(parts, None)
-            out = parts[0]
-            for p in parts[1:]:
-                out = sets.intersect(out, p, None)
+                return sets.union([self.refine_units(focus, o, units) for o in r.operands], None)
+            # AND: the operands that need every unit of the focus ([0..n]) go last and only look at the
+            # units the others left (the answer is inside those anyway), instead of all of them.
+            out: np.ndarray | None = None
+            for o in sorted(r.operands, key=self.needs_all_units):
+                part = self.refine_units(focus, o, units if out is None else units.within(out))
+                out = part if out is None else sets.intersect(out, part, None)
+            assert out is not None
             return out
         if isinstance(r, AttributeGroup):
             raise EclEvaluationError("an attribute group cannot be nested inside another attribute group")
@@ -682,18 +707,28 @@ class _Run:
             ok &= counts <= card.max
         return values[ok]
 
-    def attribute_types(self, name: Expression) -> np.ndarray | None:
-        """Type rows an attribute name stands for (None: any type)."""
+    def attribute_types(self, name: Expression) -> tuple[np.ndarray | None, bool]:
+        """(Defining attribute type rows, None for any; whether 116680003 |Is a| is among the names).
+
+        Is-a is split off because its relationships live in the hierarchy's ``parents`` and
+        ``children`` rows, not in ``rel_*``.  ``*`` is any *defining* attribute: it leaves is-a
+        out (docs/ecl.md), while a constraint whose set holds 116680003 (``<< 116680003``) takes it in.
+        """
         if isinstance(name, Wildcard):
-            return None
-        types = self.expr(name)
+            return None, False
         if isinstance(name, ConceptReference) and name.id == IS_A:
-            self.warn("116680003 |Is a| as an attribute is not evaluated (use < or <! instead)")
-        return types
+            return sets.EMPTY, True  # the is-a arrays exist even when the release lacks the concept itself
+        types = self.expr(name)
+        isa = self.ix.is_a_row
+        if isa is not None and len(types):
+            k = int(np.searchsorted(types, isa))
+            if k < len(types) and int(types[k]) == isa:
+                return np.delete(types, k), True
+        return types, False
 
     def attribute_keys(self, focus: np.ndarray, a: Attribute, group: bool) -> np.ndarray:
         """One key per matching relationship (or concrete value): its focus concept, or its group unit."""
-        types = self.attribute_types(a.name)
+        types, isa = self.attribute_types(a.name)
         negate = a.comparison is Comparison.NE
         value = a.value
         if isinstance(value, NumericValue | StringValue | BooleanValue):
@@ -712,11 +747,73 @@ class _Run:
             if group:
                 raise EclEvaluationError("a reverse attribute (R) inside an attribute group is not supported")
             rels = self.select(values, types, focus, negate_src=negate)
-            return np.asarray(rel.rel_dest)[rels].astype(np.int32)
-        rels = self.select(focus, types, values, negate_dest=negate)
-        if group:
-            return np.asarray(self.ix.array("ecl_rel_unit"))[rels]
-        return np.asarray(rel.rel_src)[rels].astype(np.int32)
+            keys = np.asarray(rel.rel_dest)[rels].astype(np.int32)
+        else:
+            rels = self.select(focus, types, values, negate_dest=negate)
+            keys = np.asarray(self.ix.array("ecl_rel_unit"))[rels] if group else np.asarray(rel.rel_src)[rels].astype(np.int32)
+        if isa:
+            keys = np.concatenate((keys, self.isa_keys(focus, values, negate=negate, reverse=a.reverse, group=group)))
+        return keys
+
+    def isa_keys(self, focus: np.ndarray, values: np.ndarray | None, *, negate: bool, reverse: bool, group: bool) -> np.ndarray:
+        """``attribute_keys`` for 116680003 |Is a|: one key per is-a relationship of a focus concept that matches.
+
+        Forward the focus concept is the child and the value its parent (so ``[n..m]`` counts
+        parents in the value set); reverse the focus is the parent and the value a child.  The
+        hierarchy's CSR rows are these relationships; they are read from the smaller side: the
+        focus concepts' rows, or (``=`` with a value set) the values' rows in the other direction.
+        """
+        st = self.t.store
+        out_ptr, out = (st.children_ptr, st.children) if reverse else (st.parents_ptr, st.parents)
+        back_ptr, back = (st.parents_ptr, st.parents) if reverse else (st.children_ptr, st.children)
+        by_values = False
+        if values is not None and not negate:
+            cost = sets.segment_lengths(back_ptr, values)
+            by_values = cost < len(focus) or cost < sets.segment_lengths(out_ptr, focus)
+        self.check()
+        if by_values:
+            assert values is not None
+            pos = sets.positions(back_ptr[values], back_ptr[values + 1])
+            owner = np.asarray(back)[pos]
+            inside = self.member(focus, owner)
+            owner = owner[inside]
+            if not group:
+                return owner
+            parent = np.repeat(values, back_ptr[values + 1] - back_ptr[values])[inside]
+            return self.isa_units(owner, self.isa_slot(owner, parent))
+        pos = sets.positions(out_ptr[focus], out_ptr[focus + 1])
+        owner = np.repeat(focus, out_ptr[focus + 1] - out_ptr[focus])
+        if values is not None:
+            inside = self.member(values, np.asarray(out)[pos])
+            keep = ~inside if negate else inside
+            pos, owner = pos[keep], owner[keep]
+        if not group:
+            return owner
+        return self.isa_units(owner, pos - np.asarray(out_ptr)[owner])
+
+    @staticmethod
+    def isa_units(child: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Group units of is-a relationships (``_index``): each is a group-0 relationship, so a group of its own."""
+        return (child.astype(np.int64) << UNIT_SHIFT) | (GROUP0_ISA + slot.astype(np.int64))
+
+    def isa_slot(self, child: np.ndarray, parent: np.ndarray) -> np.ndarray:
+        """Each parent's position in its child's sorted ``parents`` row (a vectorised binary search per row).
+
+        Gives the same unit as reading the relationship from the child's side, without gathering
+        every parent of every child (rows are short, so this is a handful of numpy passes).
+        """
+        st = self.t.store
+        data = np.asarray(st.parents)
+        start = np.asarray(st.parents_ptr)[child].astype(np.int64)
+        lo, hi = start.copy(), np.asarray(st.parents_ptr)[child + 1].astype(np.int64)
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                return lo - start
+            mid = (lo + hi) // 2
+            right = open_ & (data[np.minimum(mid, len(data) - 1)] < parent)
+            lo = np.where(right, mid + 1, lo)
+            hi = np.where(open_ & ~right, mid, hi)
 
     def select(
         self,
@@ -822,9 +919,10 @@ class _Run:
     def _dotted(self, e: Dotted) -> np.ndarray:
         rows = self.expr(e.operand)
         for name in e.attributes:
-            types = self.attribute_types(name)
+            types, isa = self.attribute_types(name)
             rels = self.select(rows, types, None)
-            rows = sets.unique(np.asarray(self.t.store.rel_dest)[rels].astype(np.int32), self.n)
+            values = sets.unique(np.asarray(self.t.store.rel_dest)[rels].astype(np.int32), self.n)
+            rows = sets.union([values, self.step(rows, down=False)], self.n) if isa else values  # X . 116680003: parents
         return rows
 
     # ----- filters
@@ -1102,12 +1200,23 @@ class _Run:
 
 
 class _Units:
-    """All role-group units of the focus concepts, computed only when a ``[0..n]`` inside a group needs them."""
+    """All role-group units of the focus concepts, computed only when a ``[0..n]`` inside a group needs them.
 
-    def __init__(self, run: _Run, focus: np.ndarray):
+    Is-a relationships count as groups (one each) only when the group names 116680003: like
+    ``*``, a group that does not name is-a sees the defining attributes only (docs/ecl.md).
+    """
+
+    def __init__(self, run: _Run, focus: np.ndarray, isa: bool = False):
         self.run = run
         self.focus = focus
+        self.isa = isa
         self._all: np.ndarray | None = None
+
+    def within(self, universe: np.ndarray) -> _Units:
+        """The same focus with its units narrowed to ``universe`` (sorted units)."""
+        out = _Units(self.run, self.focus, self.isa)
+        out._all = universe
+        return out
 
     def all(self) -> np.ndarray:
         if self._all is None:
@@ -1115,7 +1224,13 @@ class _Units:
             rels = sets.positions(st.rel_ptr[self.focus], st.rel_ptr[self.focus + 1])
             cv = ix.concrete
             cvs = sets.positions(st.cv_ptr[self.focus], st.cv_ptr[self.focus + 1])
-            self._all = sets.unique(np.concatenate((np.asarray(ix.array("ecl_rel_unit"))[rels], cv["unit_by_row"][cvs])))
+            units = [np.asarray(ix.array("ecl_rel_unit"))[rels], cv["unit_by_row"][cvs]]
+            if self.isa:  # numbered as in _Run.isa_keys
+                pptr = np.asarray(st.parents_ptr)
+                isa = sets.positions(pptr[self.focus], pptr[self.focus + 1])
+                child = np.repeat(self.focus, pptr[self.focus + 1] - pptr[self.focus])
+                units.append(_Run.isa_units(child, isa - pptr[child]))
+            self._all = sets.unique(np.concatenate(units))
         return self._all
 
 

@@ -5,7 +5,9 @@ networkx and evaluates with Python sets, one concept at a time: slow and obvious
 sharing no code with terminology/ecl (only the parser's AST, so both see the same
 expression).  It covers focus concepts, hierarchy operators, AND/OR/MINUS, attribute
 refinements (=, !=, wildcard names and values, cardinality, groups with cardinality,
-reverse attributes) and dotted attributes.
+reverse attributes) and dotted attributes, with 116680003 |Is a| as an attribute too: its
+relationships are the is-a edges, each in a group of its own (group 0), and a ``*``
+attribute name stands for the defining attributes only (docs/ecl.md).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from terminology.ecl import (
 from terminology.sample import sample_release_dir
 
 H = HierarchyOperator
+IS_A = 116680003
 AND, OR, MINUS = BinaryOperator.AND, BinaryOperator.OR, BinaryOperator.MINUS
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -66,13 +69,24 @@ class Reference:
         self.attrs: list[tuple[int, int, int, object]] = []
         for k, r in enumerate(rels.itertuples(index=False)):
             src, dst, typ, grp = int(r.sourceId), int(r.destinationId), int(r.typeId), int(r.relationshipGroup)
-            if typ == 116680003:
+            if typ == IS_A:
                 if src in self.active and dst in self.active:
                     self.up.add_edge(src, dst)
+                    # An is-a relationship is an attribute too (ECL 2.2), always in group 0: a group of its own.
+                    self.attrs.append((src, IS_A, dst, ("own", k)))
             else:
                 # Group 0 attributes are each a group of their own.
                 self.attrs.append((src, typ, dst, grp if grp > 0 else ("own", k)))
-        self.attribute_types = sorted({typ for _, typ, _, _ in self.attrs})
+        # What a `*` attribute name stands for: the defining attributes, not is-a.
+        self.attribute_types = sorted({typ for _, typ, _, _ in self.attrs} - {IS_A})
+        # Concrete values are never generated as values here, but their role groups are groups of the
+        # concept (one each in group 0), which a [0..n] inside { } can be met in.
+        self.cv_groups: dict[int, set[object]] = defaultdict(set)
+        if any(snapshot.rglob("sct2_RelationshipConcreteValues_Snapshot_*")):
+            cvs = read("sct2_RelationshipConcreteValues_Snapshot_*")
+            for k, r in enumerate(cvs[cvs["active"] == "1"].itertuples(index=False)):
+                grp = int(r.relationshipGroup)
+                self.cv_groups[int(r.sourceId)].add(grp if grp > 0 else ("cv", k))
 
     def below(self, c: int) -> set[int]:
         return set(nx.ancestors(self.up, c)) if c in self.up else set()
@@ -118,6 +132,13 @@ class Reference:
     def types(self, name: Expression) -> set[int]:
         return set(self.attribute_types) if isinstance(name, Wildcard) else self.expr(name)
 
+    def names_is_a(self, r: Refinement) -> bool:
+        if isinstance(r, CompoundRefinement):
+            return any(self.names_is_a(o) for o in r.operands)
+        if isinstance(r, AttributeGroup):
+            return self.names_is_a(r.refinement)
+        return IS_A in self.types(r.name)
+
     def holds(self, c: int, r: Refinement, group: object) -> bool:
         """Does concept c (within one role group, when ``group`` is given) satisfy the refinement?"""
         if isinstance(r, CompoundRefinement):
@@ -125,7 +146,9 @@ class Reference:
             return all(results) if r.operator is BinaryOperator.AND else any(results)
         card = r.cardinality or Cardinality(1, None)
         if isinstance(r, AttributeGroup):
-            groups = {g for src, _, _, g in self.attrs if src == c}
+            # Is-a relationships are groups only for a group that names is-a.
+            isa = self.names_is_a(r.refinement)
+            groups = {g for src, t, _, g in self.attrs if src == c and (t != IS_A or isa)} | self.cv_groups.get(c, set())
             count = sum(1 for g in groups if self.holds(c, r.refinement, g))
         else:
             types = self.types(r.name)
@@ -171,14 +194,16 @@ def expressions(t: Terminology, ref: Reference) -> st.SearchStrategy[Expression]
     with_attrs = sorted({d for _, _, d, _ in ref.attrs})
     concept = st.sampled_from(sorted(set(has_children[:400]) | set(with_attrs[:400]))).map(ConceptReference)
     leaf = st.one_of(concept, st.just(Wildcard())) if len(ref.active) < 500 else concept
-    types = st.sampled_from(ref.attribute_types).map(ConceptReference)
+    types = st.one_of(st.sampled_from(ref.attribute_types), st.just(IS_A)).map(ConceptReference)
     card = st.one_of(st.none(), st.sampled_from([Cardinality(0, 0), Cardinality(0, 1), Cardinality(1, 1), Cardinality(2, None), Cardinality(0, None)]))
     focus = st.builds(Hierarchy, st.sampled_from([H.DESCENDANT_OR_SELF_OF, H.DESCENDANT_OF, H.CHILD_OF]), concept)
 
     def attribute(value: st.SearchStrategy[Expression]) -> st.SearchStrategy[Attribute]:
+        # Constraint names whose set holds is-a (in the sample 116680003 is under 410662002) take it in.
+        is_a_sets = st.sampled_from([Hierarchy(H.DESCENDANT_OR_SELF_OF, ConceptReference(c)) for c in (IS_A, 410662002)])
         return st.builds(
             Attribute,
-            st.one_of(types, st.just(Wildcard())),
+            st.one_of(types, st.just(Wildcard()), is_a_sets),
             st.sampled_from([Comparison.EQ, Comparison.EQ, Comparison.NE]),
             st.one_of(value, st.just(Wildcard())),
             st.just(False),
@@ -278,7 +303,7 @@ def test_differential_synthetic(synth: tuple[Terminology, Reference]) -> None:
 
 @pytest.mark.slow
 def test_synthetic_attribute_counts(synth: tuple[Terminology, Reference]) -> None:
-    """Every attribute type: `* : T = *` is the set of sources, and `[2..*]` those with two or more."""
+    """Every attribute type (is-a too): `* : T = *` is the set of sources, and `[2..*]` those with two or more."""
     t, ref = synth
     by_type: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for src, typ, _, _ in ref.attrs:

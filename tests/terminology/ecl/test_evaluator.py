@@ -53,6 +53,7 @@ METASTATIC, FRACTURE_M = 3029990001100, 3049990001108
 BACTERIUM = 5109990001107
 TABLET, SOLUTION = 5019990001108, 5029990001101
 FINDING_SITE, MORPHOLOGY, LATERALITY, PROC_SITE = 363698007, 116676008, 272741003, 363704007
+IS_A = 116680003
 STRENGTH, COUNT, FORM = 4109990001108, 4119990001105, 4129990001103
 BONE_REFSET, ICD_MAP = 4019990001109, 4029990001102
 
@@ -231,6 +232,111 @@ def test_wildcard_and_constraint_attribute_names(sample: Terminology) -> None:
     met = {SECONDARY, BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, LIVER_MET, LUNG_MET, PATH_FRACTURE}
     assert ids(sample, f"* : * = {METASTATIC}") == met
     assert ids(sample, f"< {FINDING} : (<< 410662002) = {BACTERIUM}") == {BACT_PNEUMONIA}
+
+
+# ----------------------------------------------------------------- 116680003 |Is a| as an attribute
+# Is-a rows of R (inferred, active = 1): a concept's parents.  R 15 (pelvic met. -> secondary) is
+# inactive, so the pelvic bone metastasis has one parent (bone met., R 16); the pathological fracture
+# has two (R 46 bone met., R 47 fracture).
+
+
+def test_is_a_attribute(sample: Terminology) -> None:
+    # Children of Fracture of bone: R 43 (femur fracture), R 47 (pathological fracture).
+    r = evaluate(sample, f"< {FINDING} : {IS_A} = {FRACTURE}")
+    assert set(r.ids.tolist()) == {FEMUR_FRACTURE, PATH_FRACTURE} and r.warnings == ()
+    assert ids(sample, f"< {FINDING} : {IS_A} |Is a| = {FRACTURE} |Fracture of bone|") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    # Parent Disease: R 3, 40, 61, 68.
+    assert ids(sample, f"* : {IS_A} = {DISEASE}") == {NEOPLASTIC, FRACTURE, PNEUMONIA, DIABETES}
+    # Parent Secondary malignant neoplastic disease: R 12, 31, 34 (R 15, the pelvic met., is inactive).
+    assert ids(sample, f"* : {IS_A} = {SECONDARY}") == {BONE_MET, LIVER_MET, LUNG_MET}
+    # A parent in << pelvic met. (R 19, 22) or in << fracture (R 43, 47).
+    assert ids(sample, f"< {DISEASE} : {IS_A} = (<< {PELVIC_MET} OR << {FRACTURE})") == {ILIUM_MET, SACRUM_MET, FEMUR_FRACTURE, PATH_FRACTURE}
+    # != : some parent outside the set; only the pelvic, femur and vertebra met. have bone met. as their only parent (R 16, 25, 28).
+    assert ids(sample, f"< {DISEASE} : {IS_A} != {BONE_MET}") == DISEASES - {PELVIC_MET, FEMUR_MET, VERTEBRA_MET}
+
+
+def test_is_a_attribute_cardinality(sample: Terminology) -> None:
+    # Two active is-a rows: only the pathological fracture (R 46, 47) among the diseases.
+    assert ids(sample, f"< {DISEASE} : [2..*] {IS_A} = *") == {PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [0..1] {IS_A} = *") == DISEASES - {PATH_FRACTURE}
+    # Counting parents in a set: the fracture has one parent in << bone met. and two in the union.
+    assert ids(sample, f"< {DISEASE} : [1..1] {IS_A} = << {BONE_MET}") == BONE_METS
+    assert ids(sample, f"< {DISEASE} : [2..2] {IS_A} = (<< {BONE_MET} OR << {FRACTURE})") == {PATH_FRACTURE}
+    # [0..0] = * : no parent: the root (no is-a row has it as source), and an inactive concept (no active is-a).
+    assert ids(sample, f"({ROOT} OR {FINDING} OR {DUPLICATE}) : [0..0] {IS_A} = *") == {ROOT, DUPLICATE}
+    # All parents in the set ([0..0] with !=): those whose parents are all bone met. or below.
+    assert ids(sample, f"< {DISEASE} : [0..0] {IS_A} != << {BONE_MET}") == BONE_METS - {PATH_FRACTURE}
+
+
+def test_is_a_attribute_reverse(sample: Terminology) -> None:
+    # Parents of the pathological fracture (R 46, 47).
+    assert ids(sample, f"* : R {IS_A} = {PATH_FRACTURE}") == {BONE_MET, FRACTURE}
+    assert ids(sample, f"* : reverseOf {IS_A} = {PATH_FRACTURE}") == {BONE_MET, FRACTURE}
+    # A child in << pelvic met.: bone met. (R 16) and the pelvic met. itself (R 19, 22); not the secondary (R 15 inactive).
+    assert ids(sample, f"< {DISEASE} : R {IS_A} = << {PELVIC_MET}") == {BONE_MET, PELVIC_MET}
+    # Diseases with two or more children: neoplastic (R 6, 58), malignant (R 9, 52, 55), secondary (R 12, 31, 34),
+    # bone met. (R 16, 25, 28, 46), pelvic met. (R 19, 22), fracture (R 43, 47); pneumonia and diabetes have one.
+    two = {NEOPLASTIC, MALIGNANT, SECONDARY, BONE_MET, PELVIC_MET, FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [2..*] R {IS_A} = *") == two
+    assert ids(sample, f"< {DISEASE} : [0..0] R {IS_A} = *") == DISEASES - two - {PNEUMONIA, DIABETES}
+    # A child outside << bone met.: bone met. and pelvic met. have none.
+    assert ids(sample, f"< {DISEASE} : R {IS_A} != << {BONE_MET}") == {NEOPLASTIC, MALIGNANT, SECONDARY, FRACTURE, PNEUMONIA, DIABETES}
+
+
+def test_is_a_dotted(sample: Terminology) -> None:
+    assert ids(sample, f"{PATH_FRACTURE} . {IS_A}") == {BONE_MET, FRACTURE}
+    assert ids(sample, f"({ILIUM_MET} OR {FEMUR_FRACTURE}) . {IS_A}") == {PELVIC_MET, FRACTURE}  # R 19, 43
+    assert ids(sample, f"{PELVIC_MET} . {IS_A}") == {BONE_MET}  # R 16 (R 15 inactive)
+    assert ids(sample, f"{ILIUM_MET} . {IS_A} . {IS_A}") == {BONE_MET}
+    # Finding sites of the fracture's parents: bone met. -> bone (R 14), fracture -> bone (R 42).
+    assert ids(sample, f"{PATH_FRACTURE} . {IS_A} . {FINDING_SITE}") == {BONE}
+    # A site's parent: ilium -> pelvis (R 79).
+    assert ids(sample, f"{ILIUM_MET} . {FINDING_SITE} . {IS_A}") == {PELVIS}
+
+
+def test_is_a_in_attribute_groups(sample: Terminology) -> None:
+    # Each is-a relationship is in group 0, a group of its own.
+    assert ids(sample, f"< {DISEASE} : {{ {IS_A} = {FRACTURE} }}") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [2..2] {{ {IS_A} = * }}") == {PATH_FRACTURE}
+    # The fracture's two parents are two relationships, so never one group ...
+    assert ids(sample, f"< {DISEASE} : {{ {IS_A} = {BONE_MET}, {IS_A} = {FRACTURE} }}") == set()
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {BONE_MET}, {IS_A} = {FRACTURE}") == {PATH_FRACTURE}
+    # ... and is-a never shares a group with the morphology (group 1 or 2, R 44, 50).
+    assert ids(sample, f"< {DISEASE} : {{ {IS_A} = {FRACTURE}, {MORPHOLOGY} = {FRACTURE_M} }}") == set()
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE}, {MORPHOLOGY} = {FRACTURE_M}") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    # [0..n] inside a group that names is-a counts is-a groups: the fracture's is-a to Fracture of bone is a
+    # group with no is-a to << bone met.; the femur fracture's only is-a is to Fracture of bone too.
+    ok = f"{{ {IS_A} = << {FRACTURE}, [0..0] {IS_A} = << {BONE_MET} }}"
+    assert ids(sample, f"< {DISEASE} : {ok}") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"{PATH_FRACTURE} : {ok}") == {PATH_FRACTURE}  # read from the focus side
+    assert ids(sample, f"< {DISEASE} : {{ {IS_A} = << {FRACTURE}, [1..*] {IS_A} = << {BONE_MET} }}") == set()
+    # A group that does not name is-a does not count is-a relationships as groups: every disease group
+    # has a finding site (R 5-66), so no disease has a group without one.
+    assert ids(sample, f"< {DISEASE} : {{ [0..0] {FINDING_SITE} = * }}") == set()
+    with pytest.raises(EclEvaluationError, match="reverse"):
+        evaluate(sample, f"* : {{ R {IS_A} = {FRACTURE} }}")
+
+
+def test_is_a_with_other_attributes(sample: Terminology) -> None:
+    # Children of malignant neoplastic disease (R 9, 52, 55) with primary morphology (R 53, 56).
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {MALIGNANT}, {MORPHOLOGY} = 3039990001103") == {PRIMARY_LUNG, PRIMARY_BONE}
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE} OR 246075003 = {BACTERIUM}") == {FEMUR_FRACTURE, PATH_FRACTURE, BACT_PNEUMONIA}
+    # Children of fracture with a metastatic morphology: only the pathological fracture (R 48; femur fracture R 44).
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE}, {MORPHOLOGY} = {METASTATIC}") == {PATH_FRACTURE}
+
+
+def test_is_a_in_attribute_name_sets(sample: Terminology) -> None:
+    # A constraint as the name takes is-a in when its set holds 116680003: << 116680003 is just it ...
+    assert ids(sample, f"< {DISEASE} : << {IS_A} = {FRACTURE}") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    # Finding site bone: R 14, 42, 49, 57, 60; is-a Fracture of bone: R 43, 47.
+    either = {BONE_MET, FRACTURE, PATH_FRACTURE, PRIMARY_BONE, BENIGN_BONE, FEMUR_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : ({IS_A} OR {FINDING_SITE}) = ({BONE} OR {FRACTURE})") == either
+    assert ids(sample, f"{PATH_FRACTURE} . (<< {IS_A})") == {BONE_MET, FRACTURE}
+    # ... and in the sample 116680003 is under 410662002 (R 120), so << 410662002 holds it too.
+    assert ids(sample, f"< {DISEASE} : (<< 410662002) = {FRACTURE}") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    # The wildcard name is any defining attribute, not is-a: no attribute has Fracture of bone as its value.
+    assert ids(sample, f"< {DISEASE} : * = {FRACTURE}") == set()
+    assert ids(sample, f"{PATH_FRACTURE} . *") == {METASTATIC, FRACTURE_M, BONE}  # R 48-51
 
 
 def test_nested_expression_value(sample: Terminology) -> None:
@@ -473,6 +579,41 @@ def test_subset_refinements(subset: Terminology, subset_rf2: dict) -> None:
     assert ids(subset, "< 404684003 : [0..0] 363698007 = *") == findings - with_site
     # Reverse: body structures that are some finding's site.
     assert ids(subset, "< 123037004 : R 363698007 = < 404684003") == {d for s, t, d, _ in attrs if t == 363698007 and s in findings} & _below(ch, 123037004)
+
+
+@pytest.mark.real_release
+def test_subset_is_a_attribute(subset: Terminology, subset_rf2: dict) -> None:
+    """116680003 as an attribute against the csv-read is-a rows (active, inferred, both ends active)."""
+    ch, attrs = subset_rf2["children"], subset_rf2["attrs"]
+    parents: dict[int, set[int]] = defaultdict(set)
+    for p, cs in ch.items():
+        for c in cs:
+            parents[c].add(p)
+    findings, diseases = _below(ch, 404684003), _below(ch, 64572001)
+    # Plain: findings with a direct parent in << (the disease with the most children).
+    top = max(diseases, key=lambda c: (len(ch.get(c, ())), c))
+    values = {top} | _below(ch, top)
+    expected = {c for c in findings if parents[c] & values}
+    r = evaluate(subset, f"< 404684003 : 116680003 |Is a| = << {top}")
+    assert expected and set(r.ids.tolist()) == expected and r.warnings == ()
+    assert ids(subset, f"< 404684003 : 116680003 != << {top}") == {c for c in findings if parents[c] - values}
+    # Cardinality: the number of parents (in a set).
+    multi = {c for c in findings if len(parents[c]) >= 2}
+    assert multi and ids(subset, "< 404684003 : [2..*] 116680003 = *") == multi
+    assert ids(subset, "< 404684003 : [0..0] 116680003 = << 64572001") == {c for c in findings if not parents[c] & (diseases | {64572001})}
+    assert ids(subset, f"< 404684003 : [1..1] 116680003 = << {top}") == {c for c in findings if len(parents[c] & values) == 1}
+    # Reverse: findings with a child in < 64572001; with cardinality, two or more children at all.
+    assert ids(subset, "< 404684003 : R 116680003 = < 64572001") == {p for c in diseases for p in parents[c]} & findings
+    assert ids(subset, "< 404684003 : [2..*] R 116680003 = *") == {c for c in findings if len(ch.get(c, ())) >= 2}
+    # Dotted: the parents of the diseases.
+    assert ids(subset, "< 64572001 . 116680003") == {p for c in diseases for p in parents[c]}
+    # Groups: each is-a relationship is a group of its own.
+    assert ids(subset, "< 404684003 : [2..*] { 116680003 = * }") == multi
+    assert ids(subset, "< 404684003 : { 116680003 = << 64572001, 116676008 = * }") == set()
+    # With another attribute: a parent under disease and some morphology.
+    with_morph = {s for s, typ, _, _ in attrs if typ == 116676008}
+    both = {c for c in findings if parents[c] & diseases} & with_morph
+    assert both and ids(subset, "< 404684003 : 116680003 = < 64572001, 116676008 = *") == both
 
 
 @pytest.mark.real_release
