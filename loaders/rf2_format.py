@@ -33,6 +33,35 @@ EXISTENTIAL = 900000000000451002
 CASE_INSENSITIVE = 900000000000448009
 CASE_SENSITIVE = 900000000000017005
 INITIAL_CHARACTER_CASE_INSENSITIVE = 900000000000020002
+
+# Edition module -> name, for editions published by SNOMED International or a member.
+EDITION_MODULES: dict[int, str] = {
+    900000000000207008: "International Edition",
+    731000124108: "US Edition",
+    83821000000107: "UK Edition",
+    999000041000000102: "UK Clinical Edition",
+    999000021000000109: "UK Drug Extension",
+    32506021000036107: "Australian Edition",
+    20611000087101: "Canadian Edition",
+    11000146104: "Netherlands Edition",
+    45991000052106: "Swedish Edition",
+    554471000005108: "Danish Edition",
+    11000172109: "Belgian Edition",
+    449081005: "Spanish Language Edition",
+    900000001000122104: "Spanish National Edition",
+    21000210109: "New Zealand Edition",
+    11000220105: "Irish Edition",
+    2011000195101: "Swiss Edition",
+    11000181102: "Estonian Edition",
+    51000202101: "Norwegian Edition",
+    11000279109: "Czech Edition",
+    5631000179106: "Uruguay Edition",
+    11000221109: "Argentine Edition",
+    11000318109: "Jamaican Edition",
+    827022005: "IPS Terminology",
+    332351000009108: "Veterinary Extension",
+}
+
 MODULE_DEPENDENCY_REFSET = 900000000000534007
 CONCEPT_INACTIVATION_REFSET = 900000000000489007
 DESCRIPTION_INACTIVATION_REFSET = 900000000000490003

@@ -51,9 +51,9 @@ def _mentioned(expr: Any) -> set[int]:
 
 @dataclass(frozen=True)
 class EclTagIndex:
-    """The distinct ECL texts of a repository's tags, their members as keys, and who holds each."""
+    """The distinct ECL expressions of a repository's tags, their members, and who holds each."""
 
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # one text per expression (texts differing in whitespace or |terms| are one)
     owners: tuple[tuple[tuple[Any, TagSpec], ...], ...]  # per text: (guideline, tag) pairs
     mentioned: tuple[frozenset[int], ...]  # per text: the concepts it names
     rows: np.ndarray  # int32, sorted: every member row of every expression
@@ -68,10 +68,13 @@ class EclTagIndex:
 
 
 class _Cache:
-    """Per release: member rows by ECL text, and the last index built (with the texts it was built from)."""
+    """Per release: each ECL text parsed, member rows per expression, and the last index built (with its pairs)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, np.ndarray] = {}
+        # text -> (the expression's key: its AST, which ignores whitespace and |terms|, or the text when it
+        # does not parse; the concepts it names)
+        self.parsed: dict[str, tuple[Any, frozenset[int]]] = {}
+        self.rows: dict[Any, np.ndarray] = {}  # by expression key
         self.index: tuple[list[tuple[Any, TagSpec]], EclTagIndex] | None = None
         self.lock = threading.Lock()
 
@@ -80,15 +83,28 @@ _caches: weakref.WeakKeyDictionary[Terminology, _Cache] = weakref.WeakKeyDiction
 _caches_lock = threading.Lock()
 
 
-def _rows(t: Terminology, cache: _Cache, text: str) -> np.ndarray:
-    rows = cache.rows.get(text)
+def _parsed(cache: _Cache, text: str) -> tuple[Any, frozenset[int]]:
+    """The expression key and named concepts of an ECL text, parsed once per release."""
+    hit = cache.parsed.get(text)
+    if hit is None:
+        try:
+            expr = parse_ecl(text)
+            hit = (expr, frozenset(_mentioned(expr)))
+        except EclSyntaxError:
+            hit = (text, frozenset())
+        cache.parsed[text] = hit
+    return hit
+
+
+def _rows(t: Terminology, cache: _Cache, key: Any, text: str) -> np.ndarray:
+    rows = cache.rows.get(key)
     if rows is None:
         try:
-            rows = np.asarray(evaluator(t).evaluate(text, None, cache=False).rows, dtype=np.int32)
+            rows = np.asarray(evaluator(t).evaluate(key, None, cache=False).rows, dtype=np.int32)
         except (EclSyntaxError, EclEvaluationError) as exc:  # validated when tagged; a later release may still not answer it
             log.warning("guideline ECL tag %r is not evaluated: %s", text, exc)
             rows = np.zeros(0, np.int32)
-        cache.rows[text] = rows
+        cache.rows[key] = rows
     return rows
 
 
@@ -102,23 +118,27 @@ def ecl_tag_index(t: Terminology, pairs: Sequence[tuple[Any, TagSpec]]) -> EclTa
         # Repositories hand out the same (guideline, tag) tuples until a write, so this list
         # comparison is an identity check per item, in C.
         if cache.index is not None and cache.index[0] == pairs:
+            # Equal but not the same objects (a store that re-read its guidelines): keep these, so the
+            # next comparison is an identity check again and not a field-by-field one per request.
+            cache.index = (list(pairs), cache.index[1])
             return cache.index[1]
-        by_text: dict[str, list[tuple[Any, TagSpec]]] = {}
+        # One entry per expression: texts differing only in whitespace or |terms| share it.
+        by_key: dict[Any, list[tuple[Any, TagSpec]]] = {}
+        first_text: dict[Any, str] = {}
         for g, spec in pairs:
             if spec.ecl:
-                by_text.setdefault(spec.ecl.strip(), []).append((g, spec))
-        texts = tuple(by_text)
-        parts = [_rows(t, cache, text) for text in texts]
+                text = spec.ecl.strip()
+                key, _ = _parsed(cache, text)
+                by_key.setdefault(key, []).append((g, spec))
+                first_text.setdefault(key, text)
+        keys = tuple(by_key)
+        texts = tuple(first_text[k] for k in keys)
+        parts = [_rows(t, cache, k, first_text[k]) for k in keys]
         rows = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
-        owner = np.repeat(np.arange(len(texts), dtype=np.int32), [len(p) for p in parts])
+        owner = np.repeat(np.arange(len(keys), dtype=np.int32), [len(p) for p in parts])
         order = np.argsort(rows, kind="stable")
-        mentioned = []
-        for text in texts:
-            try:
-                mentioned.append(frozenset(_mentioned(parse_ecl(text))))
-            except EclSyntaxError:
-                mentioned.append(frozenset())
-        owners = tuple(tuple(v) for v in by_text.values())
-        index = EclTagIndex(texts, owners, tuple(mentioned), rows[order], owner[order])
+        mentioned = tuple(_parsed(cache, text)[1] for text in texts)
+        owners = tuple(tuple(v) for v in by_key.values())
+        index = EclTagIndex(texts, owners, mentioned, rows[order], owner[order])
         cache.index = (list(pairs), index)
         return index

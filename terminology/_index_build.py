@@ -428,7 +428,23 @@ def edition_module(concepts: pd.DataFrame, dependencies: list[dict], modules: di
                     todo.append(dep)
         return len(seen)
 
-    return max(tops, key=lambda m: (reach(m), owners[m], modules.get(m, 0), m))
+    chosen = max(tops, key=lambda m: (reach(m), owners[m], modules.get(m, 0), m))
+    # A published edition's module may own no concepts itself (it gathers the extension's
+    # modules): when one depends, directly or not, on the module chosen above, it is the edition.
+    above = [m for m in needs if int(m) in rf2.EDITION_MODULES and m != chosen and _reaches(needs, m, chosen)]
+    return max(above, key=lambda m: (reach(m), m)) if above else chosen
+
+
+def _reaches(needs: dict[str, set[str]], start: str, target: str) -> bool:
+    seen, todo = {start}, [start]
+    while todo:
+        for dep in needs.get(todo.pop(), ()):
+            if dep == target:
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return False
 
 
 def release_info(release: Release) -> dict:

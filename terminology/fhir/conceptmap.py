@@ -117,7 +117,9 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
         raise FhirError.invalid("$translate needs a code and system, a coding or a codeableConcept", "code")
     target_system = params.str("targetsystem") or params.str("targetSystem")
     version = (coding.version if coding else None) or params.str("version")
-    selected = ctx.select(version)
+    # The version is the given code's: a SNOMED CT one picks the edition; another system's (a reverse
+    # translation from ICD-10) says nothing about SNOMED CT, so the default edition answers.
+    selected = ctx.select(version if system == SNOMED else None)
     if selected is None:
         raise FhirError(404, version_issue(ctx, version or "", "version"))
     ctx = selected

@@ -104,7 +104,11 @@ class FhirContext:
         Nothing requested gives the default edition; a module URI alone or a bare date
         may match several versions: the default wins if it is one of them, else the latest.
         """
-        if requested is None or not requested.strip():
+        if requested is None:
+            return self.default
+        if not isinstance(requested, str):  # JSON from the client: a number where FHIR has a string
+            return None
+        if not requested.strip():
             return self.default
         matching = [c for c in self.loaded if c.edition.matches(requested)]
         if not matching:

@@ -44,7 +44,7 @@ from .codes import CheckedCode, check_code, unknown_system_issue, version_issue
 from .codesystem import codings_to_check, use_coding, validation_output
 from .context import FhirContext
 from .outcome import FhirError, Issue, message
-from .params import Params
+from .params import Coding, Params
 from .versions import SNOMED, parse_version_uri
 
 __all__ = ["ResolvedValueSet", "expand", "resolve_value_set", "validate_code"]
@@ -161,16 +161,16 @@ def implicit_value_set(ctx: FhirContext, url: str) -> ResolvedValueSet | None:
     base, sep, query = url.partition("?")
     if not sep or not (base.rstrip("/") in (SNOMED, SNOMED.replace("sct", "xsct")) or parse_version_uri(base)):
         return None
+    q = urllib.parse.parse_qs(query, keep_blank_values=True)
+    if "fhir_vs" not in q:
+        return None
     include: dict[str, Any] = {"system": SNOMED}
     if parse_version_uri(base):
         selected = ctx.select(base)
         if selected is None:
-            raise _not_found(url)
+            raise FhirError(404, version_issue(ctx, base, "url"))
         ctx = selected
         include["version"] = ctx.edition.uri
-    q = urllib.parse.parse_qs(query, keep_blank_values=True)
-    if "fhir_vs" not in q:
-        return None
     value = q["fhir_vs"][0]
     t = ctx.terminology
     name, title = "ALLSNOMEDCT", "SNOMED CT Reference Set (All of SNOMED CT)"
@@ -274,6 +274,14 @@ class Evaluator:
             ev = Evaluator(ctx, self.tx, self.default_version, self.lang, self.forced_version, self._siblings)
         return ev
 
+    def unpinned(self) -> FhirContext:
+        """The edition an include that names no version is evaluated in."""
+        return self.ctx.select(self.forced_version or self.default_version) or self.ctx
+
+    def resolve(self, ref: str) -> ResolvedValueSet:
+        """An imported value set; an implicit one is read in the edition its include will be evaluated in."""
+        return resolve_value_set(self.unpinned(), ref, None, None, self.tx)
+
     # ----- checks shared by expansion and membership
     def _check_include(self, inc: dict[str, Any]) -> Evaluator:
         """Check an include and return the evaluator of the edition it names (self for a valueSet-only one)."""
@@ -308,7 +316,7 @@ class Evaluator:
             if inc.get("system") == SNOMED:
                 editions[id(ev.ctx)] = ev.ctx
             for ref in inc.get("valueSet") or []:
-                inner = resolve_value_set(self.ctx, ref, None, None, self.tx)
+                inner = self.resolve(ref)
                 if inner.includes or inner.excludes:
                     ed = self.edition_of(inner, depth + 1)
                     editions[id(ed)] = ed
@@ -507,7 +515,7 @@ class Evaluator:
                     rows = np.arange(len(self.t.ids), dtype=np.int32)
                 listed = []
         for ref in inc.get("valueSet") or []:
-            other = self.members(resolve_value_set(self.ctx, ref, None, None, self.tx))
+            other = self.members(self.resolve(ref))
             if rows is None:
                 rows, listed = other.rows, other.listed
             else:
@@ -601,7 +609,7 @@ class Evaluator:
             return None
         found = self.ctx
         for ref in inc.get("valueSet") or []:
-            inner = self.contains(resolve_value_set(self.ctx, ref, None, None, self.tx), code_in, active_only)
+            inner = self.contains(self.resolve(ref), code_in, active_only)
             if inner is None:
                 return None
             found = inner if inc.get("system") is None else found
@@ -769,9 +777,11 @@ def expand(ctx: FhirContext, params: Params, lang: str | None = None) -> dict[st
     """``ValueSet/$expand``: the value set with an ``expansion`` (R4 JSON)."""
     lang = params.str("displayLanguage") or lang
     tx = params.resources("tx-resource")
-    vs = resolve_value_set(ctx, params.str("url"), params.str("valueSetVersion"), params.resource("valueSet"), tx)
     default_version, forced = _version_params(ctx, params)
     ev = Evaluator(ctx, tx, default_version, lang, forced)
+    vs = resolve_value_set(
+        ev.unpinned(), params.str("url"), params.str("valueSetVersion"), params.resource("valueSet"), tx
+    )
     ev = ev.bound_to(ev.edition_of(vs))
     ctx, t = ev.ctx, ev.t
     members = ev.members(vs)
@@ -901,12 +911,29 @@ def validate_code(ctx: FhirContext, params: Params, lang: str | None = None) -> 
     """``ValueSet/$validate-code``: is the code valid and in the value set."""
     lang = params.str("displayLanguage") or lang
     tx = params.resources("tx-resource")
-    vs = resolve_value_set(ctx, params.str("url"), params.str("valueSetVersion"), params.resource("valueSet"), tx)
     requested, forced = _version_params(ctx, params)
     items, cc = codings_to_check(params, ("system",))
     if not items or not any(c.code for c, _ in items):
         raise FhirError.invalid("$validate-code needs a code, a coding or a codeableConcept", "code")
-    ev = Evaluator(ctx, tx, requested, lang, forced)
+
+    def named(coding: Coding, path: str) -> str | None:
+        """The version a coding names (else the request): it applies to the includes that name none."""
+        return (
+            coding.version or params.str("systemVersion") or (params.str("version") if not path else None) or requested
+        )
+
+    # One evaluator per version the codings name (a CodeableConcept's codings may name different ones).
+    evaluators: dict[str | None, Evaluator] = {}
+
+    def evaluator_for(version: str | None) -> Evaluator:
+        if version not in evaluators:
+            evaluators[version] = Evaluator(ctx, tx, version, lang, forced)
+        return evaluators[version]
+
+    first = evaluator_for(named(*items[0]))
+    vs = resolve_value_set(
+        first.unpinned(), params.str("url"), params.str("valueSetVersion"), params.resource("valueSet"), tx
+    )
     # A version the value set pins but the server lacks is reported on the code, not as a 404.
     pinned = next(
         (inc.get("version") for inc in vs.includes if inc.get("system") == SNOMED and inc.get("version")), None
@@ -924,21 +951,14 @@ def validate_code(ctx: FhirContext, params: Params, lang: str | None = None) -> 
             checked.append(CheckedCode(None, coding.code or "", issues=[issue], system_known=True))
             found.append(False)
             continue
-        version = (
-            forced
-            or coding.version
-            or params.str("systemVersion")
-            or (params.str("version") if not path else None)
-            or requested
-            or missing
-        )
+        version = forced or named(coding, path) or missing
         c = check_code(ctx, system, coding.code, version, coding.display, lang, path, False)
         if not (c.system_known and c.version_known):
             checked.append(c)
             found.append(False)
             continue
         code_in = _code_in_editions(c, system, coding.code, coding.display, lang, path)
-        edition = ev.contains(vs, code_in, params.bool("activeOnly"))
+        edition = evaluator_for(named(coding, path)).contains(vs, code_in, params.bool("activeOnly"))
         # A code the value set holds is reported as the version that holds it; one it does
         # not hold, as the version it was checked in (the requested or default one).
         checked.append(code_in(edition) if edition is not None else c)

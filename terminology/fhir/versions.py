@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from loaders import rf2_format as rf2
+
 from ..terminology import Terminology
 
 __all__ = ["SNOMED", "Edition", "PUBLISHED_EDITIONS", "edition_of", "parse_version_uri"]
@@ -25,32 +27,7 @@ SNOMED = "http://snomed.info/sct"
 INTERNATIONAL = 900000000000207008
 
 # Edition module -> name, for editions published by SNOMED International or a member.
-PUBLISHED_EDITIONS: dict[int, str] = {
-    900000000000207008: "International Edition",
-    731000124108: "US Edition",
-    83821000000107: "UK Edition",
-    999000041000000102: "UK Clinical Edition",
-    999000021000000109: "UK Drug Extension",
-    32506021000036107: "Australian Edition",
-    20611000087101: "Canadian Edition",
-    11000146104: "Netherlands Edition",
-    45991000052106: "Swedish Edition",
-    554471000005108: "Danish Edition",
-    11000172109: "Belgian Edition",
-    449081005: "Spanish Language Edition",
-    900000001000122104: "Spanish National Edition",
-    21000210109: "New Zealand Edition",
-    11000220105: "Irish Edition",
-    2011000195101: "Swiss Edition",
-    11000181102: "Estonian Edition",
-    51000202101: "Norwegian Edition",
-    11000279109: "Czech Edition",
-    5631000179106: "Uruguay Edition",
-    11000221109: "Argentine Edition",
-    11000318109: "Jamaican Edition",
-    827022005: "IPS Terminology",
-    332351000009108: "Veterinary Extension",
-}
+PUBLISHED_EDITIONS: dict[int, str] = rf2.EDITION_MODULES
 
 _URI = re.compile(r"^https?://snomed\.info/(x?sct)/(\d+)(?:/version/(\d{8}))?/?$")
 

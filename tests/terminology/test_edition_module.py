@@ -38,3 +38,18 @@ def test_without_module_dependencies_the_module_owning_most_concepts_wins() -> N
 
 def test_a_release_without_concepts_is_the_core_module() -> None:
     assert edition_module(pd.DataFrame({"moduleId": pd.Series([], dtype="int64")}), [], {}) == CORE
+
+
+def test_a_published_edition_module_owning_no_concepts_is_still_the_edition() -> None:
+    # A UK-style release: the edition module 83821000000107 only gathers the clinical extension
+    # module (which owns the extension's concepts) and the International Edition below it.
+    uk_edition, uk_clinical = "83821000000107", "999000011000000103"
+    deps = [_dep(CORE, MODEL), _dep(uk_clinical, CORE), _dep(uk_edition, uk_clinical), _dep(uk_edition, CORE)]
+    concepts = _concepts({CORE: 50, MODEL: 5, uk_clinical: 8})
+    assert edition_module(concepts, deps, {}) == uk_edition
+
+
+def test_an_unpublished_module_above_the_edition_does_not_take_its_place() -> None:
+    local_bundle = "1000001101"  # not a published edition, owns nothing, depends on the core
+    deps = [_dep(CORE, MODEL), _dep(local_bundle, CORE), _dep(ICD10_MAP, CORE)]
+    assert edition_module(_concepts({CORE: 50, MODEL: 5}), deps, {}) == CORE

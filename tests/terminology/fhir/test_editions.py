@@ -12,8 +12,6 @@ malignant neoplasm to liver" (description 156294011), only in the subset; 645720
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from terminology import Terminology
@@ -29,22 +27,13 @@ from terminology.fhir import (
     vs_validate_code,
 )
 
+from .conftest import SAMPLE_URI, value_set
 from .test_operations import SCT, SUBSET_URI, out, params
 
-SAMPLE_URI = "http://snomed.info/xsct/19990001103/version/20250301"
 SAMPLE_ONLY, SUBSET_ONLY = "1009990001109", "94381002"
 EXPRESSION = "64572001:363698007=123037004"
 
 pytestmark = pytest.mark.real_release
-
-
-@pytest.fixture(scope="module")
-def ctx(sample: Terminology, subset: Terminology) -> FhirContext:
-    return FhirContext(sample, FhirSettings(), (subset,))
-
-
-def _vs(include: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "ValueSet", "url": "http://example.org/vs", "status": "active", "compose": {"include": [include]}}
 
 
 def test_a_request_naming_no_version_gets_the_default_edition(ctx: FhirContext) -> None:
@@ -73,7 +62,7 @@ def test_an_unknown_version_lists_every_loaded_one(ctx: FhirContext) -> None:
 
 
 def test_value_set_include_pinned_to_the_other_edition(ctx: FhirContext) -> None:
-    vs = _vs({"system": SCT, "version": SUBSET_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]})
+    vs = value_set({"system": SCT, "version": SUBSET_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]})
     # A subset-only concept the include holds: found, and reported in the subset's version.
     r = vs_validate_code(ctx, params(valueSet=vs, system=SCT, code=SUBSET_ONLY))
     assert out(r, "result") is True and out(r, "version") == SUBSET_URI
@@ -87,14 +76,14 @@ def test_a_code_outside_the_value_set_is_reported_in_the_version_it_was_checked_
         {"property": "concept", "op": "is-a", "value": "64572001"},
         {"property": "expressions", "op": "=", "value": "false"},
     ]}
-    r = vs_validate_code(ctx, params(valueSet=_vs(include), system=SCT, code=EXPRESSION))
+    r = vs_validate_code(ctx, params(valueSet=value_set(include), system=SCT, code=EXPRESSION))
     assert out(r, "result") is False and out(r, "version") == SAMPLE_URI
     issue = out(r, "issues")["issue"][0]
     assert issue["details"]["coding"][0]["code"] == "not-in-vs"
 
 
 def test_expansion_is_made_in_the_version_its_includes_name(ctx: FhirContext) -> None:
-    vs = _vs({"system": SCT, "version": SUBSET_URI, "concept": [{"code": SUBSET_ONLY}]})
+    vs = value_set({"system": SCT, "version": SUBSET_URI, "concept": [{"code": SUBSET_ONLY}]})
     r = expand(ctx, params(valueSet=vs))
     used = [p["valueUri"] for p in r["expansion"]["parameter"] if p["name"] == "used-codesystem"]
     assert used == [f"{SCT}|{SUBSET_URI}"]
@@ -104,7 +93,7 @@ def test_expansion_is_made_in_the_version_its_includes_name(ctx: FhirContext) ->
 
 
 def test_expansion_mixing_two_versions_is_refused(ctx: FhirContext) -> None:
-    vs = _vs({"system": SCT, "version": SUBSET_URI, "concept": [{"code": SUBSET_ONLY}]})
+    vs = value_set({"system": SCT, "version": SUBSET_URI, "concept": [{"code": SUBSET_ONLY}]})
     vs["compose"]["include"].append({"system": SCT, "version": SAMPLE_URI, "concept": [{"code": SAMPLE_ONLY}]})
     with pytest.raises(FhirError) as e:
         expand(ctx, params(valueSet=vs))
@@ -113,7 +102,7 @@ def test_expansion_mixing_two_versions_is_refused(ctx: FhirContext) -> None:
 
 
 def test_force_system_version_overrides_the_value_sets_own(ctx: FhirContext) -> None:
-    vs = _vs({"system": SCT, "version": SAMPLE_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]})
+    vs = value_set({"system": SCT, "version": SAMPLE_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]})
     r = vs_validate_code(
         ctx, params(valueSet=vs, system=SCT, code=SUBSET_ONLY, **{"force-system-version": f"{SCT}|{SUBSET_URI}"})
     )
