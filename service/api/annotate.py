@@ -9,7 +9,7 @@ from terminology.ecl import evaluate
 from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
 
 from ..composition_schemas import AnnotateIn, AnnotateOut
-from ..context import body, schema_of, terminology
+from ..context import body, built, terminology
 
 bp = Blueprint("annotate", __name__, url_prefix="/api/v1")
 
@@ -35,4 +35,4 @@ def annotate_text():  # type: ignore[no-untyped-def]
         within = evaluate(t, args["ecl"], time_budget_s=budget).ids
     mentions, elapsed = annotate_timed(t, args["text"], args["lang"], within, args["minScore"])
     out = {"mentions": [m.as_dict() for m in mentions], "total": len(mentions), "elapsedMs": elapsed}
-    return jsonify(schema_of(AnnotateOut).dump(out))
+    return jsonify(built(AnnotateOut, out))

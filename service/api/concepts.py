@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 
 from terminology import ConcreteValue, Terminology, parse_sctid
 
-from ..context import query, schema_of, terminology
+from ..context import built, query, terminology
 from ..schemas import ConceptOut, PageQuery, SubsumesOut, SubsumesQuery
 
 bp = Blueprint("concepts", __name__, url_prefix="/api/v1")
@@ -69,7 +69,7 @@ def concept_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]
         body["associations"] = [
             {"type": a.name, "refsetId": str(a.refset_id), "target": ref(t, a.target_id, lang)} for a in t.associations(sctid)
         ]
-    return schema_of(ConceptOut).dump(body)
+    return built(ConceptOut, body)
 
 
 @bp.get("/concepts/<concept_id>")
@@ -156,4 +156,4 @@ def subsumes():  # type: ignore[no-untyped-def]
     t = terminology()
     a = parse_sctid(args["a"], field="a")
     b = parse_sctid(args["b"], field="b")
-    return jsonify(schema_of(SubsumesOut).dump({"outcome": t.subsumption(a, b)}))
+    return jsonify(built(SubsumesOut, {"outcome": t.subsumption(a, b)}))

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify
 from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
 from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
 
-from ..context import body, query, schema_of, terminology
+from ..context import body, built, query, terminology
 from ..ecl_schemas import EclBody, EclOut, EclQuery
 from ..problems import Problem
 from .concepts import ref
@@ -40,7 +40,7 @@ def _answer(args: dict[str, Any]) -> Any:
         out["records"] = [] if args["countOnly"] else [{k: None if v is None else str(v) for k, v in r.items()} for r in result.records[lo:hi]]
     elif not args["countOnly"]:
         out["items"] = [ref(t, int(i), args["lang"]) for i in result.ids[lo:hi].tolist()]
-    return jsonify(schema_of(EclOut).dump(out))
+    return jsonify(built(EclOut, out))
 
 
 @bp.get("/ecl")

@@ -13,7 +13,7 @@ from terminology import Terminology, parse_sctid
 from terminology.guidelines import guidelines_for_concept
 
 from ..composition_schemas import GuidelinesForExpressionOut, expression_links_body  # expression guidelines
-from ..context import query, schema_of, services
+from ..context import built, query, services
 from ..guideline_schemas import GuidelineListOut, GuidelineOut, GuidelinesForConceptOut, GuidelinesQuery
 from ..problems import Problem
 from .concepts import ref
@@ -131,13 +131,13 @@ def list_or_link():  # type: ignore[no-untyped-def]
     expression = request.args.get("expression")
     if expression and args["concept"] is None:
         body = expression_links_body(t, services().guidelines, expression, args["lang"])
-        return jsonify(schema_of(GuidelinesForExpressionOut).dump(body))
+        return jsonify(built(GuidelinesForExpressionOut, body))
     # --- end of expression guidelines
     if args["concept"] is not None:
         sctid = parse_sctid(args["concept"], field="concept")
-        return jsonify(schema_of(GuidelinesForConceptOut).dump(links_body(t, sctid, args["lang"], args["status"])))
+        return jsonify(built(GuidelinesForConceptOut, links_body(t, sctid, args["lang"], args["status"])))
     items = sorted(services().guidelines.list(), key=lambda g: g.title.lower())
-    return jsonify(schema_of(GuidelineListOut).dump({"total": len(items), "items": [summary_body(t, g, args["lang"]) for g in items]}))
+    return jsonify(built(GuidelineListOut, {"total": len(items), "items": [summary_body(t, g, args["lang"]) for g in items]}))
 
 
 @bp.get("/guidelines/<gid>")
@@ -157,4 +157,4 @@ def get_guideline(gid: str):  # type: ignore[no-untyped-def]
     g = services().guidelines.get(gid)
     if g is None:
         raise Problem(404, "Not found", f"guideline {gid!r} does not exist", "gid", "not-found")
-    return jsonify(schema_of(GuidelineOut).dump(guideline_body(services().terminology, g, args["lang"])))
+    return jsonify(built(GuidelineOut, guideline_body(services().terminology, g, args["lang"])))

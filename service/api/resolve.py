@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 from terminology.guidelines import guidelines_for_concept
 from terminology.resolution import resolve_code
 
-from ..context import body, schema_of, services
+from ..context import body, built, services
 from ..problems import from_exception
 from ..schemas import ResolveIn, ResolveOut
 from .concepts import ref
@@ -46,4 +46,4 @@ def resolve():  # type: ignore[no-untyped-def]
                 seen.update(link.guideline.id for link in guidelines_for_concept(t, repo, c))
             entry["guidelineCount"] = len(seen)
         results.append(entry)
-    return jsonify(schema_of(ResolveOut).dump({"results": results}))
+    return jsonify(built(ResolveOut, {"results": results}))

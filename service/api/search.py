@@ -13,7 +13,7 @@ from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
 from terminology.search import search
 
 from ..composition_schemas import CompositeMapOut, composition_body  # compositional mapping
-from ..context import body, query, schema_of, terminology
+from ..context import body, built, query, terminology
 from ..schemas import MapIn, SearchOut, SearchQuery
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
@@ -46,7 +46,7 @@ def search_concepts():  # type: ignore[no-untyped-def]
         {"conceptId": str(h.concept_id), "pt": h.pt, "term": h.term, "descriptionId": str(h.description_id), "score": round(h.score, 4)}
         for h in hits
     ]
-    return jsonify(schema_of(SearchOut).dump({"items": items}))
+    return jsonify(built(SearchOut, {"items": items}))
 
 
 MAX_ANCESTORS = 25
@@ -96,6 +96,6 @@ def map_condition():  # type: ignore[no-untyped-def]
     ]
     out = {"candidates": candidates, "matched": result.matched, "threshold": result.threshold}
     out["composition"] = composition_body(t, result.composition, args["lang"]) if result.composition else None
-    return jsonify(schema_of(CompositeMapOut).dump(out))
+    return jsonify(built(CompositeMapOut, out))
     # --- end of compositional mapping
 
