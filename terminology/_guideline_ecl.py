@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .ecl import EclEvaluationError, EclSyntaxError, parse_ecl
-from .ecl.ast import ConceptReference, Node
+from .ecl.ast import mentioned_concepts
 from .ecl.evaluator import evaluator
 
 if TYPE_CHECKING:
@@ -32,21 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["EclTagIndex", "ecl_tag_index"]
-
-
-def _mentioned(expr: Any) -> set[int]:
-    """The concept ids an ECL AST mentions: candidates for the 'via' concept of a link."""
-    out: set[int] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ConceptReference):
-            out.add(node.id)
-        elif isinstance(node, tuple | list):
-            stack.extend(node)
-        elif isinstance(node, Node):
-            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
-    return out
 
 
 @dataclass(frozen=True)
@@ -89,7 +74,7 @@ def _parsed(cache: _Cache, text: str) -> tuple[Any, frozenset[int]]:
     if hit is None:
         try:
             expr = parse_ecl(text)
-            hit = (expr, frozenset(_mentioned(expr)))
+            hit = (expr, frozenset(mentioned_concepts(expr)))
         except EclSyntaxError:
             hit = (text, frozenset())
         cache.parsed[text] = hit

@@ -19,11 +19,12 @@ from typing import Any
 
 from loaders.guidelines import TagSpec
 
+from ..ecl import mentioned_concepts
 from ..terminology import Terminology
 from .errors import AuthoringError, PreconditionFailedError
 from .model import StoredGuideline, TagRecord
 from .store import Actor, SqlGuidelineRepository
-from .validation import baselines, ecl_concepts, parse_ecl_tag, release_label, replacements, tag_size
+from .validation import baselines, parse_ecl_tag, release_label, replacements, tag_size
 
 RELEASE_CHECK_USER = "release-check"
 DEFAULT_RATIO = 0.2
@@ -129,7 +130,7 @@ def _tag_findings(t: Terminology, g: StoredGuideline, r: TagRecord, ratio: float
     else:
         assert spec.ecl is not None
         try:
-            mentioned = sorted(set(ecl_concepts(parse_ecl_tag(spec.ecl))))
+            mentioned = sorted(mentioned_concepts(parse_ecl_tag(spec.ecl)))
         except AuthoringError as e:
             return [Finding(**base, kind="ecl-invalid", decision="decide", detail=e.detail)]
         for c in mentioned:

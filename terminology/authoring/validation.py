@@ -15,8 +15,7 @@ imported lazily, and everything here works, saying "ECL evaluation not available
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,22 +124,6 @@ def ecl_members(t: Terminology, text: str) -> np.ndarray | None:
     except TerminologyError as e:
         raise EclNotEvaluatedError(f"ECL could not be evaluated: {e}") from e
     return _as_sctids(t, result)
-
-
-def ecl_concepts(expr: Any) -> Iterator[int]:
-    """Every concept id an ECL AST mentions (for spotting references to concepts a new release inactivated)."""
-    from ..ecl import ConceptReference
-
-    if isinstance(expr, ConceptReference):
-        yield expr.id
-        return
-    if isinstance(expr, tuple | list):
-        for item in expr:
-            yield from ecl_concepts(item)
-        return
-    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
-        for f in dataclasses.fields(expr):
-            yield from ecl_concepts(getattr(expr, f.name))
 
 
 # ----------------------------------------------------------------------------- sizes

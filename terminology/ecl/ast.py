@@ -79,6 +79,7 @@ __all__ = [
     "TermFilter",
     "TimeValue",
     "Wildcard",
+    "mentioned_concepts",
     "ALL_FIELDS",
 ]
 
@@ -561,3 +562,22 @@ class MemberFilters(Node):
     """One ``{{ M ... }}`` block: a single refset member must satisfy all of ``filters``."""
 
     filters: tuple[MemberFilter, ...]
+
+
+def mentioned_concepts(node: object) -> set[int]:
+    """Every concept id an expression (or any part of its AST) names.
+
+    For spotting tags that name a concept a new release inactivated, and for the concept a
+    guideline link goes through.
+    """
+    out: set[int] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ConceptReference):
+            out.add(item.id)
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+        elif isinstance(item, Node):
+            stack.extend(getattr(item, f) for f in item.__dataclass_fields__)
+    return out
