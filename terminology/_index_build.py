@@ -420,31 +420,24 @@ def edition_module(concepts: pd.DataFrame, dependencies: list[dict], modules: di
     tops = [m for m in owners if m not in depended] or list(owners)
 
     def reach(m: str) -> int:
-        seen, todo = {m}, [m]
-        while todo:
-            for dep in needs.get(todo.pop(), ()):
-                if dep not in seen:
-                    seen.add(dep)
-                    todo.append(dep)
-        return len(seen)
+        return len(_depends_on(needs, m))
 
     chosen = max(tops, key=lambda m: (reach(m), owners[m], modules.get(m, 0), m))
     # A published edition's module may own no concepts itself (it gathers the extension's
     # modules): when one depends, directly or not, on the module chosen above, it is the edition.
-    above = [m for m in needs if int(m) in rf2.EDITION_MODULES and m != chosen and _reaches(needs, m, chosen)]
+    above = [m for m in needs if int(m) in rf2.EDITION_MODULES and m != chosen and chosen in _depends_on(needs, m)]
     return max(above, key=lambda m: (reach(m), m)) if above else chosen
 
 
-def _reaches(needs: dict[str, set[str]], start: str, target: str) -> bool:
-    seen, todo = {start}, [start]
+def _depends_on(needs: dict[str, set[str]], module: str) -> set[str]:
+    """The module and every module it depends on, directly or not."""
+    seen, todo = {module}, [module]
     while todo:
         for dep in needs.get(todo.pop(), ()):
-            if dep == target:
-                return True
             if dep not in seen:
                 seen.add(dep)
                 todo.append(dep)
-    return False
+    return seen
 
 
 def release_info(release: Release) -> dict:

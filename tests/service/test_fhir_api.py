@@ -25,16 +25,6 @@ def make(index: Path, **config: Any) -> Flask:
     return create_app({"SNOMAP_INDEX": str(index), "TESTING": True, **config})
 
 
-@pytest.fixture(scope="module")
-def fhir_app(sample_index: Path) -> Flask:
-    return make(sample_index)
-
-
-@pytest.fixture()
-def client(fhir_app: Flask) -> FlaskClient:
-    return fhir_app.test_client()
-
-
 def params(**kw: Any) -> dict[str, Any]:
     items = []
     for k, v in kw.items():

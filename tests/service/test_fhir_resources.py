@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -27,16 +26,6 @@ SAMPLE_URI = "http://snomed.info/xsct/19990001103/version/20250301"
 SUBSET_URI = "http://snomed.info/xsct/31000003106/version/20250909"
 SAMPLE_ID, SUBSET_ID = "sct-19990001103-20250301", "sct-31000003106-20250909"
 REPLACED_BY = "900000000000526001"  # an association refset with members in the sample's Association file
-
-
-@pytest.fixture(scope="module")
-def fhir_app(sample_index: Path) -> Flask:
-    return make(sample_index)
-
-
-@pytest.fixture()
-def client(fhir_app: Flask) -> FlaskClient:
-    return fhir_app.test_client()
 
 
 def body(r: TestResponse, status: int = 200) -> dict[str, Any]:
