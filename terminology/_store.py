@@ -50,6 +50,9 @@ class IndexStore:
             self._arrays[name] = arr
         return arr
 
+    def has_array(self, name: str) -> bool:
+        return name in self._arrays or (self.path / fmt.ARRAYS / f"{name}.npy").is_file()
+
     def __getattr__(self, name: str) -> np.ndarray:
         if name.startswith("_"):
             raise AttributeError(name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -43,6 +45,19 @@ RESOLVING_ASSOCIATIONS = (
 )
 
 
+T = TypeVar("T")
+
+# Factories whose derived state `Terminology.warm()` builds before a server forks. Registered by the
+# subsystems themselves (ECL index, lexicon, concept model...): a list of functions, not state per index.
+_WARM_FACTORIES: list[Callable[[Terminology], Any]] = []
+
+
+def warmed(factory: Callable[[Terminology], T]) -> Callable[[Terminology], T]:
+    """Register a derived-state factory so that `Terminology.warm()` builds it (decorator)."""
+    _WARM_FACTORIES.append(factory)
+    return factory
+
+
 def parse_sctid(value: object, kind: ComponentKind | None = ComponentKind.CONCEPT, field: str | None = None) -> int:
     """An SCTID from user input, or InvalidSctidError saying what is wrong with it."""
     problem = sctid_problem(value if isinstance(value, str | int) else str(value), kind)
@@ -61,6 +76,47 @@ class Terminology:
         m = store.manifest
         self.language_refsets: list[int] = list(m.get("language_refsets", []))
         self._languages: list[str] = list(m.get("languages", []))
+        self._derived: dict[Callable[[Terminology], Any], Any] = {}
+        self._derived_lock = threading.RLock()
+
+    def derived(self, factory: Callable[[Terminology], T]) -> T:
+        """State computed from this release once (indexes, lexicons, models), owned by this instance.
+
+        ``factory(self)`` runs at most once per instance; its value lives and dies with the Terminology.
+        """
+        try:
+            return self._derived[factory]
+        except KeyError:
+            pass
+        with self._derived_lock:
+            if factory not in self._derived:
+                self._derived[factory] = factory(self)
+            return self._derived[factory]
+
+    def warm(self) -> None:
+        """Build every registered derived state now (before a server forks, so workers share it)."""
+        for factory in list(_WARM_FACTORIES):
+            self.derived(factory)
+
+    # ----- row-level access for the subsystems that read the index's own tables (ECL, text, mapping)
+    @property
+    def manifest(self) -> dict:
+        """The index manifest (format, release, counts, load report)."""
+        return self.store.manifest
+
+    def array(self, name: str) -> np.ndarray:
+        """A persisted index array by name (memory-mapped, read-only); rows are concept or description rows."""
+        return self.store.array(name)
+
+    def has_array(self, name: str) -> bool:
+        return self.store.has_array(name)
+
+    def sql(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        """Rows of a read-only query over the index's SQLite tables (refsets, FTS)."""
+        return self.store.db.execute(query, tuple(params)).fetchall()
+
+    def has_table(self, table: str) -> bool:
+        return self.store.has_table(table)
 
     @classmethod
     def open(cls, path: str | Path) -> Terminology:
