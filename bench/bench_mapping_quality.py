@@ -318,7 +318,8 @@ class Baseline:
 
     def rank(self, text: str) -> tuple[list[int], bool]:
         from terminology._composition_lookup import split_words, token_ids, units_of
-        from terminology._text import CANON_MARK, NORM_TABLE, fts_quote
+        from terminology._text import CANON_MARK, NORM_TABLE
+        from terminology.text import fts_quote
 
         units = units_of(split_words(text))
         toks = sorted({tok for u in units for tok in u.tokens})

@@ -15,8 +15,9 @@ import sqlite3
 import numpy as np
 
 from . import mapping
-from ._text import CANON_MARK, NORM_TABLE, Lexicon, fts_quote, lexicon
+from ._text import CANON_MARK, NORM_TABLE, Lexicon, lexicon
 from .terminology import Terminology
+from .text.normalise import fts_quote
 
 PAGE = 2_000  # FTS rows per page
 MAX_PAGES = 4  # pages per query (rows are shortest first, and values are short terms)

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._store import IndexStore
-from ._text import _PHRASES, STOPWORDS, Lexicon, canonical_word, fold, lexicon
+from ._text import _PHRASES, STOPWORDS, Lexicon, canonical_word, lexicon
+from .text.normalise import WORD, fold
 
 MAX_SPAN = 8  # content units in one span (longer descriptions are rare and never worth an n-gram)
-_WORD = re.compile(r"[^\W_]+")  # the word pattern of _text.words (the FTS5 unicode61 split)
 _SEED = 0x5EED_C0DE  # fixed: the keys only need to be consistent within one process
 
 
@@ -86,12 +86,12 @@ class SpanHit:
 def split_words(text: str) -> list[Word]:
     """The folded words of `text` with character offsets (the same split as `_text.words`)."""
     out: list[Word] = []
-    for m in _WORD.finditer(text):
+    for m in WORD.finditer(text):
         w = m.group()
         if w.isascii():
             out.append(Word(w.lower(), m.start(), m.end()))
         else:  # folding may split a word ("ǆ" -> "dz" stays one; "½" -> "1", "2")
-            out.extend(Word(p, m.start(), m.end()) for p in _WORD.findall(fold(w)))
+            out.extend(Word(p, m.start(), m.end()) for p in WORD.findall(fold(w)))
     return out
 
 

@@ -22,7 +22,6 @@ import functools
 import re
 import sqlite3
 import threading
-import unicodedata
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,10 +31,10 @@ from rapidfuzz import process as rf_process
 from rapidfuzz.distance import OSA
 
 from ._store import IndexStore
+from .text.normalise import words
 
 # ----- words
 
-_WORD = re.compile(r"[^\W_]+")
 # A private-use character: FTS5 keeps it inside a token, and no user query can produce it.
 CANON_MARK = "\ue000"
 # Tables and arrays added to the index (see build_lexical_index).
@@ -50,22 +49,7 @@ NORM_DF = "norm_df"  # canonical token id -> number of rows holding it
 LEX_SPLIT = "lex_split"  # [number of rows of active concepts]: they come first in rowid order
 
 
-def fold(text: str) -> str:
-    """Lowercase without diacritics (what unicode61 with remove_diacritics does)."""
-    if text.isascii():
-        return text.lower()
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
-
-def words(text: str) -> list[str]:
-    """The folded words of a text, split like the FTS5 unicode61 tokenizer splits them."""
-    return _WORD.findall(text.lower() if text.isascii() else fold(text))
-
-
-def fts_quote(token: str) -> str:
-    """A token as an FTS5 string literal (operators and punctuation inside lose their meaning)."""
-    return '"' + token.replace('"', '""') + '"'
 
 
 _SEMANTIC_TAG = re.compile(r"\s*\([^()]*\)\s*$")

@@ -43,10 +43,11 @@ from ._composition_lookup import (
     token_ids,
     units_of,
 )
-from ._text import _WORD_MAP, STOPWORDS, lexicon, strip_semantic_tag, words
+from ._text import _WORD_MAP, STOPWORDS, lexicon, strip_semantic_tag
 from .ecl import evaluate
 from .search import TIER_FSN, dialect_tiers
 from .terminology import Terminology
+from .text.normalise import words
 
 MAX_TEXT = 100_000  # characters accepted in one call
 EXACT_WORDS = 1.0

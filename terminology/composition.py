@@ -57,11 +57,12 @@ from ._composition_model import (
     most_specific,
     mrcm_problems,
 )
-from ._text import STOPWORDS, lexicon, strip_semantic_tag, words
+from ._text import STOPWORDS, lexicon, strip_semantic_tag
 from .errors import TerminologyError
 from .mapping import MATCH_THRESHOLD, map_text
 from .search import dialect_tiers
 from .terminology import Terminology
+from .text.normalise import words
 
 Role = Literal["value", "focus", "laterality"]
 EXACT_WORDS = 1.0  # a span worded exactly like a description (folded, function words aside)

@@ -42,13 +42,12 @@ from ._text import (
     Token,
     analyse,
     canonical_tokens,
-    fts_quote,
     lexicon,
-    words,
 )
 from .errors import IndexFormatError
 from .search import TIER_FSN, TIER_PREFERRED, dialect_tiers
 from .terminology import Terminology
+from .text.normalise import fts_quote, words
 
 MATCH_THRESHOLD = 0.7  # best score needed to say the text names a concept (calibrated, see tests)
 QUERY_WEIGHT = 0.7  # share of query coverage in the score (the rest is term coverage)

@@ -23,9 +23,10 @@ import numpy as np
 from loaders.sctid import ComponentKind, sctid_problem
 
 from . import _index_format as fmt
-from ._text import SEARCH_TABLE, Lexicon, fts_quote, lexicon, words
+from ._text import SEARCH_TABLE, Lexicon, lexicon
 from .errors import ConceptNotFoundError
 from .terminology import Terminology
+from .text.normalise import fts_quote, words
 
 PAGE = 256  # FTS rows fetched per round trip
 MAX_ROWS = 8_192  # rows examined per query without `within` (bounds the latency of rare misses)

@@ -36,7 +36,6 @@ import itertools
 import re
 import threading
 import time
-import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +49,7 @@ from loaders import rf2_format as rf2
 
 from .. import _index_format as fmt
 from ..errors import TerminologyError
+from ..text.normalise import WORD, fold, words
 from . import _sets as sets
 from ._index import GROUP0_ISA, UNIT_SHIFT, EclIndex
 from .ast import (
@@ -226,21 +226,6 @@ class EclResult:
 # --------------------------------------------------------------------------- text matching
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def fold(text: str) -> str:
-    """Lowercase without diacritics, as the FTS5 ``unicode61 remove_diacritics 2`` tokenizer sees text."""
-    if text.isascii():
-        return text.lower()
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
-
-
 def _wild_parts(term: SearchTerm) -> list[str | None]:
     """A wild pattern as literal characters and None for each unescaped ``*``."""
     out: list[str | None] = []
@@ -264,7 +249,7 @@ def term_matcher(term: SearchTerm) -> Callable[[str], bool]:
     wanted = words(term.decoded())
 
     def match(folded: str) -> bool:
-        have = _WORD.findall(folded)
+        have = WORD.findall(folded)
         return all(any(w.startswith(q) for w in have) for q in wanted)
 
     return match
@@ -282,11 +267,11 @@ def _runs(term: SearchTerm) -> list[tuple[str, bool]]:
     i = 0
     while i < len(parts):
         p = parts[i]
-        if p is None or not _WORD.fullmatch(fold(p)):
+        if p is None or not WORD.fullmatch(fold(p)):
             i += 1
             continue
         j = i
-        while j < len(parts) and parts[j] is not None and _WORD.fullmatch(fold(parts[j] or "")):
+        while j < len(parts) and parts[j] is not None and WORD.fullmatch(fold(parts[j] or "")):
             j += 1
         before = parts[i - 1] if i else ""
         text = fold("".join(x for x in parts[i:j] if x is not None))

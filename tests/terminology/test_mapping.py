@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from terminology import Terminology
-from terminology._text import analyse, canonical_tokens, fold, lexicon, words
+from terminology._text import analyse, canonical_tokens, lexicon
 from terminology.mapping import MATCH_THRESHOLD, MapResult, map_text
+from terminology.text import fold, words
 
 ILIUM_METS = 1059990001105  # Metastatic malignant neoplasm to ilium
 ILIUM_METS_DUPLICATE = 1119990001107  # Ilium metastasis (inactive)
