@@ -25,6 +25,9 @@ class LoadReport:
     rows: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_examples: dict[str, str] = field(default_factory=dict)
+    # Refset members kept although a value column (a target, a value) names a component the release lacks.
+    unknown_targets: dict[str, int] = field(default_factory=dict)
+    unknown_target_examples: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -32,6 +35,8 @@ class LoadReport:
             "rows": dict(self.rows),
             "skipped": dict(self.skipped),
             "skipped_examples": dict(self.skipped_examples),
+            "unknown_targets": dict(self.unknown_targets),
+            "unknown_target_examples": dict(self.unknown_target_examples),
         }
 
 
@@ -137,7 +142,13 @@ _METADATA_KINDS = {
 
 
 def _check_references(frames: dict[str, pd.DataFrame], strict: bool, report: LoadReport) -> None:
-    """Rows that point at components the release does not have: an error, or skipped and counted."""
+    """Rows that point at components the release does not have: an error, or skipped and counted.
+
+    A refset member is a member because of its referenced component: only a missing referenced
+    component (or refset) skips it. A value column naming a missing component (an association's
+    target, an attribute value) is kept as data, and counted and named in the report; ``strict``
+    still refuses it, since strict means every reference resolves.
+    """
     concept = frames.get("Concept")
     if concept is None:
         raise ReleaseError("the release has no Concept file")
@@ -178,11 +189,20 @@ def _check_references(frames: dict[str, pd.DataFrame], strict: bool, report: Loa
             ok[is_desc] = member(values[is_desc], descriptions)
             checks.append((column, ok))
         keep = np.ones(len(df), bool)
+        is_refset = "refsetId" in df.columns
         for column, ok in checks:
             bad = ~ok & keep
             if not bad.any():
                 continue
             row = int(np.flatnonzero(bad)[0])
+            if is_refset and column not in ("referencedComponentId", "refsetId") and not strict:
+                label = f"{key}.{column}"
+                report.unknown_targets[label] = report.unknown_targets.get(label, 0) + int(bad.sum())
+                report.unknown_target_examples.setdefault(
+                    label,
+                    f"{df['_file'].iloc[row]}:{int(df['_line'].iloc[row])} ({column} {int(df[column].iloc[row])}: unknown target)",
+                )
+                continue
             what = "description" if key == "Language" else "component"
             if column in ("sourceId", "destinationId", "typeId", "conceptId", "refsetId", "valueId"):
                 what = "concept"

@@ -33,14 +33,29 @@ def test_counts_equal_the_files(subset_path: Path) -> None:
         assert int(frame["active"].sum()) == sum(row["active"] == "1" for row in expected), kind
 
 
-def test_association_rows_to_concepts_outside_the_subset_are_skipped_and_counted(subset_path: Path) -> None:
+def test_association_rows_whose_target_is_outside_the_subset_are_kept_and_counted(subset_path: Path) -> None:
+    # A member is a member because of its referenced component (issue 15.2): a missing target is data.
     concepts = {row["id"] for row in rows(subset_path, "sct2_Concept_Snapshot*")}
     assoc = rows(subset_path, "der2_cRefset_AssociationSnapshot*")
     dangling = sum(row["targetComponentId"] not in concepts for row in assoc)
     r = load_release(subset_path)
     assert dangling > 0
-    assert r.report.skipped["Association.targetComponentId: unknown component"] == dangling
-    assert len(r.get("Association")) == len(assoc) - dangling
+    assert r.report.unknown_targets["Association.targetComponentId"] == dangling
+    assert "Association.targetComponentId: unknown component" not in r.report.skipped
+    assert len(r.get("Association")) == len(assoc)
+
+
+def test_refset_734139008_has_every_active_member_of_the_file(subset_path: Path, subset) -> None:  # type: ignore[no-untyped-def]
+    from terminology.ecl import evaluate
+
+    members = {
+        int(row["referencedComponentId"])
+        for row in rows(subset_path, "der2_cRefset_AssociationSnapshot*")
+        if row["refsetId"] == "734139008" and row["active"] == "1"
+    }
+    assert len(members) == 28  # read off the file by hand: 28 active rows, one per referenced component
+    assert {int(i) for i in evaluate(subset, "^ 734139008").ids} == members
+    assert 734139008 in subset.refset_memberships(21483005)
 
 
 def test_strict_mode_refuses_the_dangling_rows_with_file_and_line(subset_path: Path) -> None:
