@@ -126,8 +126,16 @@ class ResolveIn(Schema):
 class ResolvedOut(Schema):
     input = fields.Raw()
     concepts = fields.List(fields.Nested(ConceptRef))
-    how = fields.Str(allow_none=True, metadata={"description": "direct, description, REPLACED BY, SAME AS, ..., or map"})
-    guidelineCount = fields.Int()
+    how = fields.Str(allow_none=True, metadata={"description": "direct, description, REPLACED BY, SAME AS, ..., or how a map was read"})
+    moreSpecific = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "for a code of another system: concepts mapping to it as their whole meaning, subsumed by one in `concepts`"},
+    )
+    partial = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "for a code of another system: concepts it is only part of the map of (a later map group, or under a rule)"},
+    )
+    guidelineCount = fields.Int(metadata={"description": "guidelines that apply to `concepts` (not to the more specific or partial ones)"})
     error = fields.Dict(allow_none=True)
 
 

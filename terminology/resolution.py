@@ -7,18 +7,10 @@ from dataclasses import dataclass, field
 from loaders.sctid import ComponentKind, sctid_problem
 
 from .errors import ConceptNotFoundError, InvalidSctidError, UnanswerableError
+from .maps import canonical_system, reverse_map
 from .terminology import Terminology
 
 SNOMED_SYSTEMS = {"http://snomed.info/sct", "sct", "snomed", "snomed-ct"}
-# Code systems resolved through the release's map refsets (the map refset's targets are their codes).
-MAP_SYSTEMS = {
-    "http://hl7.org/fhir/sid/icd-10",
-    "http://hl7.org/fhir/sid/icd-10-cm",
-    "http://hl7.org/fhir/sid/icd-10-uk",
-    "http://id.who.int/icd/release/10",
-    "icd-10",
-    "icd10",
-}
 
 
 @dataclass(frozen=True)
@@ -30,29 +22,29 @@ class CodeResolution:
     concepts: list[int] = field(default_factory=list)
     how: str | None = None
     error: Exception | None = None
+    # For a code of another system: concepts it maps from that are more specific than `concepts`,
+    # and those it is only part of the map of (a later map group, or under a rule).
+    more_specific: list[int] = field(default_factory=list)
+    partial: list[int] = field(default_factory=list)
 
 
 def resolve_code(t: Terminology, code: str, system: str | None = None) -> CodeResolution:
     """Resolve one code; errors are returned in the result so a batch never fails as a whole."""
     try:
-        concepts, how = _resolve(t, code.strip(), system)
+        if system and system.lower() not in SNOMED_SYSTEMS:
+            if canonical_system(system) is None:
+                raise UnanswerableError(
+                    f"code system {system!r} is not mapped by this release (supported: ICD-10, ICD-10-CM, ICD-O, OPCS-4 through map refsets)"
+                )
+            r = reverse_map(t, code, system)
+            return CodeResolution(code, system, r.concepts, r.how, None, r.more_specific, r.partial)
+        concepts, how = _resolve(t, code.strip())
         return CodeResolution(code, system, concepts, how)
     except (InvalidSctidError, ConceptNotFoundError, UnanswerableError) as exc:
         return CodeResolution(code, system, error=exc)
 
 
-def _resolve(t: Terminology, code: str, system: str | None) -> tuple[list[int], str]:
-    if system and system.lower() not in SNOMED_SYSTEMS:
-        if system.lower() not in MAP_SYSTEMS:
-            raise UnanswerableError(f"code system {system!r} is not mapped by this release (supported: ICD-10 through map refsets)")
-        rows = t.concepts_for_map_target(code)
-        if not rows:
-            raise UnanswerableError(f"no map refset row targets {code!r} in {system}")
-        found: dict[int, None] = {}
-        for row in sorted(rows, key=lambda r: (r.map_group, r.map_priority, r.concept_id)):
-            for r in t.resolve(row.concept_id):
-                found.setdefault(r.concept_id)
-        return list(found), "map"
+def _resolve(t: Terminology, code: str) -> tuple[list[int], str]:
     problem = sctid_problem(code, None)
     if problem:
         raise InvalidSctidError(code, problem, "code")

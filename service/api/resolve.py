@@ -36,11 +36,21 @@ def resolve():  # type: ignore[no-untyped-def]
     results: list[dict[str, Any]] = []
     for item in args["codes"]:
         res = resolve_code(t, item["code"], item["system"])
-        entry: dict[str, Any] = {"input": item if item["system"] else item["code"], "concepts": [], "how": res.how, "guidelineCount": 0, "error": None}
+        entry: dict[str, Any] = {
+            "input": item if item["system"] else item["code"],
+            "concepts": [],
+            "how": res.how,
+            "moreSpecific": [],
+            "partial": [],
+            "guidelineCount": 0,
+            "error": None,
+        }
         if res.error is not None:
             entry["error"] = from_exception(res.error).body()
         else:
             entry["concepts"] = [ref(t, c, args["lang"]) for c in res.concepts]
+            entry["moreSpecific"] = [ref(t, c, args["lang"]) for c in res.more_specific]
+            entry["partial"] = [ref(t, c, args["lang"]) for c in res.partial]
             seen: set[str] = set()
             for c in res.concepts:
                 seen.update(link.guideline.id for link in guidelines_for_concept(t, repo, c))

@@ -70,7 +70,12 @@ def find():  # type: ignore[no-untyped-def]
     if kind == "icd10":
         res = resolve_code(t, q.upper(), "icd-10")
         if res.error is None and res.concepts:
-            ctx["icd10"] = {"code": q.upper(), "concepts": [_ref(t, c, lang) for c in res.concepts]}
+            ctx["icd10"] = {
+                "code": q.upper(),
+                "concepts": [_ref(t, c, lang) for c in res.concepts],
+                "more_specific": [_ref(t, c, lang) for c in res.more_specific],
+                "partial": [_ref(t, c, lang) for c in res.partial],
+            }
             return render_template("web/find.html", **ctx)
         ctx["notice"] = f"No concept of this release maps to the ICD-10 code {q.upper()}; showing a text search instead."
         kind = "text"
