@@ -209,7 +209,7 @@ class ReverseMap:
     how: str = ""
 
 
-def reverse_map(t: Terminology, code: str, system: str) -> ReverseMap:
+def reverse_map(t: Terminology, code: str, system: str, refsets: Sequence[int] | None = None) -> ReverseMap:
     """What `code` of `system` stands for in SNOMED CT.
 
     A concept counts when the code is the target of map group 1's first rule and that rule always
@@ -217,7 +217,7 @@ def reverse_map(t: Terminology, code: str, system: str) -> ReverseMap:
     general are returned (none subsumed by another); the others are listed as more specific.
     Concepts that map to the code only in a later group, or under a rule, are listed as partial.
     """
-    refsets = map_refsets_for(t, system)
+    refsets = list(refsets) if refsets is not None else map_refsets_for(t, system)
     if not refsets:
         raise UnanswerableError(f"the release has no map refset to {canonical_system(system) or system}")
     whole: dict[int, None] = {}

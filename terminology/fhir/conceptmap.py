@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import UnanswerableError
+from ..maps import map_refset_system, reverse_map
 from ..model import MapTarget
 from ..terminology import Terminology
 from .codes import check_code, version_issue
@@ -23,7 +25,7 @@ from .outcome import FhirError, Issue, message
 from .params import Params
 from .versions import SNOMED
 
-__all__ = ["ASSOCIATION_EQUIVALENCE", "MAP_SYSTEMS", "map_system", "translate"]
+__all__ = ["ASSOCIATION_EQUIVALENCE", "translate"]
 
 ASSOCIATION_EQUIVALENCE = {
     900000000000527005: "equal",  # SAME AS
@@ -47,29 +49,7 @@ CORRELATION_EQUIVALENCE = {
     447556008: "unmatched",  # not mappable
     447561005: "inexact",  # not specified
 }
-# Map refset -> target code system.
-MAP_SYSTEMS = {
-    447562003: "http://hl7.org/fhir/sid/icd-10",
-    6011000124106: "http://hl7.org/fhir/sid/icd-10-cm",
-    446608001: "http://terminology.hl7.org/CodeSystem/icd-o-3",
-    999002271000000101: "http://hl7.org/fhir/sid/icd-10",
-}
 CM_PREFIX = f"{SNOMED}?fhir_cm="
-
-
-def map_system(t: Terminology, refset: int) -> str | None:
-    """The target system of a map refset: known refsets, else guessed from the refset's name."""
-    if refset in MAP_SYSTEMS:
-        return MAP_SYSTEMS[refset]
-    name = (t.fsn(refset) or "") if t.has_concept(refset) else ""
-    upper = name.upper()
-    if "ICD-10-CM" in upper:
-        return "http://hl7.org/fhir/sid/icd-10-cm"
-    if "ICD-10" in upper:
-        return "http://hl7.org/fhir/sid/icd-10"
-    if "ICD-O" in upper:
-        return "http://terminology.hl7.org/CodeSystem/icd-o-3"
-    return None
 
 
 def _refset_of(url: str) -> int | None:
@@ -145,7 +125,7 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
         sctid = checked.concept_id
         for refset in refsets:
             source = f"{CM_PREFIX}{refset}"
-            refset_system = map_system(t, refset)
+            refset_system = map_refset_system(t, refset)
             if refset in ASSOCIATION_EQUIVALENCE or any(a.refset_id == refset for a in t.associations(sctid)):
                 if target_system not in (None, SNOMED):
                     continue
@@ -161,7 +141,7 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
     else:
         for refset in refsets:
             source = f"{CM_PREFIX}{refset}"
-            refset_system = map_system(t, refset)
+            refset_system = map_refset_system(t, refset)
             if refset in ASSOCIATION_EQUIVALENCE:
                 if system not in (None, SNOMED) or not str(code).isdigit():
                     continue
@@ -172,9 +152,19 @@ def translate(ctx: FhirContext, params: Params, lang: str | None = None) -> dict
                 continue
             if system is not None and refset_system is not None and system != refset_system:
                 continue
-            for m in t.concepts_for_map_target(code, refset):
-                eq = CORRELATION_EQUIVALENCE.get(m.correlation_id or 0, "inexact")
-                matches.append(_match(_reverse(eq), _concept_coding(t, m.concept_id, lang), source))
+            # The same reading as the REST API's /resolve (terminology.maps.reverse_map): the most
+            # general concepts whose whole meaning the code is, then the more specific ones (narrower),
+            # then those the code is only one part of the map of (inexact).
+            try:
+                found = reverse_map(t, code, refset_system or system or "", [refset])
+            except UnanswerableError:
+                continue
+            for concept in found.concepts:
+                matches.append(_match("equivalent", _concept_coding(t, concept, lang), source))
+            for concept in found.more_specific:
+                matches.append(_match("narrower", _concept_coding(t, concept, lang), source))
+            for concept in found.partial:
+                matches.append(_match("inexact", _concept_coding(t, concept, lang), source))
     out: list[dict[str, Any]] = [{"name": "result", "valueBoolean": bool(matches)}]
     if not matches:
         where = url or "(all SNOMED CT maps)"

@@ -30,8 +30,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..maps import map_refset_system
 from ..terminology import Terminology
-from .conceptmap import ASSOCIATION_EQUIVALENCE, CM_PREFIX, map_system
+from .conceptmap import ASSOCIATION_EQUIVALENCE, CM_PREFIX
 from .context import FhirContext
 from .outcome import FhirError, Issue, operation_outcome
 from .valueset import SUPPORTED_FILTERS, implicit_value_set
@@ -226,7 +227,7 @@ def concept_map(ctx: FhirContext, refset: int) -> dict[str, Any]:
         target: str | None = _all_concepts_vs(ctx)
         what = f"the historical association reference set {label}: inactive concepts to their associated concepts"
     else:
-        target = map_system(t, refset)
+        target = map_refset_system(t, refset)
         what = f"the map reference set {label}: concepts to codes of {target or 'another code system'}"
     out: dict[str, Any] = {
         "resourceType": "ConceptMap",

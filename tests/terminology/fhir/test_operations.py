@@ -461,6 +461,17 @@ def test_translate_map_refset(sample_ctx: FhirContext) -> None:
     back = translate(sample_ctx, params(url=url, system="http://hl7.org/fhir/sid/icd-10", code="C79.5", reverse=True))
     found = {q["valueCoding"]["code"] for m in every(back, "match") for q in m["part"] if q["name"] == "concept"}
     assert {"1039990001102", "1049990001107", "1059990001105", "1069990001108"} <= found
+    # Read as the REST /resolve reads it (issue 15.3): the most general whole meaning first (equivalent),
+    # the concepts it subsumes (narrower), and the one whose map has C79.5 only in group 2 (inexact).
+    by_eq: dict[str, list[str]] = {}
+    for m in every(back, "match"):
+        parts = {q["name"]: q for q in m["part"]}
+        by_eq.setdefault(parts["equivalence"]["valueCode"], []).append(parts["concept"]["valueCoding"]["code"])
+    assert by_eq == {
+        "equivalent": ["1039990001102"],
+        "narrower": ["1049990001107", "1059990001105", "1069990001108", "1079990001100", "1089990001103"],
+        "inexact": ["1149990001108"],
+    }
 
 
 def test_translate_no_match_and_unknown_map(sample_ctx: FhirContext) -> None:
