@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._store import IndexStore
 from ._text import _PHRASES, STOPWORDS, Lexicon, canonical_word, lexicon
+from .index import IndexStore
 from .text.normalise import WORD, fold
 
 MAX_SPAN = 8  # content units in one span (longer descriptions are rare and never worth an n-gram)

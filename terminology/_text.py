@@ -30,7 +30,7 @@ import numpy as np
 from rapidfuzz import process as rf_process
 from rapidfuzz.distance import OSA
 
-from ._store import IndexStore
+from .index import IndexStore
 from .text.normalise import words
 
 # ----- words

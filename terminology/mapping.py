@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _index_format as fmt
 from ._text import (
     CANON_MARK,
     IMPLIES,
@@ -45,6 +44,7 @@ from ._text import (
     lexicon,
 )
 from .errors import IndexFormatError
+from .index import format as fmt
 from .search import TIER_FSN, TIER_PREFERRED, dialect_tiers
 from .terminology import Terminology
 from .text.normalise import fts_quote, words

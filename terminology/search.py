@@ -22,9 +22,9 @@ import numpy as np
 
 from loaders.sctid import ComponentKind, sctid_problem
 
-from . import _index_format as fmt
 from ._text import SEARCH_TABLE, Lexicon, lexicon
 from .errors import ConceptNotFoundError
+from .index import format as fmt
 from .terminology import Terminology
 from .text.normalise import fts_quote, words
 

@@ -15,10 +15,10 @@ import numpy as np
 from loaders import rf2_format as rf2
 from loaders.sctid import ComponentKind, sctid_problem
 
-from . import _index_format as fmt
-from ._store import IndexStore
 from .dialects import language_refset_order
 from .errors import ConceptNotFoundError, InvalidSctidError
+from .index import IndexStore
+from .index import format as fmt
 from .model import (
     Association,
     Concept,

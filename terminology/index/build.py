@@ -17,9 +17,9 @@ from tqdm import tqdm
 from loaders import Release
 from loaders import rf2_format as rf2
 
-from . import _index_format as fmt
+from ..errors import IndexFormatError
+from . import format as fmt
 from ._closure import CycleError, ancestor_closure, csr
-from .errors import IndexFormatError
 
 
 class _Steps:
@@ -320,7 +320,7 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
             zip(live.tolist(), terms[live].tolist(), strict=True),
         )
     # --- lexical search and mapping tables (terminology/_text.py; used by search.py and mapping.py)
-    from ._text import build_lexical_index
+    from .._text import build_lexical_index
 
     build_lexical_index(
         db,
@@ -366,7 +366,7 @@ def _build_ecl_arrays(dir_: Path, release: Release) -> None:
 
     Optional: an index without them still evaluates ECL (the engine then builds them in memory).
     """
-    from .ecl._index import build_arrays
+    from ..ecl._index import build_arrays
 
     def load(name: str) -> np.ndarray:
         return np.load(dir_ / fmt.ARRAYS / f"{name}.npy", mmap_mode="r", allow_pickle=False)

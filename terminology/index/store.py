@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _index_format as fmt
-from .errors import IndexFormatError
+from ..errors import IndexFormatError
+from . import format as fmt
 
 
 class IndexStore:
