@@ -75,6 +75,8 @@ def build_index(release: Release, out: str | Path, progress: bool = False, consu
 
 
 def _save(dir_: Path, name: str, array: np.ndarray) -> None:
+    if name not in fmt.ARRAY_NAMES:
+        raise ValueError(f"index array {name!r} is not declared in terminology.index.format.ARRAY_NAMES")
     np.save(dir_ / fmt.ARRAYS / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
 
@@ -319,8 +321,8 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
             "INSERT INTO description_fts(rowid, term) VALUES (?, ?)",
             zip(live.tolist(), terms[live].tolist(), strict=True),
         )
-    # --- lexical search and mapping tables (terminology/_text.py; used by search.py and mapping.py)
-    from .._text import build_lexical_index
+    # --- lexical search and mapping tables (terminology/text/lexicon.py; used by search and mapping)
+    from ..text.lexicon import build_lexical_index
 
     build_lexical_index(
         db,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from loaders.sctid import ComponentKind, sctid_problem
 
-from .errors import ConceptNotFoundError, InvalidSctidError, UnanswerableError
-from .terminology import Terminology
+from ..errors import ConceptNotFoundError, InvalidSctidError, UnanswerableError
+from ..terminology import Terminology
 
 SNOMED_SYSTEMS = {"http://snomed.info/sct", "sct", "snomed", "snomed-ct"}
 # Code systems resolved through the release's map refsets (the map refset's targets are their codes).

@@ -39,7 +39,7 @@ from loaders import rf2_format as rf2
 from loaders.guidelines import GuidelineDocument, Recommendation, TagSpec, write_guideline
 from loaders.sctid import ComponentKind, make_sctid
 from terminology import ConceptNotFoundError, Terminology, UnanswerableError, build_index
-from terminology.guidelines import (
+from terminology.linking.guidelines import (
     FileGuidelineRepository,
     Guideline,
     GuidelineRepository,
