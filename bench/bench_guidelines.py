@@ -35,8 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT, latency, save, synthetic_index  # noqa: E402
+from loaders.snomed import CLINICAL_FINDING  # noqa: E402
 
-CLINICAL_FINDING = 404684003
 GUIDELINES = 10_000
 TAGS = 50_000
 ECL_TAGS = 5_000

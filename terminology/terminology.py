@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import networkx as nx
 import numpy as np
 
-from loaders import rf2_format as rf2
+from loaders import snomed
 from loaders.sctid import ComponentKind, sctid_problem
 
 from .dialects import language_refset_order
@@ -34,14 +34,14 @@ from .model import (
 _TYPE_NAMES = {fmt.FSN: "fsn", fmt.SYNONYM: "synonym", fmt.DEFINITION: "definition", fmt.OTHER_TYPE: "other"}
 # Associations that say where an inactive concept's meaning went, in the order we prefer them.
 RESOLVING_ASSOCIATIONS = (
-    900000000000527005,  # SAME AS
-    900000000000526001,  # REPLACED BY
-    900000000000524003,  # MOVED TO
-    1186921001,  # POSSIBLY REPLACED BY
-    900000000000523009,  # POSSIBLY EQUIVALENT TO
-    1186924009,  # PARTIALLY EQUIVALENT TO
-    900000000000530003,  # ALTERNATIVE
-    900000000000528000,  # WAS A
+    snomed.SAME_AS,
+    snomed.REPLACED_BY,
+    snomed.MOVED_TO,
+    snomed.POSSIBLY_REPLACED_BY,
+    snomed.POSSIBLY_EQUIVALENT_TO,
+    snomed.PARTIALLY_EQUIVALENT_TO,
+    snomed.ALTERNATIVE,
+    snomed.WAS_A,
 )
 
 
@@ -184,7 +184,7 @@ class Terminology:
             active=bool(self._active[i]),
             module_id=int(self.store.concept_module[i]),
             definition_status="fully-defined" if defined else "primitive",
-            definition_status_id=rf2.FULLY_DEFINED if defined else rf2.PRIMITIVE,
+            definition_status_id=snomed.FULLY_DEFINED if defined else snomed.PRIMITIVE,
             effective_time=str(int(self.store.concept_effective[i])),
         )
 
@@ -262,7 +262,7 @@ class Terminology:
             type_id=int(s.desc_type_id[d]),
             term=self.description_term(d),
             language_code=self._languages[lang_code] if 0 <= lang_code < len(self._languages) else "",
-            case_significance_id=fmt.CASE_IDS.get(int(s.desc_case[d]), rf2.CASE_INSENSITIVE),
+            case_significance_id=fmt.CASE_IDS.get(int(s.desc_case[d]), snomed.CASE_INSENSITIVE),
             module_id=int(s.desc_module[d]),
             effective_time=str(int(s.desc_effective[d])),
             acceptability=acc,
@@ -559,7 +559,7 @@ class Terminology:
             f'SELECT "refsetId", "targetComponentId" FROM {table} WHERE "referencedComponentId" = ? ORDER BY 1, 2',
             (sctid,),
         )
-        return [Association(r, rf2.HISTORICAL_ASSOCIATIONS.get(r, str(r)), sctid, t) for r, t in rows]
+        return [Association(r, snomed.HISTORICAL_ASSOCIATIONS.get(r, str(r)), sctid, t) for r, t in rows]
 
     def associations_to(self, sctid: int) -> list[Association]:
         """Historical associations pointing at the concept (it is the target)."""
@@ -570,7 +570,7 @@ class Terminology:
             f'SELECT "refsetId", "referencedComponentId" FROM {table} WHERE "targetComponentId" = ? ORDER BY 1, 2',
             (sctid,),
         )
-        return [Association(r, rf2.HISTORICAL_ASSOCIATIONS.get(r, str(r)), s, sctid) for r, s in rows]
+        return [Association(r, snomed.HISTORICAL_ASSOCIATIONS.get(r, str(r)), s, sctid) for r, s in rows]
 
     def inactivation_reason(self, sctid: int) -> tuple[int, str] | None:
         """The concept inactivation indicator (value id and name) of an inactive concept."""
@@ -579,11 +579,11 @@ class Terminology:
             return None
         row = self.store.db.execute(
             f'SELECT "valueId" FROM {table} WHERE "referencedComponentId" = ? AND "refsetId" = ?',
-            (sctid, rf2.CONCEPT_INACTIVATION_REFSET),
+            (sctid, snomed.CONCEPT_INACTIVATION_REFSET),
         ).fetchone()
         if not row:
             return None
-        return int(row[0]), rf2.INACTIVATION_REASONS.get(int(row[0]), str(row[0]))
+        return int(row[0]), snomed.INACTIVATION_REASONS.get(int(row[0]), str(row[0]))
 
     def resolve(self, sctid: int, max_depth: int = 10) -> list[Replacement]:
         """Active concepts an id stands for: itself when active, else through historical associations.

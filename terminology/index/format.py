@@ -6,6 +6,8 @@ processes share the pages; nothing is unpickled (np.load with allow_pickle=False
 
 from __future__ import annotations
 
+from loaders import snomed
+
 FORMAT_NAME = "snomap-index"
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -17,7 +19,7 @@ FSN, SYNONYM, DEFINITION, OTHER_TYPE = 0, 1, 2, 3
 # Acceptability codes in the acceptability matrix.
 NONE, ACCEPTABLE_CODE, PREFERRED_CODE = 0, 1, 2
 # Case significance codes.
-CASE_CODES = {900000000000448009: 0, 900000000000017005: 1, 900000000000020002: 2}
+CASE_CODES = {snomed.CASE_INSENSITIVE: 0, snomed.CASE_SENSITIVE: 1, snomed.INITIAL_CHARACTER_CASE_INSENSITIVE: 2}
 CASE_IDS = {v: k for k, v in CASE_CODES.items()}
 # Concrete value kinds.
 CV_INTEGER, CV_DECIMAL, CV_STRING, CV_BOOLEAN = 0, 1, 2, 3

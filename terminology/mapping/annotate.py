@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from loaders import snomed
+
 from ..ecl import evaluate
 from ..terminology import Terminology, warmed
 from ..text import (
@@ -60,18 +62,18 @@ CONJUNCTIONS = frozenset({"and", "or", "nor", "but", "versus", "vs"})  # a span 
 # Top-level hierarchies whose concepts are worth suggesting as tags, in order of preference when one
 # span names concepts of several (a "fracture" is the disorder before the morphology).
 HIERARCHY_PRIORITY: tuple[int, ...] = (
-    404684003,  # Clinical finding
-    243796009,  # Situation with explicit context
-    71388002,  # Procedure
-    272379006,  # Event
-    363787002,  # Observable entity
-    373873005,  # Pharmaceutical / biologic product
-    105590001,  # Substance
-    410607006,  # Organism
-    123038009,  # Specimen
-    123037004,  # Body structure
-    260787004,  # Physical object
-    78621006,  # Physical force
+    snomed.CLINICAL_FINDING,
+    snomed.SITUATION_WITH_EXPLICIT_CONTEXT,
+    snomed.PROCEDURE,
+    snomed.EVENT,
+    snomed.OBSERVABLE_ENTITY,
+    snomed.PHARMACEUTICAL_BIOLOGIC_PRODUCT,
+    snomed.SUBSTANCE,
+    snomed.ORGANISM,
+    snomed.SPECIMEN,
+    snomed.BODY_STRUCTURE,
+    snomed.PHYSICAL_OBJECT,
+    snomed.PHYSICAL_FORCE,
 )
 ANNOTATED_ROOTS = HIERARCHY_PRIORITY
 

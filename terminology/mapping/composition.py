@@ -40,14 +40,11 @@ from typing import Any
 
 import numpy as np
 
+from loaders.snomed import ASSOCIATED_MORPHOLOGY, CLINICAL_FINDING, DISEASE, FINDING_SITE, LATERALITY
+
 from ..errors import ConceptNotFoundError, TerminologyError
 from ..terminology import Terminology
 from .concept_model import (
-    ASSOCIATED_MORPHOLOGY,
-    CLINICAL_FINDING,
-    DISEASE,
-    FINDING_SITE,
-    LATERALITY,
     concept_groups,
     covered_by,
     ecl_rows,

@@ -21,16 +21,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from loaders.snomed import (
+    ASSOCIATED_MORPHOLOGY,
+    CAUSATIVE_AGENT,
+    CLINICAL_COURSE,
+    CLINICAL_FINDING,
+    FINDING_SITE,
+    LATERALITY,
+    OCCURRENCE,
+    PATHOLOGICAL_PROCESS,
+    SEVERITY,
+)
+
 from ..ecl import EclEvaluationError, EclSyntaxError, evaluate
 from ..expressions import parse_expression, validate_expression
 from ..terminology import Terminology, warmed
 
-CLINICAL_FINDING = 404684003
-DISEASE = 64572001
-ASSOCIATED_MORPHOLOGY = 116676008
-FINDING_SITE = 363698007
-CAUSATIVE_AGENT = 246075003
-LATERALITY = 272741003
 # Attributes of clinical findings that a phrase can name a value of, most telling first. Attributes
 # whose values are findings, events or procedures (Due to, After, Associated with, ...) are left out:
 # a span naming a finding is read as the focus concept instead.
@@ -38,10 +44,10 @@ SLOT_ATTRIBUTES: tuple[int, ...] = (
     ASSOCIATED_MORPHOLOGY,
     FINDING_SITE,
     CAUSATIVE_AGENT,
-    370135005,  # Pathological process
-    263502005,  # Clinical course
-    246112005,  # Severity
-    246454002,  # Occurrence
+    PATHOLOGICAL_PROCESS,
+    CLINICAL_COURSE,
+    SEVERITY,
+    OCCURRENCE,
 )
 # Ranges used when the release has no MRCM rows for an attribute (the sample has a few, the real
 # edition and the synthetic release have them all).
@@ -49,9 +55,9 @@ FALLBACK_RANGES: dict[int, str] = {
     ASSOCIATED_MORPHOLOGY: "<< 49755003",
     FINDING_SITE: "<< 123037004 MINUS << 49755003",
     CAUSATIVE_AGENT: "<< 410607006 OR << 105590001",
-    263502005: "<< 288524001",
-    246112005: "<< 272141005",
-    246454002: "<< 282032007",
+    CLINICAL_COURSE: "<< 288524001",
+    SEVERITY: "<< 272141005",
+    OCCURRENCE: "<< 282032007",
     LATERALITY: "<< 182353008",
 }
 

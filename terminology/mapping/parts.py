@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from loaders.snomed import LATERALITY
+
 from ..terminology import Terminology
 from ..text import (
     STOPWORDS,
@@ -32,7 +34,7 @@ from ..text import (
     words,
 )
 from ._restricted import map_within
-from .concept_model import LATERALITY, ConceptModel, concept_model
+from .concept_model import ConceptModel, concept_model
 
 Role = Literal["value", "focus", "laterality"]
 EXACT_WORDS = 1.0  # a span worded exactly like a description (folded, function words aside)
