@@ -77,7 +77,17 @@ def parse_sctid(value: object, kind: ComponentKind | None = ComponentKind.CONCEP
 
 
 class Terminology:
-    """A loaded release: concepts, descriptions, the is-a hierarchy, attributes, refsets and history."""
+    """A loaded release: concepts, descriptions, the is-a hierarchy, attributes, refsets and history.
+
+    Return types: sets of concepts that can be large come back as sorted numpy arrays of SCTIDs
+    (`ancestors`, `descendants`, `refset_members`, `active_concept_ids`); short answers come back as
+    lists (`parents`, `children`, `refsets`, `map_refsets`, `relationships`, `descriptions`, ...).
+    Row-level access for the subsystems (text, mapping, ECL) works on internal rows: `row_of` /
+    `index_of` give a concept's row, `array(name)` a persisted array (numpy, read-only), `sql` the
+    rows of a query (a list of tuples), and `ancestor_rows`, `active_mask`, `refset_columns`,
+    `preferred_term_of_row`, `description_term` answer per row. State derived from the release lives
+    on the instance (`derived`) and is built before a server forks by `warm`.
+    """
 
     def __init__(self, store: IndexStore):
         self.store = store
@@ -126,6 +136,7 @@ class Terminology:
         return self.store.array(name)
 
     def has_array(self, name: str) -> bool:
+        """True when the index holds the (declared) array `name`."""
         return self.store.has_array(name)
 
     def sql(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -133,15 +144,18 @@ class Terminology:
         return self.store.db.execute(query, tuple(params)).fetchall()
 
     def has_table(self, table: str) -> bool:
+        """True when the index's SQLite file has the table (refset tables exist only when the release has rows)."""
         return self.store.has_table(table)
 
     @classmethod
     def open(cls, path: str | Path) -> Terminology:
+        """Open the index directory at `path` (IndexFormatError when it is not a readable index)."""
         return cls(IndexStore(path))
 
     # ----- identity
     @cached_property
     def release(self) -> ReleaseInfo:
+        """The edition, version, modules and build facts of the release (from the manifest)."""
         m = self.store.manifest
         r = m["release"]
         return ReleaseInfo(
@@ -171,12 +185,15 @@ class Terminology:
         return i
 
     def has_concept(self, sctid: int) -> bool:
+        """True when the release holds the concept (active or not)."""
         return self.index_of(sctid) is not None
 
     def is_active(self, sctid: int) -> bool:
+        """True when the concept is active (ConceptNotFoundError when the release lacks it)."""
         return bool(self._active[self.row_of(sctid)])
 
     def concept(self, sctid: int) -> Concept:
+        """The concept's own row: status, module, definition status, effective time."""
         i = self.row_of(sctid)
         defined = bool(self.store.concept_defined[i])
         return Concept(
@@ -194,6 +211,7 @@ class Terminology:
         return self._active
 
     def active_concept_ids(self) -> np.ndarray:
+        """Every active concept, as sorted SCTIDs (a numpy array)."""
         return self.ids[self._active]
 
     # ----- descriptions and terms
@@ -233,10 +251,12 @@ class Terminology:
         return self.description_term(d) if d >= 0 else None
 
     def preferred_terms(self, sctids: Iterable[int], lang: str | None = None) -> dict[int, str | None]:
+        """`preferred_term` of many concepts, by SCTID."""
         cols = self.refset_columns(lang)
         return {s: self.preferred_term_of_row(self.row_of(s), cols) for s in sctids}
 
     def fsn(self, sctid: int, lang: str | None = None) -> str | None:
+        """The fully specified name in the first language refset (of `lang`'s order) that has one."""
         i = self.row_of(sctid)
         fsn = self.store.fsn
         for c in self.refset_columns(lang):
@@ -269,6 +289,7 @@ class Terminology:
         )
 
     def descriptions(self, sctid: int, active_only: bool = False) -> list[Description]:
+        """The concept's descriptions (FSNs, synonyms, definitions), with their acceptability per refset."""
         i = self.row_of(sctid)
         ptr = self.store.desc_by_concept_ptr
         out = [self._description(d) for d in range(int(ptr[i]), int(ptr[i + 1]))]
@@ -286,6 +307,7 @@ class Terminology:
         return syns
 
     def description(self, description_id: int) -> Description:
+        """One description by its id (ConceptNotFoundError, kind "description", when absent)."""
         s = self.store
         k = int(s.desc_sorted_id.searchsorted(description_id))
         if k >= len(s.desc_sorted_id) or int(s.desc_sorted_id[k]) != description_id:
@@ -302,12 +324,15 @@ class Terminology:
         return self._row("ancestors_ptr", "ancestors", i)
 
     def parents(self, sctid: int) -> list[int]:
+        """Direct active supertypes (inferred is-a), as a list of SCTIDs."""
         return self.ids[self._row("parents_ptr", "parents", self.row_of(sctid))].tolist()
 
     def children(self, sctid: int) -> list[int]:
+        """Direct active subtypes (inferred is-a), as a list of SCTIDs."""
         return self.ids[self._row("children_ptr", "children", self.row_of(sctid))].tolist()
 
     def child_count(self, sctid: int) -> int:
+        """How many direct subtypes the concept has."""
         i = self.row_of(sctid)
         ptr = self.store.children_ptr
         return int(ptr[i + 1] - ptr[i])
@@ -321,6 +346,7 @@ class Terminology:
         return self.ids[self._row("descendants_ptr", "descendants", self.row_of(sctid))]
 
     def descendant_count(self, sctid: int) -> int:
+        """How many (transitive) subtypes the concept has."""
         i = self.row_of(sctid)
         ptr = self.store.descendants_ptr
         return int(ptr[i + 1] - ptr[i])
@@ -441,6 +467,7 @@ class Terminology:
 
     # ----- defining attributes
     def relationships(self, sctid: int) -> list[Relationship]:
+        """The concept's active inferred defining relationships (other than is-a), in role-group order."""
         i = self.row_of(sctid)
         s = self.store
         lo, hi = int(s.rel_ptr[i]), int(s.rel_ptr[i + 1])
@@ -450,6 +477,7 @@ class Terminology:
         ]
 
     def concrete_values(self, sctid: int) -> list[ConcreteValue]:
+        """The concept's active inferred concrete-value attributes (numbers, strings, booleans)."""
         i = self.row_of(sctid)
         s = self.store
         lo, hi = int(s.cv_ptr[i]), int(s.cv_ptr[i + 1])
@@ -487,11 +515,13 @@ class Terminology:
         return sorted(set(s.member_refset_by_concept[lo:hi].tolist()))
 
     def refset_members(self, refset_id: int) -> np.ndarray:
+        """The active members of a (non-language) refset, as sorted SCTIDs (a numpy array)."""
         s = self.store
         lo, hi = s.member_refset.searchsorted(refset_id), s.member_refset.searchsorted(refset_id, side="right")
         return np.unique(self.ids[s.member_concept_by_refset[lo:hi]])
 
     def refsets(self) -> list[int]:
+        """Every refset (other than language refsets) with an active member, as sorted SCTIDs."""
         return sorted(set(np.unique(self.store.member_refset).tolist()))
 
     def _table(self, kind: str) -> str | None:
@@ -542,6 +572,7 @@ class Terminology:
         return sorted(set(rows), key=lambda m: (m.refset_id, m.concept_id, m.map_group, m.map_priority))
 
     def map_refsets(self) -> list[int]:
+        """The simple, complex and extended map refsets of the release, as sorted SCTIDs."""
         out: set[int] = set()
         for kind in ("ExtendedMap", "ComplexMap", "SimpleMap"):
             table = self._table(kind)
