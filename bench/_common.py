@@ -41,7 +41,7 @@ def synthetic_index(concepts: int = 370_000) -> Path:
 
 def _current(idx: Path) -> bool:
     """An index exists there and has this snomap's format version (else it is rebuilt)."""
-    from terminology._index_format import FORMAT_VERSION
+    from terminology.index.format import FORMAT_VERSION
 
     try:
         return json.loads((idx / "manifest.json").read_text()).get("format_version") == FORMAT_VERSION

@@ -80,16 +80,15 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--seed", type=int, default=11)
     args = ap.parse_args()
-    from terminology._composition_model import concept_groups, concept_model
-    from terminology.annotate import annotate, warm
-    from terminology.composition import map_with_composition
     from terminology.ecl import evaluate
+    from terminology.mapping.annotate import annotate
+    from terminology.mapping.composition import map_with_composition
+    from terminology.mapping.concept_model import concept_groups
 
     t = _open(args.concepts)
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
-    warm(t)
-    concept_model(t)
+    t.warm()  # every per-index table (phrase index, hierarchies, concept model, ECL index)
     warm_s = time.perf_counter() - t0
 
     findings = evaluate(t, "<< 404684003").ids.tolist()

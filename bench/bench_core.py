@@ -18,8 +18,7 @@ import numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
 
 from bench._common import DATA, children_peak_rss_mb, latency, rss_mb, save, synthetic_release  # noqa: E402
-
-CLINICAL_FINDING = 404684003
+from loaders.snomed import CLINICAL_FINDING  # noqa: E402
 
 
 def main() -> None:

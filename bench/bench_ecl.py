@@ -22,9 +22,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import rss_mb, save, synthetic_index  # noqa: E402
-
-FINDING, DISEASE, BODY, PROCEDURE = 404684003, 64572001, 123037004, 71388002
-FINDING_SITE, MORPHOLOGY, CAUSATIVE, PROC_SITE = 363698007, 116676008, 246075003, 363704007
+from loaders.snomed import ASSOCIATED_MORPHOLOGY as MORPHOLOGY  # noqa: E402
+from loaders.snomed import BODY_STRUCTURE as BODY  # noqa: E402
+from loaders.snomed import CAUSATIVE_AGENT as CAUSATIVE  # noqa: E402
+from loaders.snomed import CLINICAL_FINDING as FINDING  # noqa: E402
+from loaders.snomed import DISEASE, FINDING_SITE, PROCEDURE  # noqa: E402
+from loaders.snomed import PROCEDURE_SITE as PROC_SITE  # noqa: E402
 
 
 def generate(t: Any, n: int, seed: int = 1) -> list[tuple[str, str]]:

@@ -35,8 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT, latency, save, synthetic_index  # noqa: E402
+from loaders.snomed import CLINICAL_FINDING  # noqa: E402
 
-CLINICAL_FINDING = 404684003
 GUIDELINES = 10_000
 TAGS = 50_000
 ECL_TAGS = 5_000
@@ -121,7 +121,7 @@ def make_app(index: Path, repo: Any, t: Any) -> Any:
 
 
 def in_process(index: Path, repo: Any, t: Any, concepts: list[int]) -> dict[str, Any]:
-    from terminology.guidelines import guidelines_for_concept
+    from terminology.linking.guidelines import guidelines_for_concept
 
     client = make_app(index, repo, t).test_client()
     linked = []
@@ -167,7 +167,7 @@ def serve(url: str, index: str, port: int) -> None:
 
     repo = open_repository(url)
     app = make_app(Path(index), repo, None)
-    app.extensions["snomap"].terminology.store.warm()
+    app.extensions["snomap"].terminology.warm()
     options = {
         "bind": f"127.0.0.1:{port}",
         "workers": 2,

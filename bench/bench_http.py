@@ -60,7 +60,9 @@ from bench._common import OUT, save, synthetic_index  # noqa: E402
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 
-DISEASE, FINDING, PROCEDURE = 64572001, 404684003, 71388002
+from loaders.snomed import CLINICAL_FINDING as FINDING  # noqa: E402
+from loaders.snomed import DISEASE  # noqa: E402
+
 TARGETS = {
     "concept": "GET /api/v1/concepts/{id}: >= 2,000 requests/s with p99 <= 20 ms",
     "guidelines": "GET /api/v1/guidelines?concept={id}: >= 1,000 requests/s",

@@ -20,7 +20,7 @@ A case is right at rank k when one of the expected concepts is among the first k
 query may be the description of several concepts: all count). On "nothing" the score is the
 abstention rate (the mapper says ``matched: false``).
 
-Systems: ``snomap`` is `terminology.composition.map_with_composition` (what ``POST /api/v1/map``
+Systems: ``snomap`` is `terminology.mapping.composition.map_with_composition` (what ``POST /api/v1/map``
 answers); ``baseline`` is an exact normalised lookup (the canonical token set equals a description's)
 then token overlap (Jaccard of canonical token sets over the descriptions sharing a token),
 abstaining below BASELINE_THRESHOLD.
@@ -148,7 +148,7 @@ EVERYDAY_TIMES = ["yesterday", "last weekend", "this morning", "on friday", "aft
 
 
 def _pick_terms(t: Any, cid: int, include_pt: bool = True) -> list[str]:
-    from terminology._text import strip_semantic_tag
+    from terminology.text import strip_semantic_tag
 
     out = []
     for d in t.descriptions(cid, active_only=True):
@@ -208,9 +208,9 @@ def perturb(term: str, rng: random.Random) -> tuple[str, str] | None:
 
 def subset_cases(t: Any, per_category: int, seed: int) -> list[Case]:
     """Cases generated from the real subset (never stored)."""
-    from terminology._composition_lookup import phrase_index, split_words, token_ids, units_of
-    from terminology._composition_model import concept_groups
     from terminology.ecl import evaluate
+    from terminology.mapping.concept_model import concept_groups
+    from terminology.text import phrase_index, split_words, token_ids, units_of
 
     rng = random.Random(seed)
     active = [int(c) for c in t.active_concept_ids().tolist()]
@@ -244,7 +244,7 @@ def subset_cases(t: Any, per_category: int, seed: int) -> list[Case]:
         if sum(x.category == "perturbed" for x in cases) >= per_category:
             break
     # compositional
-    index = phrase_index(t.store)
+    index = phrase_index(t)
     disorders = evaluate(t, "<< 404684003 : { 116676008 = *, 363698007 = * }").ids.tolist()
     defined: dict[frozenset, set[int]] = {}
     for c in disorders:
@@ -282,7 +282,7 @@ def subset_cases(t: Any, per_category: int, seed: int) -> list[Case]:
 
 
 def _whole_span(text: str, units: list) -> Any:
-    from terminology._composition_lookup import Span
+    from terminology.text import Span
 
     toks = frozenset(tok for u in units for tok in u.tokens)
     return Span(0, len(units) - 1, 0, 0, 0, len(text), toks)
@@ -295,7 +295,7 @@ class Snomap:
     name = "snomap"
 
     def __init__(self, t: Any):
-        from terminology.composition import map_with_composition
+        from terminology.mapping.composition import map_with_composition
 
         self.t, self.fn = t, map_with_composition
 
@@ -310,16 +310,14 @@ class Baseline:
     name = "baseline"
 
     def __init__(self, t: Any):
-        from terminology._composition_lookup import phrase_index
+        from terminology.text import phrase_index
 
         self.t = t
-        self.index = phrase_index(t.store)
+        self.index = phrase_index(t)
         self.lex = self.index.lex
 
     def rank(self, text: str) -> tuple[list[int], bool]:
-        from terminology._composition_lookup import split_words, token_ids, units_of
-        from terminology._text import CANON_MARK, NORM_TABLE
-        from terminology.text import fts_quote
+        from terminology.text import CANON_MARK, NORM_TABLE, fts_quote, split_words, token_ids, units_of
 
         units = units_of(split_words(text))
         toks = sorted({tok for u in units for tok in u.tokens})
@@ -335,17 +333,17 @@ class Baseline:
         if q:
             match = " OR ".join(fts_quote(CANON_MARK + tok) for tok in known)
             try:
-                rows = self.t.store.db.execute(
+                rows = self.t.sql(
                     f"SELECT rowid FROM {NORM_TABLE} WHERE {NORM_TABLE} MATCH ? AND rowid < ? ORDER BY rowid LIMIT 2000",
                     (match, self.lex.active_rows),
-                ).fetchall()
+                )
             except sqlite3.OperationalError:
                 rows = []
             ptr, ids = self.lex.norm_ptr, self.lex.norm_ids
             for (row,) in rows:
                 s = set(ids[ptr[row] : ptr[row + 1]].tolist())
                 jac = len(s & q) / (len(s | q) + len(toks) - len(known))
-                cid = int(self.t.ids[self.t.store.desc_concept[self.lex.lex_desc[row]]])
+                cid = int(self.t.ids[self.t.array("desc_concept")[self.lex.lex_desc[row]]])
                 if jac > scores.get(cid, -1):
                     scores[cid] = jac
         ranked = sorted(scores, key=lambda c: (-scores[c], c))[:10]
@@ -402,7 +400,7 @@ def evaluate_cases(system: Any, cases: list[Case], examples: bool = True) -> dic
 
 
 def run(t: Any, cases: list[Case], examples: bool = True) -> dict[str, Any]:
-    from terminology.composition import map_with_composition
+    from terminology.mapping.composition import map_with_composition
 
     map_with_composition(t, "warm up", 1)
     return {s.name: evaluate_cases(s, cases, examples) for s in (Snomap(t), Baseline(t))}

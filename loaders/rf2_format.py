@@ -10,117 +10,39 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+# The concept ids the format relies on are defined in `loaders.snomed`. They are re-exported here
+# only for loaders/synth.py and sample_data/make_sample.py, which still import them from this
+# module; new code imports them from `loaders.snomed`.
+from .snomed import (  # noqa: F401
+    ACCEPTABLE,
+    ADDITIONAL,
+    CASE_INSENSITIVE,
+    CASE_SENSITIVE,
+    CONCEPT_INACTIVATION_REFSET,
+    CORE_MODULE,
+    DEFINITION_TYPE,
+    DESCRIPTION_INACTIVATION_REFSET,
+    EN_GB,
+    EN_US,
+    EXISTENTIAL,
+    FSN_TYPE,
+    FULLY_DEFINED,
+    HISTORICAL_ASSOCIATIONS,
+    INACTIVATION_REASONS,
+    INFERRED,
+    INITIAL_CHARACTER_CASE_INSENSITIVE,
+    IS_A,
+    MODEL_MODULE,
+    MODULE_DEPENDENCY_REFSET,
+    PREFERRED,
+    PRIMITIVE,
+    ROOT,
+    STATED,
+    SYNONYM_TYPE,
+    TOP_LEVEL_HIERARCHIES,
+)
+
 ReleaseType = Literal["Snapshot", "Full", "Delta"]
-
-# Well-known metadata identifiers the format relies on.
-IS_A = 116680003
-ROOT = 138875005
-CORE_MODULE = 900000000000207008
-MODEL_MODULE = 900000000000012004
-FSN_TYPE = 900000000000003001
-SYNONYM_TYPE = 900000000000013009
-DEFINITION_TYPE = 900000000000550004
-PREFERRED = 900000000000548007
-ACCEPTABLE = 900000000000549004
-EN_US = 900000000000509007
-EN_GB = 900000000000508004
-PRIMITIVE = 900000000000074008
-FULLY_DEFINED = 900000000000073002
-INFERRED = 900000000000011006
-STATED = 900000000000010007
-ADDITIONAL = 900000000000227009
-EXISTENTIAL = 900000000000451002
-CASE_INSENSITIVE = 900000000000448009
-CASE_SENSITIVE = 900000000000017005
-INITIAL_CHARACTER_CASE_INSENSITIVE = 900000000000020002
-
-# Edition module -> name, for editions published by SNOMED International or a member.
-EDITION_MODULES: dict[int, str] = {
-    900000000000207008: "International Edition",
-    731000124108: "US Edition",
-    83821000000107: "UK Edition",
-    999000041000000102: "UK Clinical Edition",
-    999000021000000109: "UK Drug Extension",
-    32506021000036107: "Australian Edition",
-    20611000087101: "Canadian Edition",
-    11000146104: "Netherlands Edition",
-    45991000052106: "Swedish Edition",
-    554471000005108: "Danish Edition",
-    11000172109: "Belgian Edition",
-    449081005: "Spanish Language Edition",
-    900000001000122104: "Spanish National Edition",
-    21000210109: "New Zealand Edition",
-    11000220105: "Irish Edition",
-    2011000195101: "Swiss Edition",
-    11000181102: "Estonian Edition",
-    51000202101: "Norwegian Edition",
-    11000279109: "Czech Edition",
-    5631000179106: "Uruguay Edition",
-    11000221109: "Argentine Edition",
-    11000318109: "Jamaican Edition",
-    827022005: "IPS Terminology",
-    332351000009108: "Veterinary Extension",
-}
-
-MODULE_DEPENDENCY_REFSET = 900000000000534007
-CONCEPT_INACTIVATION_REFSET = 900000000000489007
-DESCRIPTION_INACTIVATION_REFSET = 900000000000490003
-OWL_AXIOM_REFSET = 733073007
-
-# Historical association refsets (concept -> concept).
-HISTORICAL_ASSOCIATIONS: dict[int, str] = {
-    900000000000527005: "SAME AS",
-    900000000000526001: "REPLACED BY",
-    900000000000523009: "POSSIBLY EQUIVALENT TO",
-    900000000000524003: "MOVED TO",
-    900000000000525002: "MOVED FROM",
-    900000000000528000: "WAS A",
-    900000000000530003: "ALTERNATIVE",
-    900000000000531004: "REFERS TO",
-    1186921001: "POSSIBLY REPLACED BY",
-    1186924009: "PARTIALLY EQUIVALENT TO",
-    734138000: "ANATOMY STRUCTURE AND ENTIRE PART OF",
-    734139008: "ANATOMY STRUCTURE AND PART ASSOCIATION",
-}
-
-# Inactivation reasons (values of the concept inactivation indicator refset).
-INACTIVATION_REASONS: dict[int, str] = {
-    900000000000482003: "DUPLICATE",
-    900000000000483008: "OUTDATED",
-    900000000000484002: "AMBIGUOUS",
-    900000000000485001: "ERRONEOUS",
-    900000000000486000: "LIMITED",
-    900000000000487009: "MOVED ELSEWHERE",
-    900000000000492006: "PENDING MOVE",
-    1186917008: "CLASSIFICATION DERIVED COMPONENT",
-    1186919006: "MEANING OF COMPONENT UNKNOWN",
-    723277005: "NONCONFORMANCE TO EDITORIAL POLICY",
-}
-
-# Language refsets by dialect tag, in the default preference order.
-DIALECTS: dict[str, int] = {"en-US": EN_US, "en-GB": EN_GB}
-
-TOP_LEVEL_HIERARCHIES: dict[int, str] = {
-    123037004: "Body structure",
-    404684003: "Clinical finding",
-    308916002: "Environment or geographical location",
-    272379006: "Event",
-    363787002: "Observable entity",
-    410607006: "Organism",
-    373873005: "Pharmaceutical / biologic product",
-    78621006: "Physical force",
-    260787004: "Physical object",
-    71388002: "Procedure",
-    362981000: "Qualifier value",
-    419891008: "Record artifact",
-    243796009: "Situation with explicit context",
-    900000000000441003: "SNOMED CT Model Component",
-    48176007: "Social context",
-    370115009: "Special concept",
-    123038009: "Specimen",
-    254291000: "Staging and scales",
-    105590001: "Substance",
-}
 
 COMMON = ("id", "effectiveTime", "active", "moduleId")
 REFSET_COMMON = (*COMMON, "refsetId", "referencedComponentId")

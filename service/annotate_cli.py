@@ -8,8 +8,8 @@ import sys
 import click
 
 from terminology import TerminologyError
-from terminology.annotate import MAX_TEXT, annotate_timed
 from terminology.ecl import EclSyntaxError, evaluate
+from terminology.mapping.annotate import MAX_TEXT, annotate_timed
 
 from .cli import INDEX_HELP, _open, main
 

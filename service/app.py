@@ -19,7 +19,7 @@ from .problems import register_error_handlers
 def _guideline_repository(directory: str | Path | None, url: str | None) -> Any:
     """A read-only file store for an explicit directory, else the authoring store (seeded with the samples)."""
     if directory:
-        from terminology.guidelines import FileGuidelineRepository
+        from terminology.linking.guidelines import FileGuidelineRepository
 
         return FileGuidelineRepository(Path(directory))
     from terminology.authoring import open_repository

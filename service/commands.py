@@ -56,14 +56,12 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         config["SNOMAP_FHIR_EDITIONS"] = list(fhir_editions)
     app = create_app(config)
     t = app.extensions["snomap"].terminology
-    t.store.warm()
+    # Map the arrays and build the per-index tables before forking, so workers share them.
+    t.warm()
     for edition in app.extensions["snomap"].editions:
-        edition.store.warm()
-    # Build per-process lookup tables before forking, so workers share them.
-    from terminology import annotate, composition, guidelines
+        edition.warm()
+    from terminology.linking import guidelines
 
-    annotate.warm(t)
-    composition.warm(t)
     guidelines.warm(t, app.extensions["snomap"].guidelines)
     click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
     for edition in app.extensions["snomap"].editions:

@@ -7,8 +7,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from terminology import Terminology
-from terminology.annotate import MAX_TEXT
-from terminology.composition import Composition
+from terminology.mapping.annotate import MAX_TEXT
+from terminology.mapping.composition import Composition
 
 from .guideline_schemas import LinkedGuidelineOut
 from .schemas import ConceptRef, MapCandidateOut
@@ -121,8 +121,8 @@ def composition_body(t: Terminology, c: Composition, lang: str | None) -> dict[s
 
 def expression_links_body(t: Terminology, repo: Any, expression: str, lang: str | None) -> dict[str, Any]:
     """The guidelines of a post-coordinated expression (GuidelinesForExpressionOut); a 400 for bad syntax."""
-    from terminology.composition import guidelines_for_expression
     from terminology.expressions import ExpressionSyntaxError
+    from terminology.linking import guidelines_for_expression
 
     from .problems import Problem
 

@@ -15,7 +15,7 @@ from terminology import Terminology
 @dataclass
 class Services:
     terminology: Terminology
-    guidelines: Any  # a terminology.guidelines.GuidelineRepository
+    guidelines: Any  # a terminology.linking.guidelines.GuidelineRepository
     editions: tuple[Terminology, ...] = ()  # further SNOMED CT editions/versions the FHIR API serves
 
 

@@ -5,8 +5,8 @@ Public face of the package; implementation modules are private (underscore) or f
 
 from loaders.sctid import ComponentKind, is_valid_sctid, namespace, partition, sctid_problem
 
-from ._index_build import build_index
 from .errors import ConceptNotFoundError, IndexFormatError, InvalidSctidError, TerminologyError, UnanswerableError
+from .index import build_index
 from .model import (
     Association,
     Concept,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from loaders.rf2_format import DIALECTS, EN_GB, EN_US
+from loaders.snomed import DIALECTS, EN_GB, EN_US
 
 TAGS: dict[str, int] = {**{k.lower(): v for k, v in DIALECTS.items()}, "en": EN_US}
 NAMES: dict[int, str] = {EN_US: "en-US", EN_GB: "en-GB"}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from loaders import load_release
 
-from ._index_build import build_index
-from ._index_format import FORMAT_VERSION
+from .index import build_index
+from .index.format import FORMAT_VERSION
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

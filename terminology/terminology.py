@@ -12,13 +12,13 @@ from typing import Any, TypeVar
 import networkx as nx
 import numpy as np
 
-from loaders import rf2_format as rf2
+from loaders import snomed
 from loaders.sctid import ComponentKind, sctid_problem
 
-from . import _index_format as fmt
-from ._store import IndexStore
 from .dialects import language_refset_order
 from .errors import ConceptNotFoundError, InvalidSctidError
+from .index import IndexStore
+from .index import format as fmt
 from .model import (
     Association,
     Concept,
@@ -34,14 +34,14 @@ from .model import (
 _TYPE_NAMES = {fmt.FSN: "fsn", fmt.SYNONYM: "synonym", fmt.DEFINITION: "definition", fmt.OTHER_TYPE: "other"}
 # Associations that say where an inactive concept's meaning went, in the order we prefer them.
 RESOLVING_ASSOCIATIONS = (
-    900000000000527005,  # SAME AS
-    900000000000526001,  # REPLACED BY
-    900000000000524003,  # MOVED TO
-    1186921001,  # POSSIBLY REPLACED BY
-    900000000000523009,  # POSSIBLY EQUIVALENT TO
-    1186924009,  # PARTIALLY EQUIVALENT TO
-    900000000000530003,  # ALTERNATIVE
-    900000000000528000,  # WAS A
+    snomed.SAME_AS,
+    snomed.REPLACED_BY,
+    snomed.MOVED_TO,
+    snomed.POSSIBLY_REPLACED_BY,
+    snomed.POSSIBLY_EQUIVALENT_TO,
+    snomed.PARTIALLY_EQUIVALENT_TO,
+    snomed.ALTERNATIVE,
+    snomed.WAS_A,
 )
 
 
@@ -50,11 +50,21 @@ T = TypeVar("T")
 # Factories whose derived state `Terminology.warm()` builds before a server forks. Registered by the
 # subsystems themselves (ECL index, lexicon, concept model...): a list of functions, not state per index.
 _WARM_FACTORIES: list[Callable[[Terminology], Any]] = []
+# The subsystem packages whose modules register factories (imported by `Terminology.warm`).
+WARMED_PACKAGES = (
+    "terminology.text",
+    "terminology.ecl",
+    "terminology.expressions",
+    "terminology.mapping",
+    "terminology.linking",
+    "terminology.fhir",
+)
 
 
 def warmed(factory: Callable[[Terminology], T]) -> Callable[[Terminology], T]:
     """Register a derived-state factory so that `Terminology.warm()` builds it (decorator)."""
-    _WARM_FACTORIES.append(factory)
+    if factory not in _WARM_FACTORIES:
+        _WARM_FACTORIES.append(factory)
     return factory
 
 
@@ -67,7 +77,17 @@ def parse_sctid(value: object, kind: ComponentKind | None = ComponentKind.CONCEP
 
 
 class Terminology:
-    """A loaded release: concepts, descriptions, the is-a hierarchy, attributes, refsets and history."""
+    """A loaded release: concepts, descriptions, the is-a hierarchy, attributes, refsets and history.
+
+    Return types: sets of concepts that can be large come back as sorted numpy arrays of SCTIDs
+    (`ancestors`, `descendants`, `refset_members`, `active_concept_ids`); short answers come back as
+    lists (`parents`, `children`, `refsets`, `map_refsets`, `relationships`, `descriptions`, ...).
+    Row-level access for the subsystems (text, mapping, ECL) works on internal rows: `row_of` /
+    `index_of` give a concept's row, `array(name)` a persisted array (numpy, read-only), `sql` the
+    rows of a query (a list of tuples), and `ancestor_rows`, `active_mask`, `refset_columns`,
+    `preferred_term_of_row`, `description_term` answer per row. State derived from the release lives
+    on the instance (`derived`) and is built before a server forks by `warm`.
+    """
 
     def __init__(self, store: IndexStore):
         self.store = store
@@ -94,7 +114,14 @@ class Terminology:
             return self._derived[factory]
 
     def warm(self) -> None:
-        """Build every registered derived state now (before a server forks, so workers share it)."""
+        """Map every array and build every registered derived state now (before a server forks, so
+        workers share them). The subsystems register their factories when imported, so they are
+        imported here first: what is warmed never depends on what happened to be imported."""
+        import importlib
+
+        for package in WARMED_PACKAGES:
+            importlib.import_module(package)
+        self.store.warm()
         for factory in list(_WARM_FACTORIES):
             self.derived(factory)
 
@@ -109,6 +136,7 @@ class Terminology:
         return self.store.array(name)
 
     def has_array(self, name: str) -> bool:
+        """True when the index holds the (declared) array `name`."""
         return self.store.has_array(name)
 
     def sql(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -116,15 +144,18 @@ class Terminology:
         return self.store.db.execute(query, tuple(params)).fetchall()
 
     def has_table(self, table: str) -> bool:
+        """True when the index's SQLite file has the table (refset tables exist only when the release has rows)."""
         return self.store.has_table(table)
 
     @classmethod
     def open(cls, path: str | Path) -> Terminology:
+        """Open the index directory at `path` (IndexFormatError when it is not a readable index)."""
         return cls(IndexStore(path))
 
     # ----- identity
     @cached_property
     def release(self) -> ReleaseInfo:
+        """The edition, version, modules and build facts of the release (from the manifest)."""
         m = self.store.manifest
         r = m["release"]
         return ReleaseInfo(
@@ -146,75 +177,94 @@ class Terminology:
             return i
         return None
 
-    def _idx(self, sctid: int) -> int:
+    def row_of(self, sctid: int) -> int:
+        """The internal row of a concept; ConceptNotFoundError when the release does not hold it."""
         i = self.index_of(sctid)
         if i is None:
             raise ConceptNotFoundError(sctid)
         return i
 
     def has_concept(self, sctid: int) -> bool:
+        """True when the release holds the concept (active or not)."""
         return self.index_of(sctid) is not None
 
     def is_active(self, sctid: int) -> bool:
-        return bool(self._active[self._idx(sctid)])
+        """True when the concept is active (ConceptNotFoundError when the release lacks it)."""
+        return bool(self._active[self.row_of(sctid)])
 
     def concept(self, sctid: int) -> Concept:
-        i = self._idx(sctid)
+        """The concept's own row: status, module, definition status, effective time."""
+        i = self.row_of(sctid)
         defined = bool(self.store.concept_defined[i])
         return Concept(
             id=sctid,
             active=bool(self._active[i]),
             module_id=int(self.store.concept_module[i]),
             definition_status="fully-defined" if defined else "primitive",
-            definition_status_id=rf2.FULLY_DEFINED if defined else rf2.PRIMITIVE,
+            definition_status_id=snomed.FULLY_DEFINED if defined else snomed.PRIMITIVE,
             effective_time=str(int(self.store.concept_effective[i])),
         )
 
+    @property
+    def active_mask(self) -> np.ndarray:
+        """Per concept row: True when the concept is active (a read-only bool array)."""
+        return self._active
+
     def active_concept_ids(self) -> np.ndarray:
+        """Every active concept, as sorted SCTIDs (a numpy array)."""
         return self.ids[self._active]
 
     # ----- descriptions and terms
-    def _term(self, d: int) -> str:
+    def description_term(self, d: int) -> str:
+        """The term of description row `d`."""
         ptr = self.store.term_ptr
         return bytes(self.store.term_blob[ptr[d] : ptr[d + 1]]).decode("utf-8")
 
-    def _refset_columns(self, lang: str | None) -> list[int]:
+    def refset_columns(self, lang: str | None) -> list[int]:
+        """Columns of the per-refset arrays (pt, fsn, acceptability) in `lang`'s dialect order."""
         order = language_refset_order(lang, self.language_refsets)
         return [self.language_refsets.index(r) for r in order]
 
     def dialect_refset(self, lang: str | None = None) -> int | None:
         """The language refset consulted first for `lang` (None when the release has none)."""
-        cols = self._refset_columns(lang)
+        cols = self.refset_columns(lang)
         return self.language_refsets[cols[0]] if cols else None
 
     def preferred_term(self, sctid: int, lang: str | None = None) -> str | None:
         """The preferred synonym in the first language refset (of `lang`'s order) that has one."""
-        return self._pt(self._idx(sctid), self._refset_columns(lang))
+        return self.preferred_term_of_row(self.row_of(sctid), self.refset_columns(lang))
 
-    def _pt(self, i: int, cols: Sequence[int]) -> str | None:
+    def preferred_description_row(self, i: int, cols: Sequence[int]) -> int:
+        """The description row of concept row `i`'s preferred term in refset columns `cols` (first that has
+        one), else any preferred synonym, else any FSN; -1 when the concept has none."""
         pt = self.store.pt
         for c in cols:
             d = int(pt[c, i])
             if d >= 0:
-                return self._term(d)
+                return d
         d = int(self.store.pt_any[i])
-        if d < 0:
-            d = int(self.store.fsn_any[i])
-        return self._term(d) if d >= 0 else None
+        return d if d >= 0 else int(self.store.fsn_any[i])
+
+    def preferred_term_of_row(self, i: int, cols: Sequence[int]) -> str | None:
+        """`preferred_term` of concept row `i` with refset columns `cols` (see `refset_columns`)."""
+        d = self.preferred_description_row(i, cols)
+        return self.description_term(d) if d >= 0 else None
 
     def preferred_terms(self, sctids: Iterable[int], lang: str | None = None) -> dict[int, str | None]:
-        cols = self._refset_columns(lang)
-        return {s: self._pt(self._idx(s), cols) for s in sctids}
+        """`preferred_term` of many concepts, by SCTID."""
+        cols = self.refset_columns(lang)
+        return {s: self.preferred_term_of_row(self.row_of(s), cols) for s in sctids}
 
     def fsn(self, sctid: int, lang: str | None = None) -> str | None:
-        i = self._idx(sctid)
+        """The fully specified name in the first language refset (of `lang`'s order) that has one."""
+        i = self.row_of(sctid)
         fsn = self.store.fsn
-        for c in self._refset_columns(lang):
+        for c in self.refset_columns(lang):
             d = int(fsn[c, i])
             if d >= 0:
-                return self._term(d)
+                return self.description_term(d)
         d = int(self.store.fsn_any[i])
-        return self._term(d) if d >= 0 else None
+        return self.description_term(d) if d >= 0 else None
 
     def _description(self, d: int) -> Description:
         s = self.store
@@ -230,23 +280,24 @@ class Terminology:
             active=bool(s.desc_active[d]),
             type=_TYPE_NAMES[int(s.desc_type[d])],  # type: ignore[arg-type]
             type_id=int(s.desc_type_id[d]),
-            term=self._term(d),
+            term=self.description_term(d),
             language_code=self._languages[lang_code] if 0 <= lang_code < len(self._languages) else "",
-            case_significance_id=fmt.CASE_IDS.get(int(s.desc_case[d]), rf2.CASE_INSENSITIVE),
+            case_significance_id=fmt.CASE_IDS.get(int(s.desc_case[d]), snomed.CASE_INSENSITIVE),
             module_id=int(s.desc_module[d]),
             effective_time=str(int(s.desc_effective[d])),
             acceptability=acc,
         )
 
     def descriptions(self, sctid: int, active_only: bool = False) -> list[Description]:
-        i = self._idx(sctid)
+        """The concept's descriptions (FSNs, synonyms, definitions), with their acceptability per refset."""
+        i = self.row_of(sctid)
         ptr = self.store.desc_by_concept_ptr
         out = [self._description(d) for d in range(int(ptr[i]), int(ptr[i + 1]))]
         return [d for d in out if d.active] if active_only else out
 
     def synonyms(self, sctid: int, lang: str | None = None) -> list[Description]:
         """Active synonyms acceptable or preferred in the chosen dialect (preferred first)."""
-        cols = self._refset_columns(lang)
+        cols = self.refset_columns(lang)
         refset = self.language_refsets[cols[0]] if cols else None
         syns = [d for d in self.descriptions(sctid, active_only=True) if d.type == "synonym"]
         if refset is not None:
@@ -256,6 +307,7 @@ class Terminology:
         return syns
 
     def description(self, description_id: int) -> Description:
+        """One description by its id (ConceptNotFoundError, kind "description", when absent)."""
         s = self.store
         k = int(s.desc_sorted_id.searchsorted(description_id))
         if k >= len(s.desc_sorted_id) or int(s.desc_sorted_id[k]) != description_id:
@@ -267,33 +319,41 @@ class Terminology:
         ptr = self.store.array(ptr_name)
         return self.store.array(name)[ptr[i] : ptr[i + 1]]
 
+    def ancestor_rows(self, i: int) -> np.ndarray:
+        """Concept rows of every active supertype of concept row `i` (sorted, excluding `i`)."""
+        return self._row("ancestors_ptr", "ancestors", i)
+
     def parents(self, sctid: int) -> list[int]:
-        return self.ids[self._row("parents_ptr", "parents", self._idx(sctid))].tolist()
+        """Direct active supertypes (inferred is-a), as a list of SCTIDs."""
+        return self.ids[self._row("parents_ptr", "parents", self.row_of(sctid))].tolist()
 
     def children(self, sctid: int) -> list[int]:
-        return self.ids[self._row("children_ptr", "children", self._idx(sctid))].tolist()
+        """Direct active subtypes (inferred is-a), as a list of SCTIDs."""
+        return self.ids[self._row("children_ptr", "children", self.row_of(sctid))].tolist()
 
     def child_count(self, sctid: int) -> int:
-        i = self._idx(sctid)
+        """How many direct subtypes the concept has."""
+        i = self.row_of(sctid)
         ptr = self.store.children_ptr
         return int(ptr[i + 1] - ptr[i])
 
     def ancestors(self, sctid: int) -> np.ndarray:
         """Every active supertype (transitive, excluding the concept), as sorted SCTIDs."""
-        return self.ids[self._row("ancestors_ptr", "ancestors", self._idx(sctid))]
+        return self.ids[self._row("ancestors_ptr", "ancestors", self.row_of(sctid))]
 
     def descendants(self, sctid: int) -> np.ndarray:
         """Every active subtype (transitive, excluding the concept), as sorted SCTIDs."""
-        return self.ids[self._row("descendants_ptr", "descendants", self._idx(sctid))]
+        return self.ids[self._row("descendants_ptr", "descendants", self.row_of(sctid))]
 
     def descendant_count(self, sctid: int) -> int:
-        i = self._idx(sctid)
+        """How many (transitive) subtypes the concept has."""
+        i = self.row_of(sctid)
         ptr = self.store.descendants_ptr
         return int(ptr[i + 1] - ptr[i])
 
     def subsumes(self, a: int, b: int) -> bool:
         """True when `a` subsumes `b`: b is a or b is a (transitive) subtype of a."""
-        ia, ib = self._idx(a), self._idx(b)
+        ia, ib = self.row_of(a), self.row_of(b)
         if ia == ib:
             return True
         ptr = self.store.ancestors_ptr
@@ -304,7 +364,7 @@ class Terminology:
     def subsumption(self, a: int, b: int) -> SubsumptionOutcome:
         """The FHIR $subsumes outcome of A against B."""
         if a == b:
-            self._idx(a)
+            self.row_of(a)
             return "equivalent"
         if self.subsumes(a, b):
             return "subsumes"
@@ -320,7 +380,7 @@ class Terminology:
         """One BFS over parents: fewest is-a steps to each ancestor-or-self, and the concept it was
         first reached from (parents in SCTID order), so a shortest chain to any ancestor can be
         read back without walking the hierarchy again."""
-        start = self._idx(sctid)
+        start = self.row_of(sctid)
         dist = {start: 0}
         prev: dict[int, int | None] = {start: None}
         queue = deque([start])
@@ -354,9 +414,9 @@ class Terminology:
 
     def _path_graph(self, sctid: int, ancestor: int) -> nx.DiGraph:
         """The small graph of concepts between `sctid` and `ancestor` (both on some is-a path)."""
-        ia = self._idx(ancestor)
-        nodes = {self._idx(sctid)}
-        for a in self._row("ancestors_ptr", "ancestors", self._idx(sctid)).tolist():
+        ia = self.row_of(ancestor)
+        nodes = {self.row_of(sctid)}
+        for a in self._row("ancestors_ptr", "ancestors", self.row_of(sctid)).tolist():
             if a == ia or ia in set(self._row("ancestors_ptr", "ancestors", a).tolist()):
                 nodes.add(a)
         nodes.add(ia)
@@ -369,7 +429,7 @@ class Terminology:
 
     def proximal_primitive_parents(self, sctid: int) -> list[int]:
         """The most specific primitive supertypes: primitive ancestors not subsuming another such."""
-        i = self._idx(sctid)
+        i = self.row_of(sctid)
         anc = self._row("ancestors_ptr", "ancestors", i)
         primitive = anc[~self.store.concept_defined[anc]]
         if len(primitive) == 0:
@@ -383,7 +443,7 @@ class Terminology:
             return []
         common: np.ndarray | None = None
         for s in sctids:
-            i = self._idx(s)
+            i = self.row_of(s)
             row = np.append(self._row("ancestors_ptr", "ancestors", i), i)
             common = row if common is None else np.intersect1d(common, row)
         assert common is not None
@@ -407,7 +467,8 @@ class Terminology:
 
     # ----- defining attributes
     def relationships(self, sctid: int) -> list[Relationship]:
-        i = self._idx(sctid)
+        """The concept's active inferred defining relationships (other than is-a), in role-group order."""
+        i = self.row_of(sctid)
         s = self.store
         lo, hi = int(s.rel_ptr[i]), int(s.rel_ptr[i + 1])
         return [
@@ -416,7 +477,8 @@ class Terminology:
         ]
 
     def concrete_values(self, sctid: int) -> list[ConcreteValue]:
-        i = self._idx(sctid)
+        """The concept's active inferred concrete-value attributes (numbers, strings, booleans)."""
+        i = self.row_of(sctid)
         s = self.store
         lo, hi = int(s.cv_ptr[i]), int(s.cv_ptr[i + 1])
         out = []
@@ -446,22 +508,21 @@ class Terminology:
     # ----- refsets
     def refset_memberships(self, sctid: int) -> list[int]:
         """The refsets (other than language refsets) that have the concept as an active member."""
-        i = self._idx(sctid)
+        i = self.row_of(sctid)
         s = self.store
         key = np.int32(i)  # a Python int would make numpy convert the whole int32 array per call
         lo, hi = s.member_concept.searchsorted(key), s.member_concept.searchsorted(key, side="right")
         return sorted(set(s.member_refset_by_concept[lo:hi].tolist()))
 
     def refset_members(self, refset_id: int) -> np.ndarray:
+        """The active members of a (non-language) refset, as sorted SCTIDs (a numpy array)."""
         s = self.store
         lo, hi = s.member_refset.searchsorted(refset_id), s.member_refset.searchsorted(refset_id, side="right")
         return np.unique(self.ids[s.member_concept_by_refset[lo:hi]])
 
     def refsets(self) -> list[int]:
+        """Every refset (other than language refsets) with an active member, as sorted SCTIDs."""
         return sorted(set(np.unique(self.store.member_refset).tolist()))
-
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        return self.store.db.execute(sql, params).fetchall()
 
     def _table(self, kind: str) -> str | None:
         table = fmt.REFSET_TABLES[kind]
@@ -469,7 +530,7 @@ class Terminology:
 
     @cached_property
     def _tables(self) -> set[str]:
-        return {r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {r[0] for r in self.sql("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def _map_rows(self, where: str, params: tuple, refset_id: int | None) -> list[MapTarget]:
         """Rows of every map refset table matching `where` (simple, complex and extended maps)."""
@@ -487,7 +548,7 @@ class Terminology:
             if refset_id is not None:
                 sql += ' AND "refsetId" = ?'
                 args += (refset_id,)
-            for row in self._query(sql, args):
+            for row in self.sql(sql, args):
                 if extra:
                     out.append(MapTarget(row[0], row[1], row[2] or "", row[3], row[4], row[5] or "", row[6] or "", row[7], row[8]))
                 else:
@@ -511,11 +572,12 @@ class Terminology:
         return sorted(set(rows), key=lambda m: (m.refset_id, m.concept_id, m.map_group, m.map_priority))
 
     def map_refsets(self) -> list[int]:
+        """The simple, complex and extended map refsets of the release, as sorted SCTIDs."""
         out: set[int] = set()
         for kind in ("ExtendedMap", "ComplexMap", "SimpleMap"):
             table = self._table(kind)
             if table:
-                out.update(r[0] for r in self._query(f'SELECT DISTINCT "refsetId" FROM {table}'))
+                out.update(r[0] for r in self.sql(f'SELECT DISTINCT "refsetId" FROM {table}'))
         return sorted(out)
 
     # ----- history
@@ -524,22 +586,22 @@ class Terminology:
         table = self._table("Association")
         if not table:
             return []
-        rows = self._query(
+        rows = self.sql(
             f'SELECT "refsetId", "targetComponentId" FROM {table} WHERE "referencedComponentId" = ? ORDER BY 1, 2',
             (sctid,),
         )
-        return [Association(r, rf2.HISTORICAL_ASSOCIATIONS.get(r, str(r)), sctid, t) for r, t in rows]
+        return [Association(r, snomed.HISTORICAL_ASSOCIATIONS.get(r, str(r)), sctid, t) for r, t in rows]
 
     def associations_to(self, sctid: int) -> list[Association]:
         """Historical associations pointing at the concept (it is the target)."""
         table = self._table("Association")
         if not table:
             return []
-        rows = self._query(
+        rows = self.sql(
             f'SELECT "refsetId", "referencedComponentId" FROM {table} WHERE "targetComponentId" = ? ORDER BY 1, 2',
             (sctid,),
         )
-        return [Association(r, rf2.HISTORICAL_ASSOCIATIONS.get(r, str(r)), s, sctid) for r, s in rows]
+        return [Association(r, snomed.HISTORICAL_ASSOCIATIONS.get(r, str(r)), s, sctid) for r, s in rows]
 
     def inactivation_reason(self, sctid: int) -> tuple[int, str] | None:
         """The concept inactivation indicator (value id and name) of an inactive concept."""
@@ -548,11 +610,11 @@ class Terminology:
             return None
         row = self.store.db.execute(
             f'SELECT "valueId" FROM {table} WHERE "referencedComponentId" = ? AND "refsetId" = ?',
-            (sctid, rf2.CONCEPT_INACTIVATION_REFSET),
+            (sctid, snomed.CONCEPT_INACTIVATION_REFSET),
         ).fetchone()
         if not row:
             return None
-        return int(row[0]), rf2.INACTIVATION_REASONS.get(int(row[0]), str(row[0]))
+        return int(row[0]), snomed.INACTIVATION_REASONS.get(int(row[0]), str(row[0]))
 
     def resolve(self, sctid: int, max_depth: int = 10) -> list[Replacement]:
         """Active concepts an id stands for: itself when active, else through historical associations.

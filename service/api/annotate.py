@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from terminology.annotate import annotate_timed
 from terminology.ecl import evaluate
 from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
+from terminology.mapping.annotate import annotate_timed
 
 from ..composition_schemas import AnnotateIn, AnnotateOut
 from ..context import body, built, terminology

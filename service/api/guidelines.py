@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 
 from loaders.guidelines import GuidelineDocument
 from terminology import Terminology, parse_sctid
-from terminology.guidelines import guidelines_for_concept
+from terminology.linking.guidelines import guidelines_for_concept
 
 from ..composition_schemas import GuidelinesForExpressionOut, expression_links_body  # expression guidelines
 from ..context import built, query, services

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from terminology.guidelines import guidelines_for_concept
-from terminology.resolution import resolve_code
+from terminology.linking.guidelines import guidelines_for_concept
+from terminology.linking.resolution import resolve_code
 
 from ..context import body, built, services
 from ..problems import from_exception

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from terminology import Terminology
-from terminology.composition import map_with_composition  # compositional mapping
 from terminology.ecl import evaluate
 from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
-from terminology.search import search
+from terminology.mapping.composition import map_with_composition  # compositional mapping
+from terminology.text.search import search
 
 from ..composition_schemas import CompositeMapOut, composition_body  # compositional mapping
 from ..context import body, built, query, terminology

@@ -11,9 +11,9 @@ from markupsafe import Markup
 from terminology import ConceptNotFoundError, InvalidSctidError, Terminology, UnanswerableError, parse_sctid
 from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
 from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
+from terminology.linking.resolution import resolve_code
 from terminology.mapping import map_text
-from terminology.resolution import resolve_code
-from terminology.search import search
+from terminology.text.search import search
 
 from ..api.concepts import concept_body
 from ..api.guidelines import guideline_body, links_body

@@ -23,7 +23,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from loaders.guidelines import STATUSES, STRENGTHS
 from terminology import Terminology
 from terminology.mapping import map_text
-from terminology.search import search
+from terminology.text.search import search
 
 from ..context import services
 from . import bp

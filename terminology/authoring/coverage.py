@@ -14,7 +14,10 @@ import numpy as np
 
 from ..terminology import Terminology
 from .model import StoredGuideline
-from .validation import ECL_UNAVAILABLE, EclNotEvaluatedError, ecl_available, tag_members
+from .validation import EclNotEvaluatedError, tag_members
+
+# `Coverage.ecl_evaluation` when some ECL tag could not be evaluated (each such tag says why).
+ECL_NOT_EVALUATED = "ECL could not be evaluated for every tag (see each tag's note)"
 
 
 @dataclass
@@ -32,7 +35,8 @@ def coverage(t: Terminology, g: StoredGuideline, sample: int = 20) -> Coverage:
     by_tag = []
     uncounted = False
     for r in g.tags:
-        note = ECL_UNAVAILABLE
+        members: np.ndarray | None
+        note = ""
         try:
             members = tag_members(t, r.spec)
         except EclNotEvaluatedError as e:
@@ -57,8 +61,5 @@ def coverage(t: Terminology, g: StoredGuideline, sample: int = 20) -> Coverage:
         # Evenly spaced over the sorted ids: deterministic, and spread over the whole covered set.
         idx = np.unique(np.linspace(0, union.size - 1, num=min(sample, union.size)).astype(np.int64))
         picks = [int(x) for x in union[idx]]
-    has_ecl = any(r.spec.ecl is not None for r in g.tags)
-    status = "available" if ecl_available() else ("not needed" if not has_ecl else ECL_UNAVAILABLE)
-    if uncounted:
-        status = ECL_UNAVAILABLE
+    status = ECL_NOT_EVALUATED if uncounted else "available"
     return Coverage(g.id, int(union.size), by_tag, picks, status)

@@ -9,8 +9,8 @@ another tag of the same guideline (redundant), an exclusion outside the tag's su
 Warnings rather than errors where an author can have a reason: a guideline on a procedure's
 complications, a deliberately broad tag, and so on.
 
-ECL tags are sized through the ECL evaluator when it is installed (`terminology.ecl.evaluator`); it is
-imported lazily, and everything here works, saying "ECL evaluation not available", without it.
+ECL tags are sized with the ECL evaluator (`terminology.ecl.evaluate`); an expression it cannot answer
+(time budget, unsupported construct) leaves the size unknown, with the reason.
 """
 
 from __future__ import annotations
@@ -21,19 +21,21 @@ from typing import Any
 
 import numpy as np
 
+from loaders import snomed
 from loaders.guidelines import TagSpec
 
+from ..ecl import EclSyntaxError, evaluate, parse_ecl
 from ..errors import TerminologyError
 from ..terminology import Terminology
 from .errors import InvalidEclError, TagRejectedError
 from .model import Baseline
 
-CLINICAL_FINDING = 404684003
-SITUATION = 243796009
-EVENT = 272379006
-PROCEDURE = 71388002
-DEFAULT_HIERARCHIES: tuple[int, ...] = (CLINICAL_FINDING, SITUATION, EVENT, PROCEDURE)
-ECL_UNAVAILABLE = "ECL evaluation not available (the ECL evaluator, terminology.ecl.evaluator, is not installed)"
+DEFAULT_HIERARCHIES: tuple[int, ...] = (
+    snomed.CLINICAL_FINDING,
+    snomed.SITUATION_WITH_EXPLICIT_CONTEXT,
+    snomed.EVENT,
+    snomed.PROCEDURE,
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,6 @@ class TagAssessment:
 
 def parse_ecl_tag(text: str, field_name: str = "ecl") -> Any:
     """The AST of a tag's ECL, or InvalidEclError with the position, line, column and what was expected."""
-    from ..ecl import EclSyntaxError, parse_ecl
-
     try:
         return parse_ecl(text)
     except EclSyntaxError as e:
@@ -76,54 +76,21 @@ def parse_ecl_tag(text: str, field_name: str = "ecl") -> Any:
         ) from e
 
 
-def _evaluator() -> Callable[..., Any] | None:
-    try:
-        from ..ecl.evaluator import evaluate  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return evaluate  # type: ignore[no-any-return]
-
-
-def ecl_available() -> bool:
-    return _evaluator() is not None
-
-
-def _as_sctids(t: Terminology, result: Any) -> np.ndarray:
-    """The evaluator's answer as sorted active SCTIDs, whichever of the likely shapes it returns.
-
-    The evaluator is being written alongside this module; accept a set/list of SCTIDs, an object with
-    `concept_ids`/`ids`, or a numpy array of SCTIDs or of index rows (told apart by membership).
-    """
-    for attr in ("concept_ids", "ids", "members"):
-        if hasattr(result, attr) and not isinstance(result, np.ndarray):
-            result = getattr(result, attr)
-            break
-    arr = np.asarray(sorted(result) if isinstance(result, set | frozenset) else result, dtype=np.int64).ravel()
-    if arr.size == 0:
-        return arr
-    ids = t.ids
-    if not np.isin(arr, ids).all() and arr.min() >= 0 and arr.max() < len(ids):
-        arr = np.asarray(ids[arr], dtype=np.int64)
-    arr = np.unique(arr)
-    active = np.isin(arr, t.active_concept_ids(), assume_unique=True)
-    return arr[active]
-
-
 class EclNotEvaluatedError(Exception):
-    """The evaluator is installed but could not answer (time budget, unsupported construct): size unknown."""
+    """The evaluator could not answer (time budget, unsupported construct): size unknown."""
 
 
-def ecl_members(t: Terminology, text: str) -> np.ndarray | None:
-    """Active concepts matching the expression, sorted; None when no evaluator is installed."""
-    evaluate = _evaluator()
-    if evaluate is None:
-        return None
+def ecl_members(t: Terminology, text: str) -> np.ndarray:
+    """Active concepts matching the expression, as sorted SCTIDs.
+
+    InvalidEclError when the text does not parse; EclNotEvaluatedError when the evaluator cannot answer.
+    """
     expr = parse_ecl_tag(text)
     try:
         result = evaluate(t, expr)
     except TerminologyError as e:
         raise EclNotEvaluatedError(f"ECL could not be evaluated: {e}") from e
-    return _as_sctids(t, result)
+    return np.asarray(result.ids[t.active_mask[result.rows]], dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------- sizes
@@ -133,18 +100,18 @@ def _subtree(t: Terminology, c: int) -> np.ndarray:
     return np.union1d(np.asarray([c], dtype=np.int64), np.asarray(t.descendants(c), dtype=np.int64))
 
 
-def tag_members(t: Terminology, spec: TagSpec) -> np.ndarray | None:
-    """Active concepts a tag covers (descendants-or-self, or ECL members, minus exclusions); None if unknowable."""
+def tag_members(t: Terminology, spec: TagSpec) -> np.ndarray:
+    """Active concepts a tag covers (descendants-or-self, or ECL members, minus exclusions), sorted.
+
+    EclNotEvaluatedError when an ECL tag's members cannot be computed.
+    """
     if spec.concept is not None:
         if not t.has_concept(spec.concept) or not t.is_active(spec.concept):
             return np.empty(0, dtype=np.int64)
         members = _subtree(t, spec.concept)
     else:
         assert spec.ecl is not None
-        got = ecl_members(t, spec.ecl)
-        if got is None:
-            return None
-        members = got
+        members = ecl_members(t, spec.ecl)
     for x in spec.exclude:
         if t.has_concept(x) and t.is_active(x):
             members = np.setdiff1d(members, _subtree(t, x), assume_unique=True)
@@ -163,16 +130,12 @@ def tag_size(t: Terminology, spec: TagSpec) -> tuple[int | None, str | None]:
         members = tag_members(t, spec)
     except EclNotEvaluatedError as e:
         return None, str(e)
-    if members is None:
-        return None, ECL_UNAVAILABLE
     return int(members.size), None
 
 
 def release_label(t: Terminology) -> str:
-    try:
-        return t.release.uri or t.release.version
-    except (KeyError, TypeError):
-        return "unknown"
+    """The release a baseline was measured on: its URI (or version when it has none)."""
+    return t.release.uri or t.release.version
 
 
 def baselines(t: Terminology) -> Callable[[TagSpec], Baseline]:
@@ -182,7 +145,7 @@ def baselines(t: Terminology) -> Callable[[TagSpec], Baseline]:
     def baseline(spec: TagSpec) -> Baseline:
         try:
             count, _ = tag_size(t, spec)
-        except Exception:  # noqa: BLE001 - a baseline is bookkeeping; a bad ECL must not stop an import
+        except InvalidEclError:  # a baseline is bookkeeping; a bad ECL must not stop an import
             count = None
         return Baseline(count, label)
 
@@ -285,6 +248,6 @@ def assess_tags(
                     )
         size, note = tag_size(t, spec)
         if size is None and spec.ecl is not None:
-            warnings.append(TagWarning("ecl-size-unknown", note or ECL_UNAVAILABLE, i))
+            warnings.append(TagWarning("ecl-size-unknown", note or "size unknown", i))
         out.append(TagAssessment(spec, size, note, warnings))
     return out

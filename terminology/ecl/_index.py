@@ -31,7 +31,7 @@ Is-a relationships are not in ``rel_*`` (nor here): ``116680003 |Is a|`` as an a
 reads the hierarchy's ``parents``/``children`` rows, which hold the same (active,
 inferred) edges already, so no per-relationship array is added for them.
 
-``terminology/_index_build.py`` persists these arrays (``_build_ecl_arrays``); an
+``terminology/index/build.py`` persists these arrays (``_build_ecl_arrays``); an
 index built without them still works: the engine computes them in memory on first use.
 """
 
@@ -46,7 +46,7 @@ import numpy as np
 
 from loaders import rf2_format as rf2
 
-from .. import _index_format as fmt
+from ..index import format as fmt
 from . import _sets as sets
 
 if TYPE_CHECKING:

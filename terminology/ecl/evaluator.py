@@ -47,8 +47,8 @@ import numpy as np
 
 from loaders import rf2_format as rf2
 
-from .. import _index_format as fmt
 from ..errors import TerminologyError
+from ..index import format as fmt
 from ..text.normalise import WORD, fold, words
 from . import _sets as sets
 from ._index import GROUP0_ISA, UNIT_SHIFT, EclIndex

@@ -17,17 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from loaders import rf2_format as rf2
+from loaders import snomed
 
 from ..terminology import Terminology
 
 __all__ = ["SNOMED", "Edition", "PUBLISHED_EDITIONS", "edition_of", "parse_version_uri"]
 
 SNOMED = "http://snomed.info/sct"
-INTERNATIONAL = 900000000000207008
+INTERNATIONAL = snomed.CORE_MODULE
 
 # Edition module -> name, for editions published by SNOMED International or a member.
-PUBLISHED_EDITIONS: dict[int, str] = rf2.EDITION_MODULES
+PUBLISHED_EDITIONS: dict[int, str] = snomed.EDITION_MODULES
 
 _URI = re.compile(r"^https?://snomed\.info/(x?sct)/(\d+)(?:/version/(\d{8}))?/?$")
 

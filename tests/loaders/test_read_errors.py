@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders import ReleaseError, load_release, make_sctid
+from loaders import ReleaseError, load_release, make_sctid, snomed
 from loaders import rf2_format as rf2
 from loaders.sctid import ComponentKind
 from tests.rf2_files import write_rf2
@@ -28,12 +28,12 @@ def rid(item: int) -> int:
     return make_sctid(item, 9990002, ComponentKind.RELATIONSHIP)
 
 
-METADATA = [rf2.ROOT, rf2.IS_A, rf2.PRIMITIVE, rf2.FULLY_DEFINED, rf2.FSN_TYPE, rf2.SYNONYM_TYPE, rf2.INFERRED,
-            rf2.EXISTENTIAL, rf2.CASE_INSENSITIVE, rf2.EN_US, rf2.PREFERRED, rf2.ACCEPTABLE]
+METADATA = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FULLY_DEFINED, snomed.FSN_TYPE, snomed.SYNONYM_TYPE, snomed.INFERRED,
+            snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE, snomed.EN_US, snomed.PREFERRED, snomed.ACCEPTABLE]
 
 
 def concept_rows(extra: list[int]) -> list[list[object]]:
-    return [[c, T, 1, MODULE, rf2.PRIMITIVE] for c in [MODULE, *METADATA, *extra]]
+    return [[c, T, 1, MODULE, snomed.PRIMITIVE] for c in [MODULE, *METADATA, *extra]]
 
 
 def tiny(root: Path, **overrides: list[list[object]]) -> Path:
@@ -41,12 +41,12 @@ def tiny(root: Path, **overrides: list[list[object]]) -> Path:
     a, b = cid(10), cid(11)
     write_rf2(root, rf2.CONCEPT, overrides.get("concepts", concept_rows([a, b])))
     write_rf2(root, rf2.DESCRIPTION, overrides.get("descriptions", [
-        [did(10), T, 1, MODULE, a, "en", rf2.FSN_TYPE, "Alpha (finding)", rf2.CASE_INSENSITIVE],
-        [did(11), T, 1, MODULE, b, "en", rf2.SYNONYM_TYPE, "Beta", rf2.CASE_INSENSITIVE],
+        [did(10), T, 1, MODULE, a, "en", snomed.FSN_TYPE, "Alpha (finding)", snomed.CASE_INSENSITIVE],
+        [did(11), T, 1, MODULE, b, "en", snomed.SYNONYM_TYPE, "Beta", snomed.CASE_INSENSITIVE],
     ]))
     write_rf2(root, rf2.RELATIONSHIP, overrides.get("relationships", [
-        [rid(10), T, 1, MODULE, a, rf2.ROOT, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL],
-        [rid(11), T, 1, MODULE, b, a, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL],
+        [rid(10), T, 1, MODULE, a, snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
+        [rid(11), T, 1, MODULE, b, a, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
     ]))
     return root
 
@@ -121,13 +121,13 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
     write_rf2(tmp_path, rf2.CONCEPT, concept_rows([cid(10), cid(11)]), newline="\r\n", bom=True)
     r = load_release(tmp_path)
     assert cid(11) in set(r.get("Concept")["id"])
-    assert r.get("Concept")["definitionStatusId"].iloc[-1] == rf2.PRIMITIVE  # no stray \r in the last column
+    assert r.get("Concept")["definitionStatusId"].iloc[-1] == snomed.PRIMITIVE  # no stray \r in the last column
 
 
 def test_crlf_terms_have_no_carriage_return(tmp_path: Path) -> None:
     tiny(tmp_path)
     write_rf2(tmp_path, rf2.DESCRIPTION, [
-        [did(10), T, 1, MODULE, cid(10), "en", rf2.FSN_TYPE, "Alpha (finding)", rf2.CASE_INSENSITIVE],
+        [did(10), T, 1, MODULE, cid(10), "en", snomed.FSN_TYPE, "Alpha (finding)", snomed.CASE_INSENSITIVE],
     ], newline="\r\n")
     r = load_release(tmp_path)
     assert r.get("Description")["term"].tolist() == ["Alpha (finding)"]
@@ -136,8 +136,8 @@ def test_crlf_terms_have_no_carriage_return(tmp_path: Path) -> None:
 def test_dangling_relationship_strict_is_an_error_lenient_is_counted(tmp_path: Path) -> None:
     ghost = cid(99)
     tiny(tmp_path, relationships=[
-        [rid(10), T, 1, MODULE, cid(10), rf2.ROOT, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL],
-        [rid(11), T, 1, MODULE, cid(11), ghost, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL],
+        [rid(10), T, 1, MODULE, cid(10), snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
+        [rid(11), T, 1, MODULE, cid(11), ghost, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
     ])
     err = error_of(tmp_path, strict=True)
     assert err.line == 3 and err.column == "destinationId" and str(ghost) in str(err)

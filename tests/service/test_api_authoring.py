@@ -20,7 +20,7 @@ from service.api import authoring
 from terminology import Terminology
 from terminology.authoring import SqlGuidelineRepository
 from terminology.authoring.validation import baselines
-from terminology.guidelines import FileGuidelineRepository
+from terminology.linking.guidelines import FileGuidelineRepository
 from terminology.sample import sample_guidelines_dir
 from tests.terminology.authoring import databases as db
 from tests.terminology.authoring.databases import (

@@ -63,7 +63,7 @@ def with_pages(app: Flask) -> Flask:
 @pytest.fixture(scope="session")
 def web_app(sample_index: Path, sample: Terminology) -> Flask:
     """The app over the sample release and the read-only sample guideline files."""
-    from terminology.guidelines import FileGuidelineRepository
+    from terminology.linking.guidelines import FileGuidelineRepository
     from terminology.sample import sample_guidelines_dir
 
     files = FileGuidelineRepository(sample_guidelines_dir())

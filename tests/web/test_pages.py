@@ -211,7 +211,7 @@ Text with <script>alert(1)</script>, <img src=x onerror="alert(1)"> and [a link]
 def test_guideline_references_link_to_pubmed_and_doi_and_text_is_safe(sample_index, sample) -> None:  # type: ignore[no-untyped-def]
     from loaders.guidelines import parse_guideline
     from service import create_app
-    from terminology.guidelines import InMemoryGuidelineRepository
+    from terminology.linking.guidelines import InMemoryGuidelineRepository
 
     from .conftest import with_pages
 

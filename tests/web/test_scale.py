@@ -33,12 +33,12 @@ def synthetic_index() -> Path:
 
 def test_autocomplete_delay_on_the_full_size_index(live_server: Any, page: Any) -> None:
     index = synthetic_index()
-    from terminology.guidelines import FileGuidelineRepository
+    from terminology.linking.guidelines import FileGuidelineRepository
     from terminology.sample import sample_guidelines_dir
 
     files = FileGuidelineRepository(sample_guidelines_dir())
     app = with_pages(create_app({"SNOMAP_INDEX": str(index), "SNOMAP_GUIDELINE_REPOSITORY": files, "TESTING": True}))
-    app.extensions["snomap"].terminology.store.warm()  # as `snomap serve` does before it listens
+    app.extensions["snomap"].terminology.warm()  # as `snomap serve` does before it listens
     server = live_server(app)
     page.add_init_script(TIMING_PROBE)
     page.goto(server.url + "/")

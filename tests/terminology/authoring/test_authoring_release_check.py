@@ -13,7 +13,7 @@ from terminology.authoring import SqlGuidelineRepository
 from terminology.authoring.model import Baseline
 from terminology.authoring.release_check import RELEASE_CHECK_USER, apply_release_check, changed_a_lot, check_release
 from terminology.authoring.validation import baselines
-from terminology.guidelines import guidelines_for_concept
+from terminology.linking.guidelines import guidelines_for_concept
 from terminology.sample import sample_guidelines_dir
 from tests.terminology.authoring.databases import (
     AMBIGUOUS,

@@ -33,7 +33,7 @@ from terminology.authoring.database import current_revision, head_revision
 from terminology.authoring.model import Baseline
 from terminology.authoring.tables import api_tokens, metadata
 from terminology.authoring.validation import baselines
-from terminology.guidelines import FileGuidelineRepository, guidelines_for_concept
+from terminology.linking.guidelines import FileGuidelineRepository, guidelines_for_concept
 from terminology.sample import sample_guidelines_dir
 from tests.terminology.authoring.databases import (
     BONE_MET,

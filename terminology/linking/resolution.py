@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from loaders.sctid import ComponentKind, sctid_problem
 
-from .errors import ConceptNotFoundError, InvalidSctidError, UnanswerableError
-from .maps import canonical_system, reverse_map
-from .terminology import Terminology
+from ..errors import ConceptNotFoundError, InvalidSctidError, UnanswerableError
+from ..maps import canonical_system, reverse_map
+from ..terminology import Terminology
 
 SNOMED_SYSTEMS = {"http://snomed.info/sct", "sct", "snomed", "snomed-ct"}
 

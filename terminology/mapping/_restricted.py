@@ -4,7 +4,7 @@ Compositional mapping asks "which morphology does 'metastatic carcinoma' name?":
 morphology may rank far below disorders ("Metastatic carcinoma to liver") in an unrestricted
 mapping, so the candidate rows are filtered by a concept mask *before* they are scored. Query
 analysis (soft links, typo correction), scoring and explanations are the mapper's own
-(`mapping._query_groups`, `_score`, `_best_per_concept`), so a part's score means what a
+(`lexical.query_groups`, `score_rows`, `best_per_concept`), so a part's score means what a
 mapping score means.
 """
 
@@ -14,10 +14,9 @@ import sqlite3
 
 import numpy as np
 
-from . import mapping
-from ._text import CANON_MARK, NORM_TABLE, Lexicon, lexicon
-from .terminology import Terminology
-from .text.normalise import fts_quote
+from ..terminology import Terminology
+from ..text import CANON_MARK, NORM_TABLE, Lexicon, fts_quote, lexicon
+from .lexical import MapCandidate, best_per_concept, query_groups, score_rows
 
 PAGE = 2_000  # FTS rows per page
 MAX_PAGES = 4  # pages per query (rows are shortest first, and values are short terms)
@@ -26,12 +25,12 @@ WANT_ROWS = 300  # in-mask rows that are enough to score
 
 def map_within(
     t: Terminology, text: str, mask: np.ndarray, limit: int = 5, lang: str | None = None
-) -> list[mapping.MapCandidate]:
+) -> list[MapCandidate]:
     """`map_text` over the concepts whose rows are True in `mask` (a bool array over concept rows)."""
-    lex = lexicon(t.store)
-    if not lex.available or limit <= 0:
+    lex = lexicon(t)
+    if limit <= 0:
         return []
-    groups, known = mapping._query_groups(lex, text)
+    groups, known = query_groups(lex, text)
     # Every query token counts in the score (an unknown word lowers the text coverage), but only
     # tokens the index holds can fetch rows.
     fetching = sorted((g for g in groups if g.alts), key=lambda g: -g.weight)
@@ -46,9 +45,9 @@ def map_within(
     rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     if not len(rows):
         return []
-    scored = mapping._score(lex, groups, known, rows)
-    cols = t._refset_columns(lang)
-    return mapping._best_per_concept(t, lex, groups, rows, scored, cols, limit, text)
+    scored = score_rows(lex, groups, known, rows)
+    cols = t.refset_columns(lang)
+    return best_per_concept(t, lex, groups, rows, scored, cols, limit, text)
 
 
 def _masked_rows(t: Terminology, lex: Lexicon, match: str, mask: np.ndarray) -> np.ndarray:
@@ -56,10 +55,10 @@ def _masked_rows(t: Terminology, lex: Lexicon, match: str, mask: np.ndarray) -> 
     sql = f"SELECT rowid FROM {NORM_TABLE} WHERE {NORM_TABLE} MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid LIMIT ?"
     out: list[np.ndarray] = []
     start, kept = 0, 0
-    desc_concept = t.store.desc_concept
+    desc_concept = t.array("desc_concept")
     for _ in range(MAX_PAGES):
         try:
-            got = t.store.db.execute(sql, (match, start, lex.active_rows, PAGE)).fetchall()
+            got = t.sql(sql, (match, start, lex.active_rows, PAGE))
         except sqlite3.OperationalError:
             break
         if not got:

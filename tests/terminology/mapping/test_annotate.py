@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from terminology import Terminology
-from terminology._annotate_negex import scopes
-from terminology.annotate import MAX_TEXT, Mention, annotate
 from terminology.ecl import evaluate
+from terminology.mapping.annotate import MAX_TEXT, Mention, annotate
+from terminology.mapping.negation import scopes
 
 LIVER_METS = 1099990001101
 ILIUM_METS = 1059990001105

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _index_format as fmt
-from .errors import IndexFormatError
+from ..errors import IndexFormatError
+from . import format as fmt
 
 
 class IndexStore:
@@ -37,9 +37,15 @@ class IndexStore:
         self._local = threading.local()
 
     def array(self, name: str) -> np.ndarray:
-        """A memory-mapped array of the index (loaded on first use, never unpickled)."""
+        """A memory-mapped array of the index (loaded on first use, never unpickled).
+
+        AttributeError for a name the format does not declare (a bug in the caller); IndexFormatError
+        for a declared array the index lacks or cannot read (a damaged index).
+        """
         arr = self._arrays.get(name)
         if arr is None:
+            if name not in fmt.ARRAY_NAMES:
+                raise AttributeError(f"an index has no array {name!r} (see terminology.index.format.ARRAY_NAMES)")
             file = self.path / fmt.ARRAYS / f"{name}.npy"
             try:
                 arr = np.load(file, mmap_mode="r", allow_pickle=False)
@@ -51,11 +57,15 @@ class IndexStore:
         return arr
 
     def has_array(self, name: str) -> bool:
+        """True when the index holds the declared array `name` (AttributeError for an undeclared name)."""
+        if name not in fmt.ARRAY_NAMES:
+            raise AttributeError(f"an index has no array {name!r} (see terminology.index.format.ARRAY_NAMES)")
         return name in self._arrays or (self.path / fmt.ARRAYS / f"{name}.npy").is_file()
 
     def __getattr__(self, name: str) -> np.ndarray:
-        if name.startswith("_"):
-            raise AttributeError(name)
+        """``store.concept_id`` is ``store.array("concept_id")``; any other name is an AttributeError."""
+        if name.startswith("_") or name not in fmt.ARRAY_NAMES:
+            raise AttributeError(f"{type(self).__name__!s} has no attribute or index array {name!r}")
         return self.array(name)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from terminology._index_build import edition_module
+from terminology.index import edition_module
 
 CORE, MODEL, ICD10_MAP = "900000000000207008", "900000000000012004", "449080006"
 

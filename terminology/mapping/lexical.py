@@ -1,7 +1,7 @@
 """Lexical mapping of free clinical text onto concepts ("liver mets" -> 94381002).
 
 Both the text and every description are reduced to canonical tokens by the same function
-(`_text.analyse`: case, punctuation, function words, GB/US spelling, plurals, clinical synonyms
+(`text.analyse`: case, punctuation, function words, GB/US spelling, plurals, clinical synonyms
 and abbreviations), so "secondary tumour of the liver" and "Secondary malignant neoplasm of liver"
 meet on shared tokens whatever the wording. The query side then widens each token with soft links
 (hepatic ~ liver, secondary ~ metastasis) and, for words the index has never seen, with typo
@@ -32,22 +32,24 @@ from typing import Any
 
 import numpy as np
 
-from . import _index_format as fmt
-from ._text import (
+from ..index.format import FSN
+from ..terminology import Terminology
+from ..text import (
     CANON_MARK,
     IMPLIES,
     NORM_TABLE,
     RELATED,
+    TIER_FSN,
+    TIER_PREFERRED,
     Lexicon,
     Token,
     analyse,
     canonical_tokens,
+    dialect_tiers,
+    fts_quote,
     lexicon,
+    words,
 )
-from .errors import IndexFormatError
-from .search import TIER_FSN, TIER_PREFERRED, dialect_tiers
-from .terminology import Terminology
-from .text.normalise import fts_quote, words
 
 MATCH_THRESHOLD = 0.7  # best score needed to say the text names a concept (calibrated, see tests)
 QUERY_WEIGHT = 0.7  # share of query coverage in the score (the rest is term coverage)
@@ -84,7 +86,7 @@ class MapResult:
 
 
 @dataclass
-class _Group:
+class QueryGroup:
     """One query token and what it may match: canonical token -> (strength, how)."""
 
     token: Token
@@ -100,27 +102,25 @@ def _idf(df: int, n: int) -> float:
 def map_text(t: Terminology, text: str, limit: int = 10, lang: str | None = None) -> MapResult:
     """Map free clinical text onto the concepts whose descriptions it best matches (active concepts only)."""
     empty = MapResult([], False, MATCH_THRESHOLD)
-    lex = lexicon(t.store)
-    if not lex.available:
-        raise IndexFormatError("this index has no lexical mapping tables; rebuild it with `snomap index`")
+    lex = lexicon(t)
     if limit <= 0:
         return empty
-    groups, known = _query_groups(lex, text)
+    groups, known = query_groups(lex, text)
     if not groups:
         return empty
     rows = _candidates(t, lex, groups)
     if not len(rows):
         return empty
-    scored = _score(lex, groups, known, rows)
-    cols = t._refset_columns(lang)
-    cands = _best_per_concept(t, lex, groups, rows, scored, cols, limit, text)
+    scored = score_rows(lex, groups, known, rows)
+    cols = t.refset_columns(lang)
+    cands = best_per_concept(t, lex, groups, rows, scored, cols, limit, text)
     return MapResult(cands, bool(cands) and cands[0].score >= MATCH_THRESHOLD, MATCH_THRESHOLD)
 
 
 # ----- the query
 
 
-def _query_groups(lex: Lexicon, text: str) -> tuple[list[_Group], dict[str, tuple[int, int]]]:
+def query_groups(lex: Lexicon, text: str) -> tuple[list[QueryGroup], dict[str, tuple[int, int]]]:
     """Canonical tokens of the text with their soft links and typo corrections, weighted by IDF."""
     first: dict[str, Token] = {}
     for tok in analyse(text):
@@ -133,7 +133,7 @@ def _query_groups(lex: Lexicon, text: str) -> tuple[list[_Group], dict[str, tupl
         alts = {tok.token: (1.0, tok.kind)}
         for other, w in RELATED.get(tok.token, {}).items():
             alts.setdefault(other, (w, "related"))
-        groups.append(_Group(tok, alts, dict(IMPLIES.get(tok.token, {}))))
+        groups.append(QueryGroup(tok, alts, dict(IMPLIES.get(tok.token, {}))))
     known = lex.vocab([a for g in groups for a in g.alts] + [a for g in groups for a in g.implied])
     for g in groups:
         if g.token.token not in known and g.token.kind == "word" and not lex.knows_word(g.token.source):
@@ -159,7 +159,7 @@ def _query_groups(lex: Lexicon, text: str) -> tuple[list[_Group], dict[str, tupl
 # ----- candidates
 
 
-def _candidates(t: Terminology, lex: Lexicon, groups: list[_Group]) -> np.ndarray:
+def _candidates(t: Terminology, lex: Lexicon, groups: list[QueryGroup]) -> np.ndarray:
     """Lexical rows worth scoring, each fetch bounded and shortest first.
 
     FTS5 intersects long doclists slowly when few rows hold all the tokens (an AND of four common
@@ -189,10 +189,10 @@ def _candidates(t: Terminology, lex: Lexicon, groups: list[_Group]) -> np.ndarra
 def _norm_rows(t: Terminology, lex: Lexicon, match: str, limit: int) -> np.ndarray:
     """Shortest rows of active concepts matching an FTS5 expression (rowids below lex.active_rows)."""
     try:
-        rows = t.store.db.execute(
+        rows = t.sql(
             f"SELECT rowid FROM {NORM_TABLE} WHERE {NORM_TABLE} MATCH ? AND rowid < ? ORDER BY rowid LIMIT ?",
             (match, lex.active_rows, limit),
-        ).fetchall()
+        )
     except sqlite3.OperationalError:
         return np.zeros(0, np.int64)
     return np.fromiter((r[0] for r in rows), np.int64, len(rows))
@@ -202,7 +202,7 @@ def _norm_rows(t: Terminology, lex: Lexicon, match: str, limit: int) -> np.ndarr
 
 
 @dataclass
-class _Scored:
+class Scored:
     score: np.ndarray  # per candidate row
     q_cov: np.ndarray
     d_cov: np.ndarray
@@ -210,7 +210,7 @@ class _Scored:
     alt_tokens: list[str]
 
 
-def _score(lex: Lexicon, groups: list[_Group], known: dict[str, tuple[int, int]], rows: np.ndarray) -> _Scored:
+def score_rows(lex: Lexicon, groups: list[QueryGroup], known: dict[str, tuple[int, int]], rows: np.ndarray) -> Scored:
     """Query and term coverage of every candidate row, vectorised over their canonical token ids."""
     alt_tokens = sorted({a for g in groups for a in g.alts} | {a for g in groups for a in g.implied})
     where = {a: i for i, a in enumerate(alt_tokens)}
@@ -262,27 +262,26 @@ def _score(lex: Lexicon, groups: list[_Group], known: dict[str, tuple[int, int]]
         srt = idx[np.lexsort((col[idx], owner[idx]))]  # by row, strongest last
         last = np.r_[owner[srt][1:] != owner[srt][:-1], True]
         best_alt[owner[srt][last], j] = alt_index[srt][last]
-    return _Scored(score, q_cov, d_cov, best_alt, alt_tokens)
+    return Scored(score, q_cov, d_cov, best_alt, alt_tokens)
 
 
-def _best_per_concept(
+def best_per_concept(
     t: Terminology,
     lex: Lexicon,
-    groups: list[_Group],
+    groups: list[QueryGroup],
     rows: np.ndarray,
-    sc: _Scored,
+    sc: Scored,
     cols: list[int],
     limit: int,
     text: str,
 ) -> list[MapCandidate]:
     """One candidate per active concept: its best row by score, then same words as the text, dialect, length."""
-    s = t.store
     d = lex.lex_desc[rows].astype(np.int64)
-    ci = s.desc_concept[d].astype(np.int64)
+    ci = t.array("desc_concept")[d].astype(np.int64)
     tier = dialect_tiers(t, d, cols)
     preferred = tier == TIER_PREFERRED
     final = np.round(np.minimum(1.0, sc.score + PREFERRED_BONUS * preferred), 4)
-    live = np.flatnonzero(s.concept_active[ci] & (final >= MIN_SCORE))
+    live = np.flatnonzero(t.active_mask[ci] & (final >= MIN_SCORE))
     if not len(live):
         return []
     # Rows that can still win: best score, then dialect tier, then shortest (a cheap superset of the answer).
@@ -293,13 +292,14 @@ def _best_per_concept(
     order = top[np.lexsort((rows[top], -tier[top], -same, -final[top]))]
     out: list[MapCandidate] = []
     seen: set[int] = set()
+    desc_type = t.array("desc_type")
     for k in order.tolist():
         if int(ci[k]) in seen:
             continue
         seen.add(int(ci[k]))
         matched_term = terms[k]
-        pt = t._pt(int(ci[k]), cols) or matched_term
-        is_fsn = int(s.desc_type[int(d[k])]) == fmt.FSN
+        pt = t.preferred_term_of_row(int(ci[k]), cols) or matched_term
+        is_fsn = int(desc_type[int(d[k])]) == FSN
         expl = _explain(groups, sc, k, matched_term, is_fsn, bool(preferred[k]), int(tier[k]))
         out.append(MapCandidate(int(t.ids[ci[k]]), pt, matched_term, float(final[k]), expl))
         if len(out) >= limit:
@@ -311,7 +311,7 @@ def _best_per_concept(
 
 
 def _explain(
-    groups: list[_Group], sc: _Scored, k: int, term: str, is_fsn: bool, preferred: bool, tier: int
+    groups: list[QueryGroup], sc: Scored, k: int, term: str, is_fsn: bool, preferred: bool, tier: int
 ) -> dict[str, Any]:
     """Which words of the text matched which words of the term, and how (exact, spelling, synonym, ...)."""
     term_tokens = analyse(term, fsn=is_fsn)
@@ -371,5 +371,5 @@ def _explain(
     }
 
 
-def _matched_elsewhere(token: str, groups: list[_Group]) -> bool:
+def _matched_elsewhere(token: str, groups: list[QueryGroup]) -> bool:
     return any(token in g.alts for g in groups)

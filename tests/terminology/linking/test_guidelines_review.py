@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
-import terminology._guideline_ecl as guideline_ecl
+import terminology.linking._ecl_tags as guideline_ecl
 from loaders.guidelines import GuidelineDocument, Recommendation, TagSpec
 from terminology import Terminology
-from terminology._guideline_ecl import ecl_tag_index
 from terminology.authoring.model import Baseline
 from terminology.authoring.store import open_repository
-from terminology.guidelines import Guideline, InMemoryGuidelineRepository, guidelines_for_concept
+from terminology.linking._ecl_tags import ecl_tag_index
+from terminology.linking.guidelines import Guideline, InMemoryGuidelineRepository, guidelines_for_concept
 
 ILIUM_MET = 1059990001105
 PELVIC_MET = 1049990001107

@@ -6,14 +6,20 @@ real subset; each test names the description rows (and language refset rows) tha
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from terminology import Terminology
-from terminology._text import lexicon
-from terminology.search import SearchHit, matches_prefixes, prefix_query, query_words, search
+from terminology import IndexFormatError, Terminology
+from terminology.index import format as fmt
+from terminology.mapping import map_text
+from terminology.text import SEARCH_TABLE
+from terminology.text.search import SearchHit, matches_prefixes, prefix_query, query_words, search
 
 ILIUM_METS = 1059990001105  # Metastatic malignant neoplasm to ilium
 ILIUM_METS_DUPLICATE = 1119990001107  # Ilium metastasis (inactive, REPLACED BY 1059990001105)
@@ -135,7 +141,7 @@ def test_within_restricts_concepts(sample: Terminology) -> None:
 
 def test_within_larger_than_direct_path(sample: Terminology, monkeypatch: pytest.MonkeyPatch) -> None:
     # The same answer through the FTS path (used when `within` holds many descriptions).
-    monkeypatch.setattr("terminology.search.DIRECT_ROWS", 0)
+    monkeypatch.setattr("terminology.text.search.DIRECT_ROWS", 0)
     within = np.array(sorted([SACRUM_METS, ILIUM_METS]), np.int64)
     assert ids(search(sample, "metastasis", within=within)) == [ILIUM_METS, SACRUM_METS]
 
@@ -199,12 +205,19 @@ def test_nothing_matches(sample: Terminology) -> None:
     assert search(sample, "ilium zebra") == []  # every word must match
 
 
-def test_legacy_index_fallback(sample: Terminology, monkeypatch: pytest.MonkeyPatch) -> None:
-    # An index built before search_fts existed still answers, from description_fts ranked by bm25.
-    monkeypatch.setattr(lexicon(sample.store), "available", False)
-    hits = search(sample, "metast ili")
-    assert ids(hits) == [ILIUM_METS]
-    assert search(sample, '"a" OR (') == []
+def test_index_without_lexical_tables_is_refused(sample: Terminology, sample_index: Path, tmp_path: Path) -> None:
+    # Every index of this format has search_fts; one without it is damaged, and says so (the API
+    # answers 503) instead of quietly searching another table.
+    copy = tmp_path / "no-search-fts.idx"
+    shutil.copytree(sample_index, copy)
+    with sqlite3.connect(copy / fmt.SQLITE) as db:
+        db.execute(f"DROP TABLE {SEARCH_TABLE}")
+    damaged = Terminology.open(copy)
+    with pytest.raises(IndexFormatError, match="search_fts"):
+        search(damaged, "metast ili")
+    with pytest.raises(IndexFormatError):
+        map_text(damaged, "liver mets")
+    assert search(sample, '"a" OR (') == []  # a query FTS5 refuses on a sound index: no match, no error
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

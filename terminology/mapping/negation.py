@@ -7,7 +7,7 @@ ends the scope; commas do not, so "no fever, cough or rigors" negates all three)
 ("no change", "gram negative") are matched first so that they trigger nothing. At each word the
 longest trigger wins, so "cannot be ruled out" is uncertainty, not negation.
 
-Matching is on folded words (`_composition_lookup.split_words`), so case and diacritics do not matter.
+Matching is on folded words (`text.split_words`), so case and diacritics do not matter.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ._composition_lookup import Word, split_words
+from ..text import Word, split_words
 
 Kind = Literal["negated", "hypothetical"]
 

@@ -20,9 +20,9 @@ from typing import Protocol, TypeAlias
 
 from loaders.guidelines import GuidelineDocument, Recommendation, Reference, TagSpec, read_guidelines
 
-from ._guideline_ecl import ecl_tag_index
-from .errors import UnanswerableError
-from .terminology import Terminology
+from ..errors import UnanswerableError
+from ..terminology import Terminology
+from ._ecl_tags import ecl_tag_index
 
 # The model is the loader's plain-data document: a database-backed store builds the same
 # dataclasses, so the service and an export command never have to convert between two shapes.

@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from loaders import Release
-from loaders import rf2_format as rf2
+from loaders import Release, snomed
 
-from . import _index_format as fmt
+from ..errors import IndexFormatError
+from . import format as fmt
 from ._closure import CycleError, ancestor_closure, csr
-from .errors import IndexFormatError
 
 
 class _Steps:
@@ -75,6 +74,8 @@ def build_index(release: Release, out: str | Path, progress: bool = False, consu
 
 
 def _save(dir_: Path, name: str, array: np.ndarray) -> None:
+    if name not in fmt.ARRAY_NAMES:
+        raise ValueError(f"index array {name!r} is not declared in terminology.index.format.ARRAY_NAMES")
     np.save(dir_ / fmt.ARRAYS / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
 
@@ -97,7 +98,7 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     _save(dir_, "concept_id", ids)
     _save(dir_, "concept_active", active)
     _save(dir_, "concept_module", concepts["moduleId"].to_numpy(np.int64))
-    _save(dir_, "concept_defined", (concepts["definitionStatusId"] == rf2.FULLY_DEFINED).to_numpy(bool))
+    _save(dir_, "concept_defined", (concepts["definitionStatusId"] == snomed.FULLY_DEFINED).to_numpy(bool))
     _save(dir_, "concept_effective", concepts["effectiveTime"].to_numpy(np.int32))
 
     def idx(values: np.ndarray) -> np.ndarray:
@@ -107,8 +108,8 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     # --- hierarchy
     steps("hierarchy")
     rels = release.get("Relationship")
-    rels = rels[rels["active"] & (rels["characteristicTypeId"] != rf2.ADDITIONAL)]
-    isa = rels[rels["typeId"] == rf2.IS_A]
+    rels = rels[rels["active"] & (rels["characteristicTypeId"] != snomed.ADDITIONAL)]
+    isa = rels[rels["typeId"] == snomed.IS_A]
     child, parent = idx(isa["sourceId"].to_numpy(np.int64)), idx(isa["destinationId"].to_numpy(np.int64))
     live = active[child] & active[parent]
     child, parent = child[live], parent[live]
@@ -144,9 +145,9 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     desc = desc.assign(_c=idx(desc["conceptId"].to_numpy(np.int64)) if len(desc) else np.zeros(0, np.int32))
     type_code = np.full(len(desc), fmt.OTHER_TYPE, np.int8)
     type_ids = desc["typeId"].to_numpy(np.int64) if len(desc) else np.zeros(0, np.int64)
-    type_code[type_ids == rf2.FSN_TYPE] = fmt.FSN
-    type_code[type_ids == rf2.SYNONYM_TYPE] = fmt.SYNONYM
-    type_code[type_ids == rf2.DEFINITION_TYPE] = fmt.DEFINITION
+    type_code[type_ids == snomed.FSN_TYPE] = fmt.FSN
+    type_code[type_ids == snomed.SYNONYM_TYPE] = fmt.SYNONYM
+    type_code[type_ids == snomed.DEFINITION_TYPE] = fmt.DEFINITION
     desc = desc.assign(_t=type_code)
     desc = desc.sort_values(["_c", "_t", "id"], kind="stable").reset_index(drop=True)
     nd = len(desc)
@@ -186,14 +187,14 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     lang = release.get("Language")
     lang = lang[lang["active"]] if len(lang) else lang
     refsets = sorted(lang["refsetId"].unique().tolist()) if len(lang) else []
-    preferred_order = [r for r in rf2.DIALECTS.values() if r in refsets] + [r for r in refsets if r not in rf2.DIALECTS.values()]
+    preferred_order = [r for r in snomed.DIALECTS.values() if r in refsets] + [r for r in refsets if r not in snomed.DIALECTS.values()]
     refsets = preferred_order
     accept = np.zeros((nd, max(len(refsets), 1)), np.int8)
     if len(lang):
         pos = np.searchsorted(d_ids[sorted_pos], lang["referencedComponentId"].to_numpy(np.int64))
         pos = sorted_pos[pos.clip(0, nd - 1)]
         col = pd.Categorical(lang["refsetId"], categories=refsets).codes
-        val = np.where(lang["acceptabilityId"].to_numpy(np.int64) == rf2.PREFERRED, fmt.PREFERRED_CODE, fmt.ACCEPTABLE_CODE)
+        val = np.where(lang["acceptabilityId"].to_numpy(np.int64) == snomed.PREFERRED, fmt.PREFERRED_CODE, fmt.ACCEPTABLE_CODE)
         accept[pos, col] = val
     _save(dir_, "acceptability", accept)
     d_active = desc["active"].to_numpy(bool)
@@ -218,7 +219,7 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     steps.done()
     # --- defining relationships (attributes) and concrete values
     steps("relationships")
-    attrs = rels[rels["typeId"] != rf2.IS_A]
+    attrs = rels[rels["typeId"] != snomed.IS_A]
     a_src = idx(attrs["sourceId"].to_numpy(np.int64))
     a_type = idx(attrs["typeId"].to_numpy(np.int64))
     a_dest = idx(attrs["destinationId"].to_numpy(np.int64))
@@ -319,8 +320,8 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
             "INSERT INTO description_fts(rowid, term) VALUES (?, ?)",
             zip(live.tolist(), terms[live].tolist(), strict=True),
         )
-    # --- lexical search and mapping tables (terminology/_text.py; used by search.py and mapping.py)
-    from ._text import build_lexical_index
+    # --- lexical search and mapping tables (terminology/text/lexicon.py; used by search and mapping)
+    from ..text.lexicon import build_lexical_index
 
     build_lexical_index(
         db,
@@ -366,7 +367,7 @@ def _build_ecl_arrays(dir_: Path, release: Release) -> None:
 
     Optional: an index without them still evaluates ECL (the engine then builds them in memory).
     """
-    from .ecl._index import build_arrays
+    from ..ecl._index import build_arrays
 
     def load(name: str) -> np.ndarray:
         return np.load(dir_ / fmt.ARRAYS / f"{name}.npy", mmap_mode="r", allow_pickle=False)
@@ -411,7 +412,7 @@ def edition_module(concepts: pd.DataFrame, dependencies: list[dict], modules: di
     counts = concepts["moduleId"].value_counts() if len(concepts) else pd.Series(dtype="int64")
     owners = {str(int(m)): int(n) for m, n in counts.items()}
     if not owners:
-        return str(rf2.CORE_MODULE)
+        return str(snomed.CORE_MODULE)
     needs: dict[str, set[str]] = {}
     for d in dependencies:
         if d["module"] != d["depends_on"]:
@@ -425,7 +426,7 @@ def edition_module(concepts: pd.DataFrame, dependencies: list[dict], modules: di
     chosen = max(tops, key=lambda m: (reach(m), owners[m], modules.get(m, 0), m))
     # A published edition's module may own no concepts itself (it gathers the extension's
     # modules): when one depends, directly or not, on the module chosen above, it is the edition.
-    above = [m for m in needs if int(m) in rf2.EDITION_MODULES and m != chosen and chosen in _depends_on(needs, m)]
+    above = [m for m in needs if int(m) in snomed.EDITION_MODULES and m != chosen and chosen in _depends_on(needs, m)]
     return max(above, key=lambda m: (reach(m), m)) if above else chosen
 
 

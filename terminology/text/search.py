@@ -5,12 +5,11 @@ to ilium"). Hits are ranked: the whole term typed exactly first, then the prefer
 chosen dialect, then acceptable synonyms, then FSNs; shorter terms before longer; one hit per
 concept (its best description).
 
-Speed at full size comes from the ``search_fts`` table built with the index (see `_text`): its rowids
+Speed at full size comes from the ``search_fts`` table built with the index (see `lexicon`): its rowids
 follow term length, so ``LIMIT n`` in rowid order returns the n shortest matching terms without
 scoring every match. Ranking 1.6M descriptions by bm25 is what makes a two-letter prefix slow; with
 every query word required (AND), bm25 differences between two matches reduce to their length anyway,
-which is our sort key. On an index built before ``search_fts`` existed, the original
-``description_fts`` is used with ``ORDER BY rank`` over a bounded number of rows.
+which is our sort key.
 """
 
 from __future__ import annotations
@@ -22,11 +21,11 @@ import numpy as np
 
 from loaders.sctid import ComponentKind, sctid_problem
 
-from . import _index_format as fmt
-from ._text import SEARCH_TABLE, Lexicon, lexicon
-from .errors import ConceptNotFoundError
-from .terminology import Terminology
-from .text.normalise import fts_quote, words
+from ..errors import ConceptNotFoundError
+from ..index import format as fmt
+from ..terminology import Terminology
+from .lexicon import SEARCH_TABLE, Lexicon, lexicon
+from .normalise import fts_quote, words
 
 PAGE = 256  # FTS rows fetched per round trip
 MAX_ROWS = 8_192  # rows examined per query without `within` (bounds the latency of rare misses)
@@ -108,7 +107,7 @@ def search(
     if limit <= 0:
         return []
     allowed = None if within is None else _sorted_ids(within)
-    cols = t._refset_columns(lang)
+    cols = t.refset_columns(lang)
     hits: list[SearchHit] = []
     direct = _id_hit(t, q, cols, active_only, allowed)
     if direct is not None:
@@ -117,13 +116,10 @@ def search(
     if not ws or len(hits) >= limit:
         return hits[:limit]
     ranker = _Ranker(t, ws, cols, active_only, allowed, skip={h.concept_id for h in hits})
-    lex = lexicon(t.store)
     if allowed is not None and _allowed_count(t, allowed) <= DIRECT_ROWS:
         ranker.add(_direct_rows(t, allowed, ws))
-    elif lex.available:
-        _fetch_lexical(t, lex, ws, ranker, limit - len(hits), allowed is not None, active_only)
     else:
-        _fetch_legacy(t, ws, ranker, limit - len(hits))
+        _fetch_lexical(t, lexicon(t), ws, ranker, limit - len(hits), allowed is not None, active_only)
     return hits + ranker.best(limit - len(hits))
 
 
@@ -132,7 +128,7 @@ def search(
 
 def _fts_rows(t: Terminology, sql: str, params: tuple) -> np.ndarray:
     try:
-        rows = t.store.db.execute(sql, params).fetchall()
+        rows = t.sql(sql, params)
     except sqlite3.OperationalError:
         return np.zeros(0, np.int64)  # a query FTS5 still refuses: no match rather than an error
     return np.fromiter((r[0] for r in rows), np.int64, len(rows))
@@ -167,12 +163,6 @@ def _fetch_lexical(
             page = min(page * 4, 8_192)
 
 
-def _fetch_legacy(t: Terminology, ws: list[str], ranker: _Ranker, want: int) -> None:
-    """Index without search_fts: the best bm25 rows of description_fts (a bounded, ranked fetch)."""
-    sql = "SELECT rowid FROM description_fts WHERE description_fts MATCH ? ORDER BY rank LIMIT ?"
-    ranker.add(_fts_rows(t, sql, (prefix_query(ws), max(PAGE, 8 * want))))
-
-
 def _sorted_ids(within: np.ndarray) -> np.ndarray:
     """`within` as a sorted int64 array (it is meant to arrive sorted; checking is O(n), sorting is not)."""
     a = np.asarray(within, np.int64).ravel()
@@ -190,27 +180,26 @@ def _allowed_concepts(t: Terminology, allowed: np.ndarray) -> np.ndarray:
 
 def _allowed_count(t: Terminology, allowed: np.ndarray) -> int:
     idx = _allowed_concepts(t, allowed)
-    ptr = t.store.desc_by_concept_ptr
+    ptr = t.array("desc_by_concept_ptr")
     return int((ptr[idx + 1] - ptr[idx]).sum())
 
 
 def _allowed_rows(t: Terminology, allowed: np.ndarray) -> np.ndarray:
     """Description rows (active, not definitions) of the allowed concepts, without a Python loop."""
     idx = _allowed_concepts(t, allowed)
-    ptr = t.store.desc_by_concept_ptr
+    ptr = t.array("desc_by_concept_ptr")
     starts, counts = ptr[idx].astype(np.int64), (ptr[idx + 1] - ptr[idx]).astype(np.int64)
     total = int(counts.sum())
     if not total:
         return np.zeros(0, np.int64)
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
     rows = offsets + np.arange(total)
-    s = t.store
-    return rows[s.desc_active[rows] & (s.desc_type[rows] != fmt.DEFINITION)]
+    return rows[t.array("desc_active")[rows] & (t.array("desc_type")[rows] != fmt.DEFINITION)]
 
 
 def _direct_rows(t: Terminology, allowed: np.ndarray, ws: list[str]) -> np.ndarray:
     rows = _allowed_rows(t, allowed).tolist()
-    terms = lexicon(t.store).terms(rows)
+    terms = lexicon(t).terms(rows)
     keep = [d for d, term in zip(rows, terms, strict=True) if matches_prefixes(words(term), ws)]
     return np.asarray(keep, np.int64)
 
@@ -231,7 +220,7 @@ class _Ranker:
         skip: set[int],
     ):
         self.t, self.ws, self.cols = t, ws, cols
-        self.lex = lexicon(t.store)
+        self.lex = lexicon(t)
         self.active_only, self.allowed, self.skip = active_only, allowed, skip
         self.rows: list[np.ndarray] = []
         self._concepts: set[int] = set()
@@ -240,19 +229,19 @@ class _Ranker:
     def add(self, rows: np.ndarray) -> None:
         if not len(rows):
             return
-        s = self.t.store
+        desc_concept = self.t.array("desc_concept")
         rows = rows.astype(np.int64)
-        ci = s.desc_concept[rows].astype(np.int64)
+        ci = desc_concept[rows].astype(np.int64)
         keep = np.ones(len(rows), bool)
         if self.active_only:
-            keep &= s.concept_active[ci]
+            keep &= self.t.active_mask[ci]
         if self.allowed is not None:
             sct = self.t.ids[ci]
             pos = np.searchsorted(self.allowed, sct).clip(0, max(len(self.allowed) - 1, 0))
             keep &= (self.allowed[pos] == sct) if len(self.allowed) else False
         rows = rows[keep]
         self.rows.append(rows)
-        self._concepts.update(s.desc_concept[rows].tolist())
+        self._concepts.update(desc_concept[rows].tolist())
 
     def concepts(self) -> int:
         return len(self._concepts)
@@ -261,11 +250,12 @@ class _Ranker:
         """The best description of the `n` best concepts (terms decoded only for rows that can win)."""
         if not self.rows:
             return []
-        t, s = self.t, self.t.store
+        t = self.t
         rows = np.unique(np.concatenate(self.rows))
         if not len(rows):
             return []
-        length = (s.term_ptr[rows + 1] - s.term_ptr[rows]).astype(np.int64)
+        term_ptr = t.array("term_ptr")
+        length = (term_ptr[rows + 1] - term_ptr[rows]).astype(np.int64)
         # Only a term about as long as the query can equal it word for word.
         exact = np.zeros(len(rows), bool)
         q_len = len(self.query_text.encode())
@@ -274,7 +264,8 @@ class _Ranker:
             exact[k] = " ".join(words(term)) == self.query_text
         tier = dialect_tiers(t, rows, self.cols)
         order = np.lexsort((rows, length, -tier, ~exact))
-        concept = s.desc_concept[rows]
+        concept = t.array("desc_concept")[rows]
+        desc_id = t.array("desc_id")
         out: list[SearchHit] = []
         done: set[int] = set(self.skip)
         for k in order.tolist():
@@ -287,7 +278,7 @@ class _Ranker:
             cover = 1.0 if exact[k] else min(0.99, q_len / max(1, int(length[k])))
             score = (4.0 * bool(exact[k]) + float(tier[k]) + cover) / 8.0
             (term,) = self.lex.terms([d])
-            out.append(SearchHit(cid, term, t._pt(ci, self.cols) or term, int(s.desc_id[d]), round(score, 4)))
+            out.append(SearchHit(cid, term, t.preferred_term_of_row(ci, self.cols) or term, int(desc_id[d]), round(score, 4)))
             if len(out) >= n:
                 break
         return out
@@ -298,11 +289,10 @@ def dialect_tiers(t: Terminology, rows: np.ndarray, cols: list[int]) -> np.ndarr
 
     Acceptability is read from the first language refset (in the dialect's order) that holds the row.
     """
-    s = t.store
-    typ = s.desc_type[rows]
+    typ = t.array("desc_type")[rows]
     tier = np.full(len(rows), TIER_OTHER, np.int64)
     if cols:
-        acc = np.asarray(s.acceptability[rows])[:, cols]
+        acc = np.asarray(t.array("acceptability")[rows])[:, cols]
         has = acc != 0
         first = acc[np.arange(len(rows)), has.argmax(axis=1)]
         tier[has.any(axis=1) & (first == fmt.PREFERRED_CODE)] = TIER_PREFERRED
@@ -320,7 +310,6 @@ def _id_hit(t: Terminology, q: str, cols: list[int], active_only: bool, allowed:
     if not text.isdigit() or sctid_problem(text, None) is not None:
         return None
     sctid = int(text)
-    s = t.store
     if sctid_problem(text, ComponentKind.DESCRIPTION) is None:
         try:
             desc = t.description(sctid)
@@ -331,26 +320,16 @@ def _id_hit(t: Terminology, q: str, cols: list[int], active_only: bool, allowed:
         i = t.index_of(sctid)
         if i is None:
             return None
-        d = _pt_row(t, i, cols)
+        d = t.preferred_description_row(i, cols)
         if d < 0:
             return None
-        concept_id, term, desc_id = sctid, t._term(d), int(s.desc_id[d])
+        concept_id, term, desc_id = sctid, t.description_term(d), int(t.array("desc_id")[d])
     if active_only and not t.is_active(concept_id):
         return None
     if allowed is not None:
         k = int(np.searchsorted(allowed, concept_id))
         if k >= len(allowed) or int(allowed[k]) != concept_id:
             return None
-    pt = t._pt(t._idx(concept_id), cols) or term
+    pt = t.preferred_term_of_row(t.row_of(concept_id), cols) or term
     return SearchHit(concept_id, term, pt, desc_id, 1.0)
 
-
-def _pt_row(t: Terminology, i: int, cols: list[int]) -> int:
-    """The description row of concept row `i`'s preferred term (the same choice as Terminology._pt)."""
-    s = t.store
-    for c in cols:
-        d = int(s.pt[c, i])
-        if d >= 0:
-            return d
-    d = int(s.pt_any[i])
-    return d if d >= 0 else int(s.fsn_any[i])

@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 
 from terminology import Terminology
-from terminology._composition_lookup import phrase_index, split_words, token_ids, units_of
-from terminology._composition_model import concept_model, covered_by, most_specific
-from terminology.composition import (
+from terminology.expressions import parse_expression, validate_expression
+from terminology.linking import guidelines_for_expression
+from terminology.linking.guidelines import FileGuidelineRepository
+from terminology.mapping.composition import (
     compose,
     expression_ancestors,
-    guidelines_for_expression,
     map_with_composition,
     recognise_parts,
 )
-from terminology.expressions import parse_expression, validate_expression
-from terminology.guidelines import FileGuidelineRepository
+from terminology.mapping.concept_model import concept_model, covered_by, most_specific
 from terminology.sample import sample_guidelines_dir
+from terminology.text import phrase_index, split_words, token_ids, units_of
 
 ILIUM_METS = 1059990001105  # Metastatic malignant neoplasm to ilium: {metastatic, Bone structure of ilium}
 SACRUM_METS = 1069990001108  # {metastatic, Bone structure of sacrum}
@@ -62,8 +62,8 @@ def test_spans_meet_descriptions_in_any_word_order(sample: Terminology) -> None:
     ws = split_words(text)
     units = units_of(ws)
     assert [u.tokens for u in units] == [("ilium",), ("metastas",)]
-    index = phrase_index(sample.store)
-    from terminology._composition_lookup import spans_of
+    index = phrase_index(sample)
+    from terminology.text import spans_of
 
     hits = index.lookup(spans_of(ws, units), token_ids(index.lex, ["ilium", "metastas"]))
     whole = {int(sample.ids[h.concept_row]) for h in hits if (h.span.start, h.span.end) == (0, len(text))}

@@ -34,12 +34,12 @@ from pathlib import Path
 
 import pytest
 
-from loaders import load_release
+from loaders import load_release, snomed
 from loaders import rf2_format as rf2
 from loaders.guidelines import GuidelineDocument, Recommendation, TagSpec, write_guideline
 from loaders.sctid import ComponentKind, make_sctid
 from terminology import ConceptNotFoundError, Terminology, UnanswerableError, build_index
-from terminology.guidelines import (
+from terminology.linking.guidelines import (
     FileGuidelineRepository,
     Guideline,
     GuidelineRepository,
@@ -194,18 +194,18 @@ def orphan_release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
     root = tmp_path_factory.mktemp("orphan")
     module, a, gone = cid(1), cid(10), cid(11)
     t = "20250101"
-    metadata = [rf2.ROOT, rf2.IS_A, rf2.PRIMITIVE, rf2.FSN_TYPE, rf2.INFERRED, rf2.EXISTENTIAL, rf2.CASE_INSENSITIVE]
+    metadata = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FSN_TYPE, snomed.INFERRED, snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE]
     write_rf2(
         root,
         rf2.CONCEPT,
-        [[c, t, 1, module, rf2.PRIMITIVE] for c in [module, *metadata, a]] + [[gone, t, 0, module, rf2.PRIMITIVE]],
+        [[c, t, 1, module, snomed.PRIMITIVE] for c in [module, *metadata, a]] + [[gone, t, 0, module, snomed.PRIMITIVE]],
     )
     write_rf2(root, rf2.DESCRIPTION, [
-        [make_sctid(10, 9990002, ComponentKind.DESCRIPTION), t, 1, module, a, "en", rf2.FSN_TYPE, "Alpha (disorder)", rf2.CASE_INSENSITIVE],
-        [make_sctid(11, 9990002, ComponentKind.DESCRIPTION), t, 1, module, gone, "en", rf2.FSN_TYPE, "Gone (disorder)", rf2.CASE_INSENSITIVE],
+        [make_sctid(10, 9990002, ComponentKind.DESCRIPTION), t, 1, module, a, "en", snomed.FSN_TYPE, "Alpha (disorder)", snomed.CASE_INSENSITIVE],
+        [make_sctid(11, 9990002, ComponentKind.DESCRIPTION), t, 1, module, gone, "en", snomed.FSN_TYPE, "Gone (disorder)", snomed.CASE_INSENSITIVE],
     ])  # fmt: skip
     write_rf2(root, rf2.RELATIONSHIP, [
-        [make_sctid(10, 9990002, ComponentKind.RELATIONSHIP), t, 1, module, a, rf2.ROOT, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL],
+        [make_sctid(10, 9990002, ComponentKind.RELATIONSHIP), t, 1, module, a, snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
     ])  # fmt: skip
     out = root / "orphan.idx"
     build_index(load_release(root), out)

@@ -10,30 +10,33 @@
   its definition goes); vectorised over the relationship arrays so thousands of candidates cost
   milliseconds.
 * MRCM validation: `mrcm_problems` checks an expression with `terminology.expressions`
-  (`parse_expression` + `validate_expression(mrcm=True)`) when that package is importable, else
-  with a small domain/range check over the ``rf2_mrcm_attribute_*`` tables, so either can be
-  swapped without touching the callers.
+  (`parse_expression` + `validate_expression(mrcm=True)`).
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .ecl import EclEvaluationError, EclSyntaxError, evaluate
-from .terminology import Terminology
+from loaders.snomed import (
+    ASSOCIATED_MORPHOLOGY,
+    CAUSATIVE_AGENT,
+    CLINICAL_COURSE,
+    CLINICAL_FINDING,
+    FINDING_SITE,
+    LATERALITY,
+    OCCURRENCE,
+    PATHOLOGICAL_PROCESS,
+    SEVERITY,
+)
 
-CLINICAL_FINDING = 404684003
-DISEASE = 64572001
-ASSOCIATED_MORPHOLOGY = 116676008
-FINDING_SITE = 363698007
-CAUSATIVE_AGENT = 246075003
-LATERALITY = 272741003
+from ..ecl import EclEvaluationError, EclSyntaxError, evaluate
+from ..expressions import parse_expression, validate_expression
+from ..terminology import Terminology, warmed
+
 # Attributes of clinical findings that a phrase can name a value of, most telling first. Attributes
 # whose values are findings, events or procedures (Due to, After, Associated with, ...) are left out:
 # a span naming a finding is read as the focus concept instead.
@@ -41,10 +44,10 @@ SLOT_ATTRIBUTES: tuple[int, ...] = (
     ASSOCIATED_MORPHOLOGY,
     FINDING_SITE,
     CAUSATIVE_AGENT,
-    370135005,  # Pathological process
-    263502005,  # Clinical course
-    246112005,  # Severity
-    246454002,  # Occurrence
+    PATHOLOGICAL_PROCESS,
+    CLINICAL_COURSE,
+    SEVERITY,
+    OCCURRENCE,
 )
 # Ranges used when the release has no MRCM rows for an attribute (the sample has a few, the real
 # edition and the synthetic release have them all).
@@ -52,9 +55,9 @@ FALLBACK_RANGES: dict[int, str] = {
     ASSOCIATED_MORPHOLOGY: "<< 49755003",
     FINDING_SITE: "<< 123037004 MINUS << 49755003",
     CAUSATIVE_AGENT: "<< 410607006 OR << 105590001",
-    263502005: "<< 288524001",
-    246112005: "<< 272141005",
-    246454002: "<< 282032007",
+    CLINICAL_COURSE: "<< 288524001",
+    SEVERITY: "<< 272141005",
+    OCCURRENCE: "<< 282032007",
     LATERALITY: "<< 182353008",
 }
 
@@ -80,6 +83,7 @@ def ecl_rows(t: Terminology, ecl: str) -> np.ndarray:
         return np.zeros(0, np.int64)
 
 
+@warmed
 class ConceptModel:
     """Slots and hierarchies of one release, built on first use and shared by every request."""
 
@@ -107,7 +111,7 @@ class ConceptModel:
             mask[s.rows] = True
         if self.laterality is not None:
             mask[self.laterality.rows] = True
-        return mask & np.asarray(self.t.store.concept_active, bool)
+        return mask & self.t.active_mask
 
     @functools.cached_property
     def finding_mask(self) -> np.ndarray:
@@ -146,36 +150,23 @@ class ConceptModel:
 
 def _mrcm_ranges(t: Terminology) -> tuple[dict[int, str], dict[int, bool]]:
     """Attribute -> range ECL (alternatives joined with OR), and whether it is grouped, from the MRCM."""
-    db = t.store.db
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     ranges: dict[int, list[str]] = {}
     grouped: dict[int, bool] = {}
-    if "rf2_mrcm_attribute_range" in tables:
-        for attr, constraint in db.execute('SELECT "referencedComponentId", "rangeConstraint" FROM rf2_mrcm_attribute_range'):
+    if t.has_table("rf2_mrcm_attribute_range"):
+        for attr, constraint in t.sql('SELECT "referencedComponentId", "rangeConstraint" FROM rf2_mrcm_attribute_range'):
             text = str(constraint).strip()
             if text and not text.startswith(("int(", "dec(", "str(")):
                 ranges.setdefault(int(attr), []).append(text)
-    if "rf2_mrcm_attribute_domain" in tables:
-        for attr, gcard in db.execute('SELECT "referencedComponentId", "attributeInGroupCardinality" FROM rf2_mrcm_attribute_domain'):
+    if t.has_table("rf2_mrcm_attribute_domain"):
+        for attr, gcard in t.sql('SELECT "referencedComponentId", "attributeInGroupCardinality" FROM rf2_mrcm_attribute_domain'):
             grouped[int(attr)] = grouped.get(int(attr), False) or str(gcard).strip() != "0..0"
     joined = {a: " OR ".join(f"({c})" for c in sorted(set(cs))) if len(set(cs)) > 1 else cs[0] for a, cs in ranges.items()}
     return joined, grouped
 
 
-_MODELS: weakref.WeakKeyDictionary[Terminology, ConceptModel] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
 def concept_model(t: Terminology) -> ConceptModel:
-    """The (per-process) ConceptModel of a Terminology."""
-    m = _MODELS.get(t)
-    if m is None:
-        with _LOCK:
-            m = _MODELS.get(t)
-            if m is None:
-                m = ConceptModel(t)
-                _MODELS[t] = m
-    return m
+    """The ConceptModel of a Terminology (built once, before a server forks, and kept on it)."""
+    return t.derived(ConceptModel)
 
 
 # ----- structural cover and specificity
@@ -194,21 +185,20 @@ def covered_by(t: Terminology, candidates: np.ndarray, groups: Sequence[Group]) 
     cand = np.unique(np.asarray(candidates, np.int64))
     if not len(cand) or not groups:
         return np.zeros(0, np.int64)
-    s = t.store
-    ptr = s.rel_ptr
+    ptr = t.array("rel_ptr")
     starts = np.asarray(ptr[cand], np.int64)
     counts = np.asarray(ptr[cand + 1], np.int64) - starts
     total = int(counts.sum())
-    cv_ptr = s.cv_ptr
+    cv_ptr = t.array("cv_ptr")
     no_cv = (np.asarray(cv_ptr[cand + 1]) - np.asarray(cv_ptr[cand])) == 0
     if not total:
         return cand[no_cv]
     owner = np.repeat(np.arange(len(cand)), counts)
     local = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     rel = np.repeat(starts, counts) + local
-    typ = np.asarray(s.rel_type[rel], np.int64)
-    dest = np.asarray(s.rel_dest[rel], np.int64)
-    grp = np.asarray(s.rel_group[rel], np.int64)
+    typ = np.asarray(t.array("rel_type")[rel], np.int64)
+    dest = np.asarray(t.array("rel_dest")[rel], np.int64)
+    grp = np.asarray(t.array("rel_group")[rel], np.int64)
     unit_key = owner * (1 << 20) + np.where(grp > 0, grp, (1 << 16) + local)
     units, unit_of = np.unique(unit_key, return_inverse=True)
     unit_ok = np.zeros(len(units), bool)
@@ -218,7 +208,7 @@ def covered_by(t: Terminology, candidates: np.ndarray, groups: Sequence[Group]) 
             ai, vi = t.index_of(attr), t.index_of(value)
             if ai is None or vi is None:
                 continue
-            above = np.append(np.asarray(t.store.ancestors[t.store.ancestors_ptr[vi] : t.store.ancestors_ptr[vi + 1]], np.int64), vi)
+            above = np.append(np.asarray(t.ancestor_rows(vi), np.int64), vi)
             ok |= (typ == ai) & np.isin(dest, above)
         bad = np.bincount(unit_of, weights=~ok, minlength=len(units))
         unit_ok |= bad == 0
@@ -232,8 +222,7 @@ def most_specific(t: Terminology, rows: Iterable[int]) -> list[int]:
     rs = np.unique(np.fromiter(rows, np.int64))
     if len(rs) < 2:
         return rs.tolist()
-    ptr, anc = t.store.ancestors_ptr, t.store.ancestors
-    above = np.unique(np.concatenate([np.asarray(anc[ptr[r] : ptr[r + 1]], np.int64) for r in rs.tolist()]))
+    above = np.unique(np.concatenate([np.asarray(t.ancestor_rows(r), np.int64) for r in rs.tolist()]))
     return np.setdiff1d(rs, above).tolist()
 
 
@@ -249,42 +238,10 @@ def concept_groups(t: Terminology, sctid: int) -> list[frozenset[tuple[int, int]
     return out + [frozenset(g) for _, g in sorted(by_group.items())]
 
 
-# ----- MRCM validation (swappable)
+# ----- MRCM validation
 
 
 def mrcm_problems(t: Terminology, expression: str) -> list[str]:
-    """Why `expression` breaks the release's concept model (empty when it conforms).
-
-    Uses `terminology.expressions` (compositional grammar parser and MRCM validator) when present;
-    otherwise checks each attribute's MRCM domain against the focus concepts and its range against
-    the value, reading the MRCM tables directly.
-    """
-    try:
-        from .expressions import parse_expression, validate_expression
-    except ImportError:  # pragma: no cover - the expressions package ships with the project
-        return _fallback_problems(t, expression)
+    """Why `expression` breaks the release's concept model (empty when it conforms)."""
     expr = parse_expression(expression)
     return [p.message for p in validate_expression(t, expr, mrcm=True)]
-
-
-def _fallback_problems(t: Terminology, expression: str) -> list[str]:  # pragma: no cover - see above
-    """A minimal MRCM check for expressions of the form `F (+ F)* : [a = v,]* {a = v, ...}*`."""
-    import re
-
-    head, _, body = expression.partition(":")
-    focus = [int(x) for x in re.findall(r"(?<![|\w])(\d{6,18})(?![|\w])", re.sub(r"\|[^|]*\|", "", head))]
-    body = re.sub(r"\|[^|]*\|", "", body)
-    out: list[str] = []
-    db = t.store.db
-    for attr, value in re.findall(r"(\d{6,18})\s*=\s*\(?\s*(\d{6,18})", body):
-        rows = db.execute(
-            'SELECT "domainId" FROM rf2_mrcm_attribute_domain WHERE "referencedComponentId" = ?', (int(attr),)
-        ).fetchall()
-        if not any(t.subsumes(int(d), f) for (d,) in rows for f in focus if t.has_concept(int(d))):
-            out.append(f"attribute {attr} is not allowed for {' + '.join(map(str, focus))} (MRCM domain)")
-        ranges = db.execute(
-            'SELECT "rangeConstraint" FROM rf2_mrcm_attribute_range WHERE "referencedComponentId" = ?', (int(attr),)
-        ).fetchall()
-        if not any(int(value) in evaluate(t, str(c)) for (c,) in ranges):
-            out.append(f"value {value} is not in the MRCM range of attribute {attr}")
-    return out

@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from terminology import Terminology
-from terminology._text import analyse, canonical_tokens, lexicon
 from terminology.mapping import MATCH_THRESHOLD, MapResult, map_text
-from terminology.text import fold, words
+from terminology.text import analyse, canonical_tokens, fold, lexicon, words
 
 ILIUM_METS = 1059990001105  # Metastatic malignant neoplasm to ilium
 ILIUM_METS_DUPLICATE = 1119990001107  # Ilium metastasis (inactive)
@@ -100,14 +99,14 @@ def test_fast_path_agrees_with_explained_path(text: str) -> None:
 
 def test_index_holds_the_canonical_tokens_of_every_description(sample: Terminology) -> None:
     # The build (one pass with a per-word cache) and the query side (canonical_tokens) must agree.
-    lex = lexicon(sample.store)
-    vocab = dict(sample.store.db.execute("SELECT id, term FROM norm_vocab").fetchall())
+    lex = lexicon(sample)
+    vocab = dict(sample.sql("SELECT id, term FROM norm_vocab"))
     for row, d in enumerate(lex.lex_desc.tolist()):
         ids = lex.norm_ids[lex.norm_ptr[row] : lex.norm_ptr[row + 1]].tolist()
-        is_fsn = int(sample.store.desc_type[d]) == 0
-        assert sorted(vocab[i] for i in ids) == sorted(canonical_tokens(sample._term(d), fsn=is_fsn))
+        is_fsn = int(sample.array("desc_type")[d]) == 0
+        assert sorted(vocab[i] for i in ids) == sorted(canonical_tokens(sample.description_term(d), fsn=is_fsn))
     # Rows of active concepts come first, shortest first.
-    active = sample.store.concept_active[sample.store.desc_concept[lex.lex_desc]]
+    active = sample.active_mask[sample.array("desc_concept")[lex.lex_desc]]
     assert active[: lex.active_rows].all() and not active[lex.active_rows :].any()
     lengths = [len(t) for t in lex.terms(lex.lex_desc[: lex.active_rows].tolist())]
     assert lengths == sorted(lengths)

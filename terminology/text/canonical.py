@@ -1,15 +1,11 @@
-"""Text normalisation shared by search and mapping, and the lexical tables built into the index.
+"""Canonical tokens: the words of a term with spelling, inflection and clinical synonyms folded.
 
-Two views of a term are kept:
-
-* its *words*: folded (lowercase, no diacritics) runs of letters and digits, split exactly the way the
-  SQLite FTS5 ``unicode61`` tokenizer splits them, so a quoted word never turns into a phrase;
-* its *canonical tokens*: the words with function words dropped, GB/US spelling and inflection folded
-  (tumour/tumor, haemorrhage/hemorrhage, -ise/-ize, oedema/edema, centre/center, metastases/metastasis),
-  and clinical synonyms and abbreviations rewritten (mets, secondaries -> metastasis; ca, cancer,
-  malignancy -> malignant neoplasm; tumour, neoplasia -> neoplasm; heart attack -> myocardial
-  infarction). The same function runs over every description when the index is built and over the
-  user's text at query time, so both sides always agree.
+A term's *canonical tokens* are its folded words (`normalise.words`) with function words dropped,
+GB/US spelling and inflection folded (tumour/tumor, haemorrhage/hemorrhage, -ise/-ize, oedema/edema,
+centre/center, metastases/metastasis), and clinical synonyms and abbreviations rewritten (mets,
+secondaries -> metastasis; ca, cancer, malignancy -> malignant neoplasm; tumour, neoplasia ->
+neoplasm; heart attack -> myocardial infarction). The same function runs over every description
+when the index is built and over the user's text at query time, so both sides always agree.
 
 ``RELATED`` holds softer links (hepatic ~ liver, secondary ~ metastasis, carcinoma ~ malignant neoplasm)
 that only the query side expands, with a weight below 1, so an exact wording still ranks first;
@@ -18,39 +14,11 @@ that only the query side expands, with a weight below 1, so an exact wording sti
 
 from __future__ import annotations
 
-import functools
 import re
-import sqlite3
-import threading
-import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-from rapidfuzz import process as rf_process
-from rapidfuzz.distance import OSA
-
-from ._store import IndexStore
-from .text.normalise import words
-
-# ----- words
-
-# A private-use character: FTS5 keeps it inside a token, and no user query can produce it.
-CANON_MARK = "\ue000"
-# Tables and arrays added to the index (see build_lexical_index).
-SEARCH_TABLE = "search_fts"
-NORM_TABLE = "norm_fts"
-NORM_VOCAB_TABLE = "norm_vocab"
-WORD_VOCAB_TABLE = "word_vocab"
-LEX_DESC = "lex_desc"  # lexical row -> description row
-NORM_PTR = "lex_norm_ptr"  # lexical row -> slice of lex_norm_ids
-NORM_IDS = "lex_norm_ids"  # canonical token ids of each row (sorted, unique)
-NORM_DF = "norm_df"  # canonical token id -> number of rows holding it
-LEX_SPLIT = "lex_split"  # [number of rows of active concepts]: they come first in rowid order
-
-
-
-
+from .normalise import words
 
 _SEMANTIC_TAG = re.compile(r"\s*\([^()]*\)\s*$")
 
@@ -360,18 +328,18 @@ def analyse_words(ws: Sequence[str]) -> list[Token]:
     out: list[Token] = []
     i, n = 0, len(ws)
     while i < n:
+        phrase = phrase_at(ws, i)
+        if phrase is not None:
+            length, rep = phrase
+            src = " ".join(ws[i : i + length])
+            out.extend(Token(t, src, "synonym") for t in rep)
+            i += length
+            continue
         w = ws[i]
-        for seq, rep in _PHRASES.get(w, ()):
-            if tuple(ws[i : i + len(seq)]) == seq:
-                src = " ".join(seq)
-                out.extend(Token(t, src, "synonym") for t in rep)
-                i += len(seq)
-                break
-        else:
-            if w not in STOPWORDS:
-                toks, kind = canonical_word(w)
-                out.extend(Token(t, w, kind) for t in toks)
-            i += 1
+        if w not in STOPWORDS:
+            toks, kind = canonical_word(w)
+            out.extend(Token(t, w, kind) for t in toks)
+        i += 1
     return out
 
 
@@ -439,235 +407,19 @@ for _a, _b, _w in _IMPLIES_SOURCE:
     IMPLIES.setdefault(_ta, {})[_tb] = _w
 
 
-# ----- the lexical tables of the index
+def is_rewritten(word: str) -> bool:
+    """True when a whole-word rule rewrites the folded word (an abbreviation, irregular plural or spelling)."""
+    return word in _WORD_MAP
 
 
-def build_lexical_index(
-    db: sqlite3.Connection,
-    save: Callable[[str, np.ndarray], None],
-    terms: Sequence[str],
-    rows: np.ndarray,
-    is_fsn: np.ndarray,
-    concept_active: np.ndarray,
-) -> None:
-    """Add the search and mapping tables for description rows `rows` (active, not definitions).
-
-    `is_fsn` and `concept_active` are per description row (the latter: is its concept active).
-
-    * ``search_fts(words)``: the folded words of each term, with prefix indexes; its rowid is the
-      position of the description in shortest-first order (characters, then words), so ``LIMIT n`` in
-      rowid order yields the n shortest matching terms without ranking every match (autocomplete over
-      1.6M descriptions). Rows of active concepts come first: ``rowid < lex_split[0]`` keeps to them.
-    * ``norm_fts(tokens)``: the canonical tokens (marked with CANON_MARK), same rowids, for mapping.
-    * ``lex_desc``: rowid -> description row; ``lex_norm_ptr``/``lex_norm_ids``: canonical token ids per
-      rowid; ``norm_vocab(term, id, df)`` and ``norm_df``: the canonical vocabulary with document
-      frequencies (IDF weights); ``word_vocab(word, df)``: the folded words, for typo correction.
-
-    One Python pass tokenises every term (words and canonical tokens, with a per-word cache); the
-    rest is numpy and SQLite (the word vocabulary is read back from the FTS index with fts5vocab).
-    """
-    rows = np.asarray(rows, np.int64)
-    n = len(rows)
-    token_id: dict[str, int] = {}
-    word_ids: dict[str, tuple[int, ...]] = {}  # folded word -> its canonical token ids (() if a function word)
-    flat: list[int] = []
-    joined: list[str] = []
-    n_words: list[int] = []
-    counts: list[int] = []
-    fsn_rows = np.asarray(is_fsn, bool)[rows].tolist()
-    all_terms = [terms[r] for r in rows.tolist()]
-    phrase_starts = frozenset(_PHRASES)
-    for term, fsn in zip(all_terms, fsn_rows, strict=True):
-        ws = words(term)
-        n_words.append(len(ws))
-        joined.append(" ".join(ws))
-        cw = ws
-        if fsn:  # the FSN's words without those of its semantic tag
-            tag = _SEMANTIC_TAG.search(term)
-            if tag is not None:
-                cw = ws[: len(ws) - len(words(tag.group()))]
-        if phrase_starts.isdisjoint(cw):
-            ids: list[int] = []
-            for w in cw:
-                got = word_ids.get(w)
-                if got is None:
-                    toks = () if w in STOPWORDS else canonical_word(w)[0]
-                    got = word_ids[w] = tuple(token_id.setdefault(x, len(token_id)) for x in toks)
-                ids.extend(got)
-        else:
-            ids = [token_id.setdefault(x, len(token_id)) for x in canonical_of_words(cw)]
-        if len(ids) > 1:
-            ids = list(dict.fromkeys(ids))
-        counts.append(len(ids))
-        flat.extend(ids)
-    lengths = np.fromiter(map(len, all_terms), np.int64, n)
-    del all_terms
-    inactive = ~np.asarray(concept_active, bool)[rows]
-    order = np.lexsort((rows, np.asarray(n_words, np.int64), lengths, inactive))
-    counts_a = np.asarray(counts, np.int64)
-    save(LEX_DESC, rows[order].astype(np.int32))
-    save(LEX_SPLIT, np.array([n - int(inactive.sum())], np.int64))
-    # Canonical ids renumbered in sorted term order; each row's ids sorted, rows in length order.
-    vocab = sorted(token_id, key=token_id.__getitem__)
-    alpha = np.argsort(np.array(vocab, dtype=str)) if vocab else np.zeros(0, np.int64)
-    remap = np.empty(len(vocab), np.int32)
-    remap[alpha] = np.arange(len(vocab), dtype=np.int32)
-    vocab = [vocab[i] for i in alpha.tolist()]
-    ids = remap[np.asarray(flat, np.int64)] if flat else np.zeros(0, np.int32)
-    owner = np.repeat(np.arange(n), counts_a)
-    new_pos = np.empty(n, np.int64)
-    new_pos[order] = np.arange(n)
-    srt = np.lexsort((ids, new_pos[owner]))
-    ids = ids[srt].astype(np.int32)
-    ptr = np.zeros(n + 1, np.int64)
-    ptr[1:] = np.cumsum(counts_a[order])
-    save(NORM_PTR, ptr)
-    save(NORM_IDS, ids)
-    df = np.bincount(ids, minlength=len(vocab)).astype(np.int32)
-    save(NORM_DF, df)
-    db.execute(
-        f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(words, content='', "
-        "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4', detail='none', columnsize=0)"
-    )
-    db.execute(
-        f"CREATE VIRTUAL TABLE {NORM_TABLE} USING fts5(tokens, content='', tokenize='unicode61', detail='none', columnsize=0)"
-    )
-    ordered = order.tolist()
-    db.executemany(
-        f"INSERT INTO {SEARCH_TABLE}(rowid, words) VALUES (?, ?)",
-        ((pos, joined[k]) for pos, k in enumerate(ordered)),
-    )
-    marked = [CANON_MARK + t for t in vocab].__getitem__
-    ptr_l, ids_l = ptr.tolist(), ids.tolist()
-    db.executemany(
-        f"INSERT INTO {NORM_TABLE}(rowid, tokens) VALUES (?, ?)",
-        (
-            (pos, " ".join(map(marked, ids_l[a:b])))
-            for pos, (a, b) in enumerate(zip(ptr_l[:-1], ptr_l[1:], strict=True))
-            if b > a
-        ),
-    )
-    db.execute(f"CREATE TABLE {NORM_VOCAB_TABLE}(term TEXT PRIMARY KEY, id INTEGER, df INTEGER) WITHOUT ROWID")
-    db.executemany(
-        f"INSERT INTO {NORM_VOCAB_TABLE} VALUES (?, ?, ?)", zip(vocab, range(len(vocab)), df.tolist(), strict=True)
-    )
-    # Folded words with their document frequencies, read back from the search index (in C).
-    db.execute(f"CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, {SEARCH_TABLE}, row)")
-    db.execute(f"CREATE TABLE {WORD_VOCAB_TABLE}(word TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID")
-    db.execute(f"INSERT INTO {WORD_VOCAB_TABLE} SELECT term, doc FROM temp.search_vocab")
-    db.execute("DROP TABLE temp.search_vocab")
+def phrase_at(ws: Sequence[str], i: int) -> tuple[int, tuple[str, ...]] | None:
+    """The rewritten phrase starting at folded word `i` ("heart attack" -> myocardial infarction), if any:
+    how many words it spans and its canonical tokens (longest phrase first)."""
+    for seq, rep in _PHRASES.get(ws[i], ()):
+        if tuple(ws[i : i + len(seq)]) == seq:
+            return len(seq), rep
+    return None
 
 
-# ----- reading the lexical tables
-
-
-class Lexicon:
-    """Read-side access to the lexical tables of one index (arrays mapped lazily, vocab cached)."""
-
-    def __init__(self, store: IndexStore):
-        self.store = store
-        self.available = all(
-            store.has_table(name) for name in (SEARCH_TABLE, NORM_TABLE, NORM_VOCAB_TABLE, WORD_VOCAB_TABLE)
-        )
-        self._buckets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-
-    @functools.cached_property
-    def lex_desc(self) -> np.ndarray:
-        return self.store.array(LEX_DESC)
-
-    @functools.cached_property
-    def active_rows(self) -> int:
-        """Rows (rowids 0..n-1) that belong to active concepts."""
-        return int(self.store.array(LEX_SPLIT)[0])
-
-    @functools.cached_property
-    def norm_ptr(self) -> np.ndarray:
-        return self.store.array(NORM_PTR)
-
-    @functools.cached_property
-    def norm_ids(self) -> np.ndarray:
-        return self.store.array(NORM_IDS)
-
-    @functools.cached_property
-    def norm_df(self) -> np.ndarray:
-        return self.store.array(NORM_DF)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.lex_desc)
-
-    @functools.cached_property
-    def _blob(self) -> tuple[np.ndarray, memoryview]:
-        return np.asarray(self.store.term_ptr), memoryview(np.asarray(self.store.term_blob))
-
-    def terms(self, rows: Iterable[int]) -> list[str]:
-        """The terms of description rows (what Terminology._term does, without per-call array overhead)."""
-        ptr, blob = self._blob
-        return [str(blob[ptr[d] : ptr[d + 1]], "utf-8") for d in rows]
-
-    def vocab(self, tokens: Iterable[str]) -> dict[str, tuple[int, int]]:
-        """Canonical token -> (id, document frequency), for the tokens the index holds."""
-        wanted = sorted(set(tokens))
-        if not wanted:
-            return {}
-        marks = ",".join("?" * len(wanted))
-        rows = self.store.db.execute(f"SELECT term, id, df FROM {NORM_VOCAB_TABLE} WHERE term IN ({marks})", wanted)
-        return {term: (int(i), int(df)) for term, i, df in rows}
-
-    def words_starting(self, prefix: str, limit: int) -> list[str]:
-        """Indexed (folded) words starting with `prefix`, at most `limit` of them."""
-        rows = self.store.db.execute(
-            f"SELECT word FROM {WORD_VOCAB_TABLE} WHERE word >= ? AND word < ? LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        )
-        return [r[0] for r in rows]
-
-    def knows_word(self, word: str) -> bool:
-        return self.store.db.execute(f"SELECT 1 FROM {WORD_VOCAB_TABLE} WHERE word = ?", (word,)).fetchone() is not None
-
-    def _bucket(self, first: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """The folded words starting with `first`, their lengths and document frequencies (cached)."""
-        hit = self._buckets.get(first)
-        if hit is None:
-            rows = self.store.db.execute(
-                f"SELECT word, df FROM {WORD_VOCAB_TABLE} WHERE word >= ? AND word < ?", (first, first + "\U0010ffff")
-            ).fetchall()
-            ws = [w for w, _ in rows]
-            hit = (ws, np.fromiter(map(len, ws), np.int32, len(ws)), np.array([d for _, d in rows], np.int64))
-            self._buckets[first] = hit
-        return hit
-
-    def corrections(self, word: str, limit: int = 3) -> list[tuple[str, int]]:
-        """Index words within one edit (two for words of 8+ letters) of `word`: (word, edits), best first.
-
-        Only words sharing the first letter are considered (typos there are rare, and it keeps the
-        candidate list to a few thousand words at full size); more frequent words win ties.
-        """
-        if len(word) < 4 or not word.isalpha():
-            return []
-        max_d = 1 if len(word) < 8 else 2
-        ws, lens, dfs = self._bucket(word[0])
-        near = np.flatnonzero(np.abs(lens - len(word)) <= max_d)
-        if not len(near):
-            return []
-        choices = [ws[i] for i in near.tolist()]
-        found = rf_process.extract(word, choices, scorer=OSA.distance, score_cutoff=max_d, limit=None)
-        found = [(w, int(d), int(dfs[near[k]])) for w, d, k in found if w != word]
-        found.sort(key=lambda x: (x[1], -x[2], x[0]))
-        return [(w, d) for w, d, _ in found[:limit]]
-
-
-_LEXICONS: weakref.WeakKeyDictionary[IndexStore, Lexicon] = weakref.WeakKeyDictionary()
-_LEX_LOCK = threading.Lock()
-
-
-def lexicon(store: IndexStore) -> Lexicon:
-    """The (per-process, per-index) Lexicon of a store."""
-    lex = _LEXICONS.get(store)
-    if lex is None:
-        with _LEX_LOCK:
-            lex = _LEXICONS.get(store)
-            if lex is None:
-                lex = Lexicon(store)
-                _LEXICONS[store] = lex
-    return lex
+# Folded words that start some rewritten phrase (a quick test before `phrase_at`).
+PHRASE_STARTS: frozenset[str] = frozenset(_PHRASES)

@@ -4,50 +4,54 @@ Guideline authors paste a paragraph and get tag suggestions, so a 3,000-characte
 annotated in well under 100 ms on a full-size release. The mapper is never called per n-gram:
 
 1. the text is split once into words (with character offsets) and canonical-token units, exactly as
-   descriptions were at index time (`_composition_lookup`);
+   descriptions were at index time (`text.spans`);
 2. every run of up to MAX_SPAN content units within a clause is a candidate span; runs stop at a
    unit whose token the index has never seen (no description can contain it), and all candidate
    spans are checked with one batched ``searchsorted`` over the set-keys of every description
-   (`PhraseIndex`): a span matches a description when their canonical token sets are equal, so
+   (`text.PhraseIndex`): a span matches a description when their canonical token sets are equal, so
    word order, function words, GB/US spelling, plurals and clinical abbreviations do not matter;
 3. matches are scored (1.0 worded exactly like the description, 0.95 equal after normalisation,
    less for a bare abbreviation), restricted to the hierarchies worth tagging (ANNOTATED_ROOTS, or
    an ECL `within`), and for each span the best concept wins (findings before procedures before
    body structures ...; see HIERARCHY_PRIORITY);
 4. overlapping mentions resolve to the longest, then best-scoring one;
-5. NegEx-style triggers (`_annotate_negex`) mark mentions negated ("no evidence of metastasis") or
+5. NegEx-style triggers (`negation`) mark mentions negated ("no evidence of metastasis") or
    hypothetical ("suspected fracture"), with scope to the end of the clause.
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._annotate_negex import Scope, Trigger, scopes
-from ._composition_lookup import (
+from loaders import snomed
+
+from ..ecl import evaluate
+from ..terminology import Terminology, warmed
+from ..text import (
     MAX_SPAN,
+    STOPWORDS,
+    TIER_FSN,
     Span,
     SpanHit,
     Unit,
     Word,
     break_positions,
+    dialect_tiers,
+    is_rewritten,
+    lexicon,
     phrase_index,
     split_words,
+    strip_semantic_tag,
     token_ids,
     units_of,
+    words,
 )
-from ._text import _WORD_MAP, STOPWORDS, lexicon, strip_semantic_tag
-from .ecl import evaluate
-from .search import TIER_FSN, dialect_tiers
-from .terminology import Terminology
-from .text.normalise import words
+from .negation import Scope, Trigger, scopes
 
 MAX_TEXT = 100_000  # characters accepted in one call
 EXACT_WORDS = 1.0
@@ -58,18 +62,18 @@ CONJUNCTIONS = frozenset({"and", "or", "nor", "but", "versus", "vs"})  # a span 
 # Top-level hierarchies whose concepts are worth suggesting as tags, in order of preference when one
 # span names concepts of several (a "fracture" is the disorder before the morphology).
 HIERARCHY_PRIORITY: tuple[int, ...] = (
-    404684003,  # Clinical finding
-    243796009,  # Situation with explicit context
-    71388002,  # Procedure
-    272379006,  # Event
-    363787002,  # Observable entity
-    373873005,  # Pharmaceutical / biologic product
-    105590001,  # Substance
-    410607006,  # Organism
-    123038009,  # Specimen
-    123037004,  # Body structure
-    260787004,  # Physical object
-    78621006,  # Physical force
+    snomed.CLINICAL_FINDING,
+    snomed.SITUATION_WITH_EXPLICIT_CONTEXT,
+    snomed.PROCEDURE,
+    snomed.EVENT,
+    snomed.OBSERVABLE_ENTITY,
+    snomed.PHARMACEUTICAL_BIOLOGIC_PRODUCT,
+    snomed.SUBSTANCE,
+    snomed.ORGANISM,
+    snomed.SPECIMEN,
+    snomed.BODY_STRUCTURE,
+    snomed.PHYSICAL_OBJECT,
+    snomed.PHYSICAL_FORCE,
 )
 ANNOTATED_ROOTS = HIERARCHY_PRIORITY
 
@@ -104,6 +108,7 @@ class Mention:
         }
 
 
+@warmed
 class _Hierarchies:
     """Per release: the priority of each concept row's hierarchy (0 best; -1 not annotated)."""
 
@@ -114,27 +119,11 @@ class _Hierarchies:
             if t.has_concept(root):
                 rows = np.asarray(evaluate(t, f"<< {root}", time_budget_s=None).rows, np.int64)
                 self.priority[rows] = k
-        self.priority[~np.asarray(t.store.concept_active, bool)] = -1
-
-
-_HIER: weakref.WeakKeyDictionary[Terminology, _Hierarchies] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+        self.priority[~t.active_mask] = -1
 
 
 def _hierarchies(t: Terminology) -> _Hierarchies:
-    h = _HIER.get(t)
-    if h is None:
-        with _LOCK:
-            h = _HIER.get(t)
-            if h is None:
-                h = _HIER[t] = _Hierarchies(t)
-    return h
-
-
-def warm(t: Terminology) -> None:
-    """Build the per-process tables now (at start-up) rather than on the first request."""
-    phrase_index(t.store)
-    _hierarchies(t)
+    return t.derived(_Hierarchies)
 
 
 def annotate(
@@ -155,7 +144,7 @@ def annotate(
     units = units_of(ws)
     if not units:
         return []
-    index = phrase_index(t.store)
+    index = phrase_index(t)
     known = token_ids(index.lex, sorted({tok for u in units for tok in u.tokens}))
     spans = _spans(ws, units, break_positions(text, ws), known)
     hits = index.lookup(spans, known)
@@ -212,8 +201,8 @@ def _best_per_span(
         return []
     hits = [hits[i] for i in idx.tolist()]
     desc = np.array([h.desc for h in hits], np.int64)
-    tiers = dialect_tiers(t, desc, t._refset_columns(lang))
-    terms = lexicon(t.store).terms(desc.tolist())
+    tiers = dialect_tiers(t, desc, t.refset_columns(lang))
+    terms = lexicon(t).terms(desc.tolist())
     best: dict[tuple[int, int], tuple[tuple[float, int, int, int], Mention]] = {}
     for h, tier, term in zip(hits, tiers.tolist(), terms, strict=True):
         span = h.span
@@ -239,7 +228,7 @@ def _score(text: str, ws: list[Word], units: list[Unit], span: Span, term: str, 
     if span.a == span.b and span.first_word == span.last_word:
         w = ws[span.first_word]
         raw = text[w.start : w.end]
-        if w.text in _WORD_MAP and len(w.text) <= 4 and sorted(span_words) != sorted(term_words):
+        if is_rewritten(w.text) and len(w.text) <= 4 and sorted(span_words) != sorted(term_words):
             return ABBREVIATION_UPPER if raw.isupper() else ABBREVIATION
         if len(w.text) <= 2 and not raw.isupper():
             return 0.0  # "ms", "ph": too often an ordinary word or a fragment

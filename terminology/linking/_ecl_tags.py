@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ecl import EclEvaluationError, EclSyntaxError, parse_ecl
-from .ecl.ast import mentioned_concepts
-from .ecl.evaluator import evaluator
+from ..ecl import EclEvaluationError, EclSyntaxError, parse_ecl
+from ..ecl.ast import mentioned_concepts
+from ..ecl.evaluator import evaluator
 
 if TYPE_CHECKING:
     from loaders.guidelines import TagSpec
 
-    from .terminology import Terminology
+    from ..terminology import Terminology
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +52,17 @@ class EclTagIndex:
 
 
 class _Cache:
-    """Per release: each ECL text parsed, member rows per expression, and the last index built (with its pairs)."""
+    """Per release (`Terminology.derived`): each ECL text parsed, member rows per expression, and the last
+    index built (with its pairs). Not `warmed`: it depends on the guideline repository, which
+    `guidelines.warm(t, repo)` passes in."""
 
-    def __init__(self) -> None:
+    def __init__(self, t: Terminology) -> None:
         # text -> (the expression's key: its AST, which ignores whitespace and |terms|, or the text when it
         # does not parse; the concepts it names)
         self.parsed: dict[str, tuple[Any, frozenset[int]]] = {}
         self.rows: dict[Any, np.ndarray] = {}  # by expression key
         self.index: tuple[list[tuple[Any, TagSpec]], EclTagIndex] | None = None
         self.lock = threading.Lock()
-
-
-_caches: weakref.WeakKeyDictionary[Terminology, _Cache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
 
 
 def _parsed(cache: _Cache, text: str) -> tuple[Any, frozenset[int]]:
@@ -95,10 +92,7 @@ def _rows(t: Terminology, cache: _Cache, key: Any, text: str) -> np.ndarray:
 
 def ecl_tag_index(t: Terminology, pairs: Sequence[tuple[Any, TagSpec]]) -> EclTagIndex:
     """The index of these (guideline, ECL tag) pairs, reused while the pairs stay the same."""
-    with _caches_lock:
-        cache = _caches.get(t)
-        if cache is None:
-            cache = _caches[t] = _Cache()
+    cache = t.derived(_Cache)
     with cache.lock:
         # Repositories hand out the same (guideline, tag) tuples until a write, so this list
         # comparison is an identity check per item, in C.
