@@ -86,7 +86,7 @@ def _version_entry(ctx: FhirContext, default: bool, filters: list[dict[str, Any]
         "code": ctx.edition.uri,
         "isDefault": default,
         "compositional": True,
-        "language": sorted({"en", *ctx.terminology.store.manifest.get("languages", [])}),
+        "language": sorted({"en", *ctx.terminology.manifest.get("languages", [])}),
         "filter": filters,
         "property": [
             "inactive",
