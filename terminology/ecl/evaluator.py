@@ -41,7 +41,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -132,7 +132,7 @@ class EclResult:
 class _Run(Refinements, Filters):
     """One evaluation: every construct (the mixins) behind one dispatch on the AST node type."""
 
-    DISPATCH: dict[type, Callable[[Any, Any], np.ndarray]] = {
+    DISPATCH: ClassVar[dict[type, Callable[[Any, Any], np.ndarray]]] = {
         ConceptReference: Refinements._concept,
         AlternateIdentifier: Refinements._alternate,
         Wildcard: Refinements._wildcard,

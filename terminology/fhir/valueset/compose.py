@@ -263,14 +263,15 @@ class Evaluator:
         desc = self._slice("descendants_ptr", "descendants", c)  # rows of the closure are sorted
         if op == "is-a":
             i = self.t.index_of(c)
+            assert i is not None  # _concept checked that the release holds it
             return np.insert(desc, int(desc.searchsorted(i)), i).astype(np.int32)
         if op == "descendent-of":
             return desc
         if op == "child-of":
             return np.sort(self._slice("children_ptr", "children", c))
         if op == "descendent-leaf":
-            ptr = t.array("children_ptr")
-            return desc[(ptr[desc + 1] - ptr[desc]) == 0]
+            children = t.array("children_ptr")
+            return desc[(children[desc + 1] - children[desc]) == 0]
         if op == "generalizes":
             return np.union1d(np.sort(self._slice("ancestors_ptr", "ancestors", c)), self._row(c)).astype(np.int32)
         if op == "is-not-a":
@@ -470,6 +471,8 @@ class Evaluator:
         if rows is None:
             return True
         i = t.index_of(sctid)
+        if i is None:
+            return False
         k = int(rows.searchsorted(i))
         return k < len(rows) and int(rows[k]) == i
 
