@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -191,22 +190,20 @@ def code_system(ctx: FhirContext) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- ConceptMap
 
-_MAP_REFSETS: weakref.WeakKeyDictionary[Terminology, list[int]] = weakref.WeakKeyDictionary()
-
-
 def _concept_map_refsets(t: Terminology) -> list[int]:
     """The historical association and map refsets of a release, as ``$translate`` without ``url`` uses them.
 
-    Cached per release (a release never changes once opened): listing the map refsets
-    reads every map table.  Association refsets are checked one by one with a binary
-    search instead of ``Terminology.refsets()``, which sorts every refset member.
+    Kept on the Terminology (a release never changes once opened): listing the map refsets
+    reads every map table.
     """
-    cached = _MAP_REFSETS.get(t)
-    if cached is None:
-        associations = [r for r in sorted(ASSOCIATION_EQUIVALENCE) if len(t.refset_members(r))]
-        cached = associations + [r for r in t.map_refsets() if r not in associations]
-        _MAP_REFSETS[t] = cached
-    return cached
+    return t.derived(_list_concept_map_refsets)
+
+
+def _list_concept_map_refsets(t: Terminology) -> list[int]:
+    """Association refsets are checked one by one with a binary search instead of ``Terminology.refsets()``,
+    which sorts every refset member."""
+    associations = [r for r in sorted(ASSOCIATION_EQUIVALENCE) if len(t.refset_members(r))]
+    return associations + [r for r in t.map_refsets() if r not in associations]
 
 
 def concept_map_id(e: Edition, refset: int) -> str:
