@@ -31,16 +31,15 @@ Is-a relationships are not in ``rel_*`` (nor here): ``116680003 |Is a|`` as an a
 reads the hierarchy's ``parents``/``children`` rows, which hold the same (active,
 inferred) edges already, so no per-relationship array is added for them.
 
-``terminology/index/build.py`` persists these arrays (``_build_ecl_arrays``); an
-index built without them still works: the engine computes them in memory on first use.
+The index build persists these arrays (``build_arrays``); every index of the current
+format has them (older ones are refused by the format gate when they are opened).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -82,7 +81,9 @@ def relationship_arrays(
     }
 
 
-def association_arrays(ids: np.ndarray, refset: np.ndarray, source: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+def association_arrays(
+    ids: np.ndarray, refset: np.ndarray, source: np.ndarray, target: np.ndarray
+) -> dict[str, np.ndarray]:
     """Historical associations whose source and target are concepts of the release, sorted by target row."""
     ids = np.asarray(ids)
     refset, source, target = (np.asarray(a, np.int64) for a in (refset, source, target))
@@ -101,12 +102,17 @@ def association_arrays(ids: np.ndarray, refset: np.ndarray, source: np.ndarray, 
 def build_arrays(load: Callable[[str], np.ndarray], associations: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """Every persisted engine array, from the index's own arrays (``load(name)``) and the Association frame."""
     ids = load("concept_id")
-    out = relationship_arrays(len(ids), load("rel_src"), load("rel_type"), load("rel_dest"), load("rel_group"), load("rel_ptr"))
+    out = relationship_arrays(
+        len(ids), load("rel_src"), load("rel_type"), load("rel_dest"), load("rel_group"), load("rel_ptr")
+    )
     if associations is not None and len(associations):
         a = associations[associations["active"]] if "active" in associations.columns else associations
         out.update(
             association_arrays(
-                ids, a["refsetId"].to_numpy(np.int64), a["referencedComponentId"].to_numpy(np.int64), a["targetComponentId"].to_numpy(np.int64)
+                ids,
+                a["refsetId"].to_numpy(np.int64),
+                a["referencedComponentId"].to_numpy(np.int64),
+                a["targetComponentId"].to_numpy(np.int64),
             )
         )
     else:
@@ -115,57 +121,46 @@ def build_arrays(load: Callable[[str], np.ndarray], associations: pd.DataFrame |
 
 
 class EclIndex:
-    """The arrays one Terminology's evaluations share: built (or mapped) once, read-only afterwards."""
+    """The arrays one Terminology's evaluations share: mapped (or derived) once, read-only afterwards."""
 
     def __init__(self, t: Terminology):
         self.t = t
-        self.store = t.store
         self.n = len(t.ids)
-        self._lock = threading.RLock()
-        self._computed: dict[str, np.ndarray] = {}
+        self.concept_active = t.array("concept_active")
         self._columns: dict[str, list[str]] = {}
-        self._computed_lists: dict[str, list[str]] = {}
-
-    # ----- arrays
-    def _persisted(self, name: str) -> bool:
-        return (self.store.path / fmt.ARRAYS / f"{name}.npy").is_file()
+        self._fts_vocabulary: tuple[list[str], np.ndarray] | None = None
 
     def array(self, name: str) -> np.ndarray:
-        """A persisted engine array, or the same computed in memory for an index built without it."""
-        if name in self._computed:
-            return self._computed[name]
-        if self._persisted(name):
-            return self.store.array(name)
-        with self._lock:
-            if name not in self._computed:
-                if name in ASSOCIATION_ARRAYS:
-                    self._computed.update(self._associations_from_db())
-                else:
-                    s = self.store
-                    self._computed.update(relationship_arrays(self.n, s.rel_src, s.rel_type, s.rel_dest, s.rel_group, s.rel_ptr))
-        return self._computed[name]
-
-    def _associations_from_db(self) -> dict[str, np.ndarray]:
-        tables = sorted({v for v in self.store.manifest.get("refset_tables", {}).values() if v == fmt.REFSET_TABLES["Association"]})
-        rows: list[tuple[Any, ...]] = []
-        for table in tables:
-            rows += self.store.db.execute(f'SELECT "refsetId", "referencedComponentId", "targetComponentId" FROM {table}').fetchall()
-        arr = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        return association_arrays(self.t.ids, arr[:, 0], arr[:, 1], arr[:, 2])
+        """A persisted engine array (``ecl_*``, see the module docstring)."""
+        return self.t.array(name)
 
     def warm(self) -> None:
-        """Map or compute every engine array now (before serving, so the first query pays nothing)."""
+        """Map every engine array and build every derived table now (before serving, so the first query pays nothing)."""
         for name in (*PERSISTED, *ASSOCIATION_ARRAYS):
             np.asarray(self.array(name)[:1])
-        for prop in ("active_rows", "attribute_types", "type_bounds", "concrete", "definition_rows", "row_of_refset_member", "ascii_terms", "non_ascii_rows"):
+        for prop in (
+            "active_rows",
+            "attribute_types",
+            "type_bounds",
+            "concrete",
+            "definition_rows",
+            "row_of_refset_member",
+            "ascii_terms",
+            "non_ascii_rows",
+        ):
             getattr(self, prop)
-        if self.store.has_table("description_fts"):
+        if self.has_fts:
             self.fts_vocabulary()
+
+    @cached_property
+    def has_fts(self) -> bool:
+        """Whether the index has the description full-text table (term filters may then ask it)."""
+        return self.t.has_table("description_fts")
 
     # ----- derived, small
     @cached_property
     def active_rows(self) -> np.ndarray:
-        return np.flatnonzero(self.store.concept_active).astype(np.int32)
+        return np.flatnonzero(self.concept_active).astype(np.int32)
 
     @cached_property
     def type_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,37 +186,37 @@ class EclIndex:
     @cached_property
     def concrete(self) -> dict[str, np.ndarray]:
         """Concrete values ordered by type: rows into the ``cv_*`` arrays, their types, units and numbers."""
-        s = self.store
-        cv_type = np.asarray(s.cv_type, np.int32)
+        a = self.t.array
+        cv_type = np.asarray(a("cv_type"), np.int32)
         order = np.argsort(cv_type, kind="stable").astype(np.int64)
-        src = np.asarray(s.cv_src, np.int64)
-        local = np.arange(len(src), dtype=np.int64) - np.asarray(s.cv_ptr, np.int64)[src] if len(src) else src
-        group = np.asarray(s.cv_group, np.int64)
+        src = np.asarray(a("cv_src"), np.int64)
+        local = np.arange(len(src), dtype=np.int64) - np.asarray(a("cv_ptr"), np.int64)[src] if len(src) else src
+        group = np.asarray(a("cv_group"), np.int64)
         unit = (src << UNIT_SHIFT) | np.where(group > 0, group, GROUP0_CV + local)
         return {
             "row": order,
             "type": cv_type[order],
             "src": src[order].astype(np.int32),
             "unit": unit[order],
-            "kind": np.asarray(s.cv_kind)[order],
-            "number": np.asarray(s.cv_number, np.float64)[order],
+            "kind": np.asarray(a("cv_kind"))[order],
+            "number": np.asarray(a("cv_number"), np.float64)[order],
             "unit_by_row": unit,
         }
 
     def concrete_text(self, cv_rows: np.ndarray) -> list[str]:
         """The text of some concrete values (strings without quotes, numbers as written)."""
-        ptr, blob = self.store.cv_text_ptr, self.store.cv_text_blob
+        ptr, blob = self.t.array("cv_text_ptr"), self.t.array("cv_text_blob")
         return [bytes(blob[int(ptr[k]) : int(ptr[k + 1])]).decode() for k in cv_rows.tolist()]
 
     @cached_property
     def definition_rows(self) -> np.ndarray:
         """Description rows of text definitions (the FTS table leaves them out)."""
-        return np.flatnonzero(np.asarray(self.store.desc_type) == fmt.DEFINITION).astype(np.int64)
+        return np.flatnonzero(np.asarray(self.t.array("desc_type")) == fmt.DEFINITION).astype(np.int64)
 
     @cached_property
     def ascii_terms(self) -> np.ndarray:
         """Per description: its term is plain ASCII (so bytes can be compared without decoding)."""
-        ptr, blob = np.asarray(self.store.term_ptr), np.asarray(self.store.term_blob)
+        ptr, blob = np.asarray(self.t.array("term_ptr")), np.asarray(self.t.array("term_blob"))
         out = np.ones(len(ptr) - 1, bool)
         if len(blob):
             high = np.flatnonzero(blob >= 128)
@@ -231,24 +226,25 @@ class EclIndex:
     @cached_property
     def row_of_refset_member(self) -> tuple[np.ndarray, np.ndarray]:
         """(refset SCTIDs sorted, member concept rows) of the member arrays."""
-        return np.asarray(self.store.member_refset), np.asarray(self.store.member_concept_by_refset, np.int32)
+        return np.asarray(self.t.array("member_refset")), np.asarray(self.t.array("member_concept_by_refset"), np.int32)
 
     def fts_vocabulary(self) -> list[str]:
         """Every token of the description FTS index (for wild patterns that start inside a word)."""
-        vocab = self._computed_lists.get("fts_vocabulary")
-        if vocab is None:
-            db = self.store.db
-            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.ecl_fts_vocab USING fts5vocab(main, 'description_fts', 'row')")
-            pairs = db.execute("SELECT term, doc FROM temp.ecl_fts_vocab").fetchall()
-            vocab = [r[0] for r in pairs]
-            self._computed["fts_vocabulary_docs"] = np.fromiter((r[1] for r in pairs), np.int64, len(pairs))
-            self._computed_lists["fts_vocabulary"] = vocab
-        return vocab
+        return self._vocabulary()[0]
 
     def fts_vocabulary_docs(self) -> np.ndarray:
         """Per token of `fts_vocabulary` (same order): how many descriptions hold it (to estimate FTS hit counts)."""
-        self.fts_vocabulary()
-        return self._computed["fts_vocabulary_docs"]
+        return self._vocabulary()[1]
+
+    def _vocabulary(self) -> tuple[list[str], np.ndarray]:
+        if self._fts_vocabulary is None:
+            # fts5vocab reads the FTS index itself; the virtual table lives in this connection's temp schema.
+            self.t.sql(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ecl_fts_vocab USING fts5vocab(main, 'description_fts', 'row')"
+            )
+            pairs = self.t.sql("SELECT term, doc FROM temp.ecl_fts_vocab")
+            self._fts_vocabulary = [r[0] for r in pairs], np.fromiter((r[1] for r in pairs), np.int64, len(pairs))
+        return self._fts_vocabulary
 
     @cached_property
     def non_ascii_rows(self) -> np.ndarray:
@@ -259,9 +255,9 @@ class EclIndex:
         """Column names of a refset table (names are checked against these before any SQL uses them)."""
         cols = self._columns.get(table)
         if cols is None:
-            cols = [r[1] for r in self.store.db.execute(f"PRAGMA table_info({table})").fetchall()]
+            cols = [r[1] for r in self.t.sql(f"PRAGMA table_info({table})")]
             self._columns[table] = cols
         return cols
 
     def refset_table(self, refset_id: int) -> str | None:
-        return self.store.manifest.get("refset_tables", {}).get(str(refset_id))
+        return self.t.manifest.get("refset_tables", {}).get(str(refset_id))

@@ -1,10 +1,12 @@
-"""Errors of the ECL parser, positioned so that a UI can underline the offending text."""
+"""Errors of ECL: the parser's (positioned so that a UI can underline the offending text) and the evaluator's."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["EclInvalidIdError", "EclSyntaxError"]
+from ..errors import TerminologyError
+
+__all__ = ["EclEvaluationError", "EclInvalidIdError", "EclLimitError", "EclSyntaxError", "EclTimeoutError"]
 
 
 class EclSyntaxError(ValueError):
@@ -47,3 +49,32 @@ class EclInvalidIdError(EclSyntaxError):
 
     def __str__(self) -> str:
         return f"invalid {self.kind} id {self.value} at character {self.position}: {self.problem}"
+
+
+class EclEvaluationError(TerminologyError):
+    """A well-formed expression the evaluator cannot answer (unknown refset field, unsupported nesting, ...)."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = "ecl"):
+        self.field = field
+        super().__init__(message)
+
+
+class EclTimeoutError(EclEvaluationError):
+    """The evaluation ran past its time budget (checked between AST nodes): narrow the expression."""
+
+    def __init__(self, budget_s: float, elapsed_s: float):
+        self.budget_s = budget_s
+        self.elapsed_s = elapsed_s
+        super().__init__(f"ECL evaluation exceeded its time budget of {budget_s:g} s (stopped after {elapsed_s:.2f} s)")
+
+
+class EclLimitError(TerminologyError):
+    """A page larger than ``MAX_PAGE`` (or a negative offset) was asked for."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str = "limit"):
+        self.field = field
+        super().__init__(message)

@@ -2,7 +2,7 @@
 
 The rows come from the index's ``rf2_mrcm_attribute_domain`` and
 ``rf2_mrcm_attribute_range`` tables (RF2 column names).  Range constraints are ECL
-text and are evaluated with :mod:`.ecl_bridge`; the concrete-domain forms
+text and are evaluated by the ECL engine (:mod:`terminology.ecl`); the concrete-domain forms
 (``dec(>#0..)``, ``int(#1..#5)``, ``str()``) are not ECL and are checked here.
 
 Only rows that apply to post-coordinated content are used for expressions: content
@@ -14,13 +14,11 @@ because a subset may carry just one kind.
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ..terminology import Terminology
-from .ecl_bridge import concept_in_ecl
+from ..ecl import EclResult, evaluate
+from ..terminology import Terminology, warmed
 
 __all__ = ["DomainRule", "Mrcm", "RangeRule", "concrete_in_range", "mrcm_for"]
 
@@ -48,18 +46,16 @@ class RangeRule:
 
 
 class Mrcm:
-    """Domain and range rules by attribute, read once per release."""
+    """Domain and range rules by attribute, read once per release (``mrcm_for``), with their evaluated constraints."""
 
     def __init__(self, t: Terminology):
         self.t = t
-        db = t.store.db
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        self.available = "rf2_mrcm_attribute_domain" in tables and "rf2_mrcm_attribute_range" in tables
+        self.available = t.has_table("rf2_mrcm_attribute_domain") and t.has_table("rf2_mrcm_attribute_range")
+        # Constraint text -> the concepts it denotes: the rules are few and asked about for every attribute.
+        self._denoted: dict[str, EclResult] = {}
         domains: dict[int, str] = {}
-        if "rf2_mrcm_domain" in tables:
-            for rid, constraint in db.execute(
-                'SELECT "referencedComponentId", "domainConstraint" FROM rf2_mrcm_domain'
-            ):
+        if t.has_table("rf2_mrcm_domain"):
+            for rid, constraint in t.sql('SELECT "referencedComponentId", "domainConstraint" FROM rf2_mrcm_domain'):
                 domains[int(rid)] = str(constraint)
         refsets = set(t.refsets())
         self._domains: dict[int, list[DomainRule]] = {}
@@ -70,12 +66,12 @@ class Mrcm:
             'SELECT "referencedComponentId", "domainId", "grouped", "attributeCardinality", '
             '"attributeInGroupCardinality", "contentTypeId" FROM rf2_mrcm_attribute_domain'
         )
-        for attr, dom, grouped, card, gcard, content in db.execute(sql):
+        for attr, dom, grouped, card, gcard, content in t.sql(sql):
             dom = int(dom)
             constraint = domains.get(dom) or (f"^ {dom}" if dom in refsets else f"<< {dom}")
             rule = DomainRule(int(attr), dom, bool(int(grouped)), str(card), str(gcard), int(content), constraint)
             self._domains.setdefault(int(attr), []).append(rule)
-        for attr, constraint, content in db.execute(
+        for attr, constraint, content in t.sql(
             'SELECT "referencedComponentId", "rangeConstraint", "contentTypeId" FROM rf2_mrcm_attribute_range'
         ):
             self._ranges.setdefault(int(attr), []).append(RangeRule(int(attr), str(constraint), int(content)))
@@ -92,12 +88,23 @@ class Mrcm:
         return self._for_expressions(self._ranges.get(attribute_id, []))
 
     def in_domain(self, rule: DomainRule, sctid: int) -> bool:
-        return concept_in_ecl(self.t, rule.domain_constraint, sctid)
+        return self.denotes(rule.domain_constraint, sctid)
 
     def in_range(self, rule: RangeRule, sctid: int) -> bool:
         if _CONCRETE.match(rule.constraint.strip()):
             return False
-        return concept_in_ecl(self.t, rule.constraint, sctid)
+        return self.denotes(rule.constraint, sctid)
+
+    def denotes(self, constraint: str, sctid: int) -> bool:
+        """Whether the concept is in the set an MRCM constraint (ECL) denotes.
+
+        Raises the ECL engine's errors (``EclSyntaxError``, ``EclEvaluationError``) for a
+        constraint it cannot evaluate; callers decide what an unevaluable rule means.
+        """
+        result = self._denoted.get(constraint)
+        if result is None:
+            result = self._denoted[constraint] = evaluate(self.t, constraint)
+        return sctid in result
 
 
 _CONCRETE = re.compile(r"^(int|dec|str)\((.*)\)$", re.S)
@@ -143,14 +150,7 @@ def _within(number: Decimal, bound: str, low: bool) -> bool:
     return number < limit if exclusive else number <= limit
 
 
-_RULES: weakref.WeakKeyDictionary[Terminology, Mrcm] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
+@warmed
 def mrcm_for(t: Terminology) -> Mrcm:
-    """The MRCM rules of a release (read on first use and kept with it)."""
-    with _LOCK:
-        m = _RULES.get(t)
-        if m is None:
-            m = _RULES[t] = Mrcm(t)
-        return m
+    """The MRCM rules of a release (read on first use and kept on the Terminology)."""
+    return t.derived(Mrcm)

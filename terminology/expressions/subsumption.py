@@ -20,14 +20,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeAlias
 
+import numpy as np
+
+from ..ecl import EclEvaluationError, evaluate
 from ..ecl import ast as ecl_ast
 from ..model import ConcreteValue
 from ..terminology import Terminology
 from .ast import ConceptRef, Concrete, Expression, SubExpression
-from .ecl_bridge import EclUnsupportedError, concept_in_ecl
 
 __all__ = [
     "NormalForm",
+    "concept_in_ecl",
+    "evaluate_ecl",
+    "evaluate_ecl_rows",
     "expression_in_ecl",
     "normal_form",
     "normal_form_text",
@@ -292,12 +297,31 @@ def _attribute_holds(t: Terminology, a: ecl_ast.Attribute, type_id: int, value: 
 
 
 def _concept_satisfies(t: Terminology, sctid: int, c: ecl_ast.Expression) -> bool:
-    from ..ecl import to_ecl
-
     try:
-        return concept_in_ecl(t, to_ecl(c), sctid)
-    except EclUnsupportedError:
-        return False
+        return sctid in evaluate(t, c)
+    except EclEvaluationError:
+        return False  # conservative: a constraint the engine cannot answer proves nothing
+
+
+# --------------------------------------------------------------------------- concepts and ECL constraints
+
+
+def evaluate_ecl_rows(t: Terminology, constraint: str | ecl_ast.Expression) -> np.ndarray:
+    """The concept rows (sorted int32, read-only) an ECL constraint denotes, by the ECL engine."""
+    return evaluate(t, constraint).rows
+
+
+def evaluate_ecl(t: Terminology, constraint: str | ecl_ast.Expression) -> np.ndarray:
+    """The concept ids (sorted int64, read-only) an ECL constraint denotes, by the ECL engine."""
+    return evaluate(t, constraint).ids
+
+
+def concept_in_ecl(t: Terminology, constraint: str | ecl_ast.Expression, sctid: int) -> bool:
+    """Whether a concept is in the set an ECL constraint denotes.
+
+    Raises the engine's ``EclSyntaxError``, ``EclEvaluationError`` (and its ``EclTimeoutError``).
+    """
+    return sctid in evaluate(t, constraint)
 
 
 # --------------------------------------------------------------------------- normal form text

@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..ecl import parse_ecl
+from ..ecl import EclEvaluationError, parse_ecl
 from ..terminology import Terminology
 from .ast import Attribute, ConceptRef, Concrete, Expression, SubExpression, concept_refs
-from .ecl_bridge import EclUnsupportedError, concept_in_ecl
 from .mrcm import Mrcm, concrete_in_range, mrcm_for
 from .render import render
 from .subsumption import expression_in_ecl
@@ -121,7 +120,7 @@ def _check_attribute(
     if not ranges:
         out.append(ExpressionProblem("mrcm-range", f"Attribute {_name(t, attr)} has no MRCM attribute range", attr))
         return out
-    if not any(_in_range(t, r.constraint, a.value) for r in ranges):
+    if not any(_in_range(t, rules, r.constraint, a.value) for r in ranges):
         shown = _value_text(t, a.value)
         allowed = " OR ".join(f"({r.constraint})" if len(ranges) > 1 else r.constraint for r in ranges)
         out.append(
@@ -132,17 +131,17 @@ def _check_attribute(
     return out
 
 
-def _in_range(t: Terminology, constraint: str, value: ConceptRef | SubExpression | Concrete) -> bool:
+def _in_range(t: Terminology, rules: Mrcm, constraint: str, value: ConceptRef | SubExpression | Concrete) -> bool:
     if isinstance(value, Concrete):
         return bool(concrete_in_range(constraint, value.kind, value.value))
     if concrete_in_range(constraint, "", None) is not None:
         return False  # a concept where a concrete value is required
     try:
         if isinstance(value, ConceptRef):
-            return concept_in_ecl(t, constraint, value.id)
+            return rules.denotes(constraint, value.id)
         return expression_in_ecl(t, value, parse_ecl(constraint))
-    except EclUnsupportedError:
-        return False
+    except EclEvaluationError:
+        return False  # a range the engine cannot answer admits nothing (reported as out of range)
 
 
 def _value_text(t: Terminology, value: ConceptRef | SubExpression | Concrete) -> str:

@@ -119,6 +119,14 @@ def test_errors(client: FlaskClient) -> None:
     assert r.status_code == 400
 
 
+def test_a_malformed_compose_is_an_invalid_request_not_a_server_error(client: FlaskClient) -> None:
+    vs = {"resourceType": "ValueSet", "status": "active", "compose": {"include": SCT}}
+    r = post(client, "ValueSet/$expand", {"resourceType": "Parameters", "parameter": [{"name": "valueSet", "resource": vs}]})
+    assert r.status_code == 400
+    issue = r.get_json(force=True)["issue"][0]
+    assert issue["code"] == "invalid" and issue["expression"] == ["ValueSet.compose.include"]
+
+
 def test_subsumes_and_translate_over_http(client: FlaskClient) -> None:
     r = client.get(f"/fhir/CodeSystem/$subsumes?system={SCT}&codeA=1039990001102&codeB=1059990001105")
     assert value(r.get_json(force=True), "outcome") == "subsumes"
