@@ -162,10 +162,10 @@ class Concepts(Hierarchy):
         sizes = [len(ANATOMY_BASE), 2, len(POSITION) - 1, len(PART_OF) - 1, len(TISSUE_OF) - 1]
         base, side, pos, part, tissue = self._slots(key, sizes)
         short = TISSUE_OF[tissue] + POSITION[pos] + PART_OF[part] + SIDE_WORD[side] + ANATOMY_BASE[base]
-        detail = pd.Series(
+        raw_detail = pd.Series(
             POSITION[pos] + PART_NAME[part] + " " + SIDE_WORD[side] + TISSUE_NAME[tissue], dtype=object
         )
-        detail = detail.str.replace(r"\s+", " ", regex=True).str.strip().to_numpy(dtype=object)
+        detail = raw_detail.str.replace(r"\s+", " ", regex=True).str.strip().to_numpy(dtype=object)
         plain = (pos == 0) & (part == 0) & (side == 0) & (tissue == 0)
         reordered = np.where(plain, "Entire " + ANATOMY_BASE[base], cap(ANATOMY_BASE[base]) + ", " + detail)
         self.set_terms(

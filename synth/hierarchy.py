@@ -82,7 +82,7 @@ def _level_sizes(n: int, levels: int) -> np.ndarray:
     """Nodes per level: a gamma-like profile peaking at a third of the depth with a long deep tail."""
     lv = np.arange(1, levels + 1, dtype=np.float64)
     w = lv**2 * np.exp(-lv / max(levels / 6.0, 0.5))
-    counts = np.floor(w / w.sum() * n).astype(np.int64)
+    counts: np.ndarray = np.floor(w / w.sum() * n).astype(np.int64)
     counts[np.argmax(counts)] += n - counts.sum()
     if counts[0] == 0:
         counts[0] = 1
