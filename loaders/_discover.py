@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from .errors import ReleaseError
 from .rf2_format import FileName, parse_file_name
@@ -30,7 +30,8 @@ class ReleaseFile:
     def open(self) -> Iterator[IO[bytes]]:
         if self.source.suffix == ".zip":
             with zipfile.ZipFile(self.source) as zf, zf.open(self.member) as raw:
-                yield io.BufferedReader(raw)  # type: ignore[arg-type]
+                # A ZipExtFile is a buffered stream, not a raw one, but it has the readinto() BufferedReader needs.
+                yield io.BufferedReader(cast(io.RawIOBase, raw))
         else:
             with open(self.source / self.member, "rb") as fh:
                 yield fh

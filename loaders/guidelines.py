@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, cast, overload
 
 import yaml
 from markdown_it import MarkdownIt
@@ -200,9 +200,9 @@ def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == step:
-                return v
+                return cast(yaml.Node, v)  # PyYAML's stubs type a node's children as Any
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-        return node.value[step]
+        return cast(yaml.Node, node.value[step])
     return None
 
 
@@ -323,7 +323,11 @@ class _Validator:
             self.fail("is required", *path, key)
         return data[key]
 
-    def string(self, data: dict[str, Any], key: str, *path: str | int, required: bool = True) -> Any:
+    @overload
+    def string(self, data: dict[str, Any], key: str, *path: str | int, required: Literal[True] = True) -> str: ...
+    @overload
+    def string(self, data: dict[str, Any], key: str, *path: str | int, required: bool) -> str | None: ...
+    def string(self, data: dict[str, Any], key: str, *path: str | int, required: bool = True) -> str | None:
         if not required and data.get(key) is None:
             return None
         value = self._need(data, key, path)

@@ -98,7 +98,7 @@ def load_release(
     for i, (order, f) in enumerate(bar):
         bar.set_postfix_str(f.member.rsplit("/", 1)[-1][:40])
         df = read_rf2(f)
-        df["_file"] = pd.Categorical.from_codes(np.zeros(len(df), np.int8), categories=[f.display])
+        df["_file"] = pd.Categorical.from_codes(np.zeros(len(df), np.int8), categories=pd.Index([f.display]))
         df["_order"] = np.int16(order)
         df["_delta"] = i >= base
         key = f.name.kind.name if f.name.kind else f"{f.name.content}"

@@ -1,7 +1,7 @@
 """The RF2 release format, described once.
 
 The loaders read files by these descriptions and the synthetic-release writer
-(`loaders.synth`) writes files by them, so the two can never drift apart.
+(the `synth` package) writes files by them, so the two can never drift apart.
 """
 
 from __future__ import annotations

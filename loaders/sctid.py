@@ -126,7 +126,7 @@ def make_sctid(item: int, namespace_id: int | None, kind: ComponentKind) -> int:
 def verhoeff_ok_array(ids: np.ndarray) -> np.ndarray:
     """Vectorised Verhoeff check over an int64 array of SCTIDs (no Python loop per id)."""
     ids = np.asarray(ids, dtype=np.int64)
-    c = np.zeros(ids.shape, dtype=np.int8)
+    c: np.ndarray = np.zeros(ids.shape, dtype=np.int8)
     rest = ids.copy()
     for i in range(19):
         live = rest > 0
@@ -136,7 +136,8 @@ def verhoeff_ok_array(ids: np.ndarray) -> np.ndarray:
         step = _D[c, _P[i % 8, digit]]
         c = np.where(live, step, c)
         rest //= 10
-    return c == 0
+    valid: np.ndarray = c == 0
+    return valid
 
 
 def partition_array(ids: np.ndarray) -> np.ndarray:

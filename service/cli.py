@@ -80,7 +80,7 @@ def index_cmd(rf2_paths: tuple[str, ...], out: str, full: bool, as_at: int | Non
 @click.option("--seed", default=42, show_default=True)
 def synth_cmd(concepts: int, out: str, seed: int) -> None:
     """Write a synthetic SNOMED-style RF2 release of realistic shape (for benchmarks and scale tests)."""
-    from loaders.synth import write_synthetic_release
+    from synth import write_synthetic_release
 
     summary = write_synthetic_release(out, concepts=concepts, seed=seed, progress=sys.stderr.isatty())
     click.echo(json.dumps(dict(vars(summary).items()), indent=2, default=str))

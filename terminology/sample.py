@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from importlib import resources
 from pathlib import Path
 
 from loaders import load_release
@@ -11,12 +12,22 @@ from loaders import load_release
 from .index import build_index
 from .index.format import FORMAT_VERSION
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_PACKAGE = "sample_data"
 
 
 def sample_data_dir() -> Path:
-    """Where sample_data/ lives (SNOMAP_SAMPLE_DATA overrides the repository copy)."""
-    return Path(os.environ.get("SNOMAP_SAMPLE_DATA", REPO_ROOT / "sample_data"))
+    """Where the sample data lives: the installed `sample_data` package (SNOMAP_SAMPLE_DATA overrides it).
+
+    It ships as package data, so `snomap serve` finds the sample after a plain `pip install`, not
+    only in a checkout. The index build reads real files, so a zipped install is refused here.
+    """
+    env = os.environ.get("SNOMAP_SAMPLE_DATA")
+    if env:
+        return Path(env)
+    root = resources.files(SAMPLE_PACKAGE)
+    if not isinstance(root, Path):
+        raise RuntimeError(f"the {SAMPLE_PACKAGE} package is not installed as files ({root!r}); set SNOMAP_SAMPLE_DATA")
+    return root
 
 
 def sample_release_dir() -> Path:

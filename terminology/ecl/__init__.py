@@ -1,5 +1,6 @@
 """SNOMED CT Expression Constraint Language (ECL 2.2): parser, AST, serializer and evaluator."""
 
+from ._index import build_arrays as build_engine_arrays
 from .ast import *  # noqa: F403
 from .ast import __all__ as _ast_all
 from .errors import EclInvalidIdError, EclSyntaxError
@@ -18,6 +19,7 @@ from .serializer import to_ecl
 
 __all__ = [
     "MAX_PAGE",
+    "build_engine_arrays",
     "EclEvaluationError",
     "EclInvalidIdError",
     "EclLimitError",

@@ -367,7 +367,7 @@ def _build_ecl_arrays(dir_: Path, release: Release) -> None:
 
     Optional: an index without them still evaluates ECL (the engine then builds them in memory).
     """
-    from ..ecl._index import build_arrays
+    from ..ecl import build_engine_arrays as build_arrays
 
     def load(name: str) -> np.ndarray:
         return np.load(dir_ / fmt.ARRAYS / f"{name}.npy", mmap_mode="r", allow_pickle=False)

@@ -23,7 +23,7 @@ import pytest
 
 from loaders.guidelines import write_guideline
 from terminology.authoring import PreconditionFailedError, SqlGuidelineRepository, open_repository
-from terminology.authoring.store import PAUSE_ENV, PAUSE_MARKER
+from terminology.authoring.transfer import PAUSE_ENV, PAUSE_MARKER
 from terminology.sample import sample_guidelines_dir
 from tests.terminology.authoring.databases import make_doc
 

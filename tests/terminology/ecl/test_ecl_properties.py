@@ -172,7 +172,7 @@ class Reference:
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Terminology, Reference]:
     """A small synthetic release (3,000 active concepts) and its reference evaluator."""
-    from loaders.synth import write_synthetic_release
+    from synth import write_synthetic_release
 
     root = tmp_path_factory.mktemp("synth_ecl")
     write_synthetic_release(root / "rf2", concepts=3000, seed=11)

@@ -18,7 +18,7 @@ import pytest
 
 from loaders import rf2_format as rf
 from loaders.sctid import ComponentKind, make_sctid, make_sctids, partition_array, sctid_problem, verhoeff_ok_array
-from loaders.synth import EFFECTIVE_TIME, NAMESPACE_TAG, SynthSummary, write_synthetic_release
+from synth import EFFECTIVE_TIME, NAMESPACE_TAG, SynthSummary, write_synthetic_release
 
 SMALL = 3_000
 WRITTEN = (
