@@ -36,6 +36,11 @@ def card_uuid(service_id: str, guideline_id: str, key: str) -> str:
     return str(uuid.uuid5(CARD_NAMESPACE, f"{service_id}|{guideline_id}|{key}"))
 
 
+def suggestion_uuid(card_id: str) -> str:
+    """The stable uuid of a card's one suggestion ("Follow this guideline")."""
+    return str(uuid.uuid5(CARD_NAMESPACE, f"{card_id}|follow"))
+
+
 def indicator(f: Finding) -> str:
     """`info`, or the guideline's `cdsIndicator`; a text match is never more than `info`."""
     wanted = f.guideline.extra.get(CDS_INDICATOR_KEY, "info")
@@ -109,8 +114,9 @@ def card(f: Finding, service_id: str, guideline_url: Callable[[str], str]) -> di
     """The card for one finding; `guideline_url(id)` gives the absolute URL of a guideline's page."""
     g = f.guideline
     url = guideline_url(g.id)
+    card_id = card_uuid(service_id, g.id, f.key)
     return {
-        "uuid": card_uuid(service_id, g.id, f.key),
+        "uuid": card_id,
         "summary": summary(f),
         "detail": detail(f),
         "indicator": indicator(f),
@@ -119,6 +125,9 @@ def card(f: Finding, service_id: str, guideline_url: Callable[[str], str]) -> di
             "url": url,
             "topic": {"system": SNOMED, "code": str(f.via), "display": f.term(f.via)},
         },
+        # A suggestion without actions: the client's way to report that the clinician accepted the card.
+        "suggestions": [{"label": "Follow this guideline", "uuid": suggestion_uuid(card_id)}],
+        "selectionBehavior": "at-most-one",
         "overrideReasons": [{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in OVERRIDE_REASONS],
         "links": [{"label": "Open the guideline", "url": url, "type": "absolute"}],
     }
