@@ -130,7 +130,7 @@ def call(service_id: str):  # type: ignore[no-untyped-def]
         content: {application/json: {schema: CdsRequestIn}}
       responses:
         200: {content: {application/json: {schema: CdsResponseOut}}}
-        400: {description: Malformed request, wrong hook, or missing context field}
+        400: {description: "Malformed request, wrong hook, or missing context field"}
         401: {description: No or refused JWT}
         404: {description: No such service}
         412: {description: No prefetched Conditions and the FHIR server could not give them}
@@ -198,10 +198,10 @@ def feedback(service_id: str):  # type: ignore[no-untyped-def]
         content: {application/json: {schema: CdsFeedbackIn}}
       responses:
         200: {content: {application/json: {schema: CdsFeedbackOut}}}
-        400: {description: Malformed feedback, or a card this service did not issue (nothing is recorded)}
+        400: {description: "Malformed feedback, or a card this service did not issue (nothing is recorded)"}
         401: {description: No or refused JWT}
         404: {description: No such service}
-        501: {description: Guidelines are served from a read-only directory, so there is no store for feedback}
+        501: {description: "Guidelines are served from a read-only directory, so there is no store for feedback"}
     """
     s = _service(service_id)
     refused, client = authenticate(f"/cds-services/{s.id}")
