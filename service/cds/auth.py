@@ -51,6 +51,7 @@ class TrustedIssuer:
                 k = self._client.get_signing_key(kid)
             except jwt.PyJWKClientError as e:
                 raise AuthenticationError(f"no key {kid!r} for issuer {self.iss!r} at {self.jwks_url}: {e}") from e
+            # The JWK's own "alg" only: PyJWK.algorithm_name guesses one (RS256 for any RSA key) when it is absent.
             return k.key, k._jwk_data.get("alg")
         raise AuthenticationError(f"issuer {self.iss!r} has no key {kid!r}")
 
