@@ -32,6 +32,10 @@ STATUSES = ("draft", "published", "retired")
 STRENGTHS = ("strong", "moderate", "weak", "expert opinion")
 # Front-matter keys with a dedicated field; any other top-level key is kept in `extra`.
 KNOWN_KEYS = ("id", "title", "status", "tags", "recommendations", "references", "updated")
+# Optional front-matter key validated here but kept in `extra` (so the store and the writer need no new field):
+# the CDS Hooks card indicator. `critical` is left out: it is for patient-specific alerts, not a guideline.
+CDS_INDICATOR_KEY = "cdsIndicator"
+CDS_INDICATORS = ("info", "warning")
 TAG_KEYS = ("concept", "ecl", "term", "exclude")
 RECOMMENDATION_KEYS = ("id", "text", "strength")
 REFERENCE_KEYS = ("id", "authors", "title", "journal", "year", "volume", "pmid", "doi", "url")
@@ -291,6 +295,8 @@ def _parse(text: str, name: str | Path) -> tuple[GuidelineDocument, _Lines]:
     for k in extra:
         if not isinstance(k, str):
             v.fail(f"front-matter keys must be strings, got {k!r}", str(k))
+    if CDS_INDICATOR_KEY in extra and extra[CDS_INDICATOR_KEY] not in CDS_INDICATORS:
+        v.fail(f"{extra[CDS_INDICATOR_KEY]!r} is not one of: {', '.join(CDS_INDICATORS)}", CDS_INDICATOR_KEY)
 
     sections = _sections(body, name, body_line)
     _check_citations(body, name, body_line, {r.id for r in refs} | {r.id for r in recs})

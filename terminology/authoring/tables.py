@@ -185,3 +185,38 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_at", "at"),
     sa.Index("ix_audit_log_guideline_id", "guideline_id"),
 )
+
+# CDS Hooks (terminology/cds/feedback.py): the cards issued, and the feedback clients post about them.
+# `cds_cards` maps a card's stable uuid to its guideline (one row per service, guideline and diagnosis, not per
+# call); `cds_feedback` has no foreign key to `guidelines`, so feedback outlives a deleted guideline.
+cds_cards = sa.Table(
+    "cds_cards",
+    metadata,
+    sa.Column("uuid", sa.String(36), primary_key=True),
+    sa.Column("service_id", sa.String(100), nullable=False),
+    sa.Column("guideline_id", sa.String(200), nullable=False),
+    sa.Column("concept", sa.Text, nullable=False),  # the SCTID or expression read
+    sa.Column("first_issued_at", Timestamp, nullable=False),
+    sa.Index("ix_cds_cards_guideline_id", "guideline_id"),
+)
+
+cds_feedback = sa.Table(
+    "cds_feedback",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("card_uuid", sa.String(36), sa.ForeignKey("cds_cards.uuid"), nullable=False),
+    sa.Column("service_id", sa.String(100), nullable=False),
+    sa.Column("guideline_id", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("reason_system", sa.Text),
+    sa.Column("reason_code", sa.Text),
+    sa.Column("reason_display", sa.Text),
+    sa.Column("user_comment", sa.Text),
+    sa.Column("accepted_suggestions", sa.JSON),
+    sa.Column("outcome_at", Timestamp, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("client", sa.String(500)),  # the authenticated client's JWT issuer
+    sa.CheckConstraint("outcome IN ('accepted', 'overridden')", name="outcome"),
+    sa.Index("ix_cds_feedback_guideline_id", "guideline_id"),
+    sqlite_autoincrement=True,
+)

@@ -29,10 +29,10 @@ def spec(app: Flask) -> dict[str, Any]:
 
 
 def documented_routes(app: Flask) -> dict[str, set[str]]:
-    """Rules of the url_map that must be in the document, in OpenAPI path syntax, with their methods."""
+    """Rules of the url_map that must be in the document (the API and CDS Hooks), in OpenAPI path syntax, with their methods."""
     out: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if not (rule.rule.startswith("/api/v1") or rule.rule in ("/healthz", "/readyz")):
+        if not (rule.rule.startswith(("/api/v1", "/cds-services")) or rule.rule in ("/healthz", "/readyz")):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         out.setdefault(path, set()).update(m.lower() for m in (rule.methods or ()) if m not in ("HEAD", "OPTIONS"))
