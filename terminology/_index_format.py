@@ -7,7 +7,7 @@ processes share the pages; nothing is unpickled (np.load with allow_pickle=False
 from __future__ import annotations
 
 FORMAT_NAME = "snomap-index"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the manifest records each file's size and checksum
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
 ARRAYS = "arrays"
