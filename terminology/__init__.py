@@ -6,6 +6,7 @@ Public face of the package; implementation modules are private (underscore) or f
 from loaders.sctid import ComponentKind, is_valid_sctid, namespace, partition, sctid_problem
 
 from ._index_build import build_index
+from ._index_verify import verify_index
 from .errors import ConceptNotFoundError, IndexFormatError, InvalidSctidError, TerminologyError, UnanswerableError
 from .model import (
     Association,
@@ -41,4 +42,5 @@ __all__ = [
     "parse_sctid",
     "partition",
     "sctid_problem",
+    "verify_index",
 ]
