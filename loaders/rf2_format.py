@@ -20,6 +20,14 @@ MODEL_MODULE = 900000000000012004
 FSN_TYPE = 900000000000003001
 SYNONYM_TYPE = 900000000000013009
 DEFINITION_TYPE = 900000000000550004
+# The longest term, in characters, a description of each type may have: the descriptionLength of the
+# International Edition's Description format reference set (900000000000538005): 255 for fully specified
+# names and synonyms, 4096 for text definitions. "By default the term is a UTF-8 string of up to 255
+# characters" (SNOMED CT Release File Specification, Glossary: descriptionLength,
+# https://confluence.ihtsdotools.org/pages/viewpage.action?pageId=28739269). Other description types
+# (an extension's own) are held to the largest of these.
+TERM_MAX_LENGTH = {FSN_TYPE: 255, SYNONYM_TYPE: 255, DEFINITION_TYPE: 4096}
+OTHER_TERM_MAX_LENGTH = 4096
 PREFERRED = 900000000000548007
 ACCEPTABLE = 900000000000549004
 EN_US = 900000000000509007
