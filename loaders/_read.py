@@ -16,7 +16,7 @@ import pyarrow.csv as pa_csv
 
 from ._discover import ReleaseFile
 from .errors import ReleaseError
-from .rf2_format import REFSET_COMMON, FileKind
+from .rf2_format import OTHER_TERM_MAX_LENGTH, REFSET_COMMON, TERM_MAX_LENGTH, FileKind
 from .sctid import PARTITIONS, ComponentKind, partition_array, sctid_problem, verhoeff_ok_array
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -206,6 +206,28 @@ def _typed(table: pa.Table, file: ReleaseFile) -> pd.DataFrame:
             out[name] = _sctid_column(column, name, None, file)
         else:
             out[name] = pd.array(column, dtype="str")
+    if "term" in out and "typeId" in out:
+        _check_term_lengths(table.column("term"), out["typeId"], file)  # type: ignore[arg-type]
     typed = pd.DataFrame(out)
     typed["_line"] = np.arange(2, n + 2, dtype=np.int32)
     return typed
+
+
+def _check_term_lengths(terms: pa.ChunkedArray, type_ids: np.ndarray, file: ReleaseFile) -> None:
+    """Each term within the length the Description format refset gives its type (255 or 4096 characters).
+
+    Also bounds what one row can cost later: index building holds terms in memory several times over.
+    """
+    if not len(terms):
+        return
+    lengths = pc.utf8_length(terms).to_numpy(zero_copy_only=False)
+    limits = np.full(len(type_ids), OTHER_TERM_MAX_LENGTH, np.int64)
+    for type_id, limit in TERM_MAX_LENGTH.items():
+        limits[type_ids == type_id] = limit
+    bad = lengths > limits
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        problem = f"term of {int(lengths[row]):,} characters: a description of type {int(type_ids[row])} has at most {int(limits[row]):,}"
+        if bad.sum() > 1:
+            problem += f" ({int(bad.sum())} such rows)"
+        raise ReleaseError(problem, file.display, row + 2, "term")

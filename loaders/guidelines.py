@@ -223,8 +223,30 @@ def _split_front_matter(text: str, name: str | Path) -> tuple[str, int, str, int
     raise GuidelineFileError("the front matter is not closed by a '---' line", name, 1)
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: an alias is a reference, and a few nested ones expand exponentially.
+
+    A 700-byte front matter of aliases expanded to 33.6 MB (issue 16). No guideline needs them, so the
+    first anchor (`&name`) or alias (`*name`) is refused where it appears, before anything is built.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML's parser methods carry no annotations
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, f"alias *{event.anchor} is not accepted (no anchors or aliases in guideline front matter)",
+                event.start_mark,  # type: ignore[arg-type]  # the C loader's Mark type is the same shape
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise yaml.composer.ComposerError(
+                None, None, f"anchor &{anchor} is not accepted (no anchors or aliases in guideline front matter)", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+
 def _load_yaml(source: str, name: str | Path, first_line: int) -> tuple[Any, yaml.Node | None]:
-    loader = yaml.SafeLoader(source)
+    loader = _NoAliasLoader(source)
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -574,7 +596,13 @@ def write_guideline(doc: GuidelineDocument, path: str | Path) -> Path:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Indents list items under their key, as the hand-written files do, so exported files diff cleanly."""
+    """Indents list items under their key, as the hand-written files do, so exported files diff cleanly.
+
+    Never writes anchors and aliases (for a value that appears twice): the reader refuses them.
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False)

@@ -10,40 +10,18 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-# The concept ids the format relies on are defined in `loaders.snomed`. They are re-exported here
-# only for loaders/synth.py and sample_data/make_sample.py, which still import them from this
-# module; new code imports them from `loaders.snomed`.
-from .snomed import (  # noqa: F401
-    ACCEPTABLE,
-    ADDITIONAL,
-    CASE_INSENSITIVE,
-    CASE_SENSITIVE,
-    CONCEPT_INACTIVATION_REFSET,
-    CORE_MODULE,
-    DEFINITION_TYPE,
-    DESCRIPTION_INACTIVATION_REFSET,
-    EN_GB,
-    EN_US,
-    EXISTENTIAL,
-    FSN_TYPE,
-    FULLY_DEFINED,
-    HISTORICAL_ASSOCIATIONS,
-    INACTIVATION_REASONS,
-    INFERRED,
-    INITIAL_CHARACTER_CASE_INSENSITIVE,
-    IS_A,
-    MODEL_MODULE,
-    MODULE_DEPENDENCY_REFSET,
-    PREFERRED,
-    PRIMITIVE,
-    ROOT,
-    STATED,
-    SYNONYM_TYPE,
-    TOP_LEVEL_HIERARCHIES,
-)
+from .snomed import DEFINITION_TYPE, FSN_TYPE, SYNONYM_TYPE
 
 ReleaseType = Literal["Snapshot", "Full", "Delta"]
 
+# The longest term, in characters, a description of each type may have: the descriptionLength of the
+# International Edition's Description format reference set (900000000000538005): 255 for fully specified
+# names and synonyms, 4096 for text definitions. "By default the term is a UTF-8 string of up to 255
+# characters" (SNOMED CT Release File Specification, Glossary: descriptionLength,
+# https://confluence.ihtsdotools.org/pages/viewpage.action?pageId=28739269). Other description types
+# (an extension's own) are held to the largest of these.
+TERM_MAX_LENGTH = {FSN_TYPE: 255, SYNONYM_TYPE: 255, DEFINITION_TYPE: 4096}
+OTHER_TERM_MAX_LENGTH = 4096
 COMMON = ("id", "effectiveTime", "active", "moduleId")
 REFSET_COMMON = (*COMMON, "refsetId", "referencedComponentId")
 

@@ -40,23 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from loaders import rf2_format as rf2  # noqa: E402
-from loaders.rf2_format import (  # noqa: E402
-    ACCEPTABLE,
-    CASE_INSENSITIVE,
-    CASE_SENSITIVE,
-    DEFINITION_TYPE,
-    EN_GB,
-    EN_US,
-    EXISTENTIAL,
-    FSN_TYPE,
-    FULLY_DEFINED,
-    INFERRED,
-    IS_A,
-    PREFERRED,
-    PRIMITIVE,
-    STATED,
-    SYNONYM_TYPE,
-)
+from loaders.snomed import CASE_INSENSITIVE, CASE_SENSITIVE, DEFINITION_TYPE, EN_GB, EN_US, EXISTENTIAL, FSN_TYPE, FULLY_DEFINED, INFERRED, IS_A, PREFERRED, PRIMITIVE, STATED, SYNONYM_TYPE
 from loaders.sctid import ComponentKind, make_sctid, namespace, sctid_problem  # noqa: E402
 
 OUT = HERE / "release"
@@ -87,7 +71,7 @@ def member_id(*parts: object) -> str:
 MODULE = cid(1)  # 19990001103 snomap sample module
 
 # ---- Real identifiers (metadata the format relies on, and top-level concepts) ----
-ROOT = rf2.ROOT
+ROOT = snomed.ROOT
 CLINICAL_FINDING = 404684003
 DISEASE = 64572001
 BODY_STRUCTURE = 123037004
@@ -239,9 +223,9 @@ CONCEPTS: list[Concept] = [
     meta(CORE_METADATA, 630, "Core metadata concept (core metadata concept)", "Core metadata concept",
          [MODEL_COMPONENT]),
     meta(MODULE_CONCEPT, 631, "Module (core metadata concept)", "Module", [CORE_METADATA]),
-    meta(rf2.CORE_MODULE, 632, "International core module (core metadata concept)", "International core module",
+    meta(snomed.CORE_MODULE, 632, "International core module (core metadata concept)", "International core module",
          [MODULE_CONCEPT]),
-    meta(rf2.MODEL_MODULE, 633, "International model component module (core metadata concept)",
+    meta(snomed.MODEL_MODULE, 633, "International model component module (core metadata concept)",
          "International model component module", [MODULE_CONCEPT]),
     meta(900000000000444006, 634, "Definition status (core metadata concept)", "Definition status",
          [CORE_METADATA]),
@@ -292,9 +276,9 @@ CONCEPTS: list[Concept] = [
          "POSSIBLY EQUIVALENT TO association reference set", [ASSOCIATION_TYPE], case=CASE_SENSITIVE),
     meta(ATTRIBUTE_VALUE_TYPE, 662, "Attribute value reference set type (foundation metadata concept)",
          "Attribute value type reference set", [REFSET]),
-    meta(rf2.CONCEPT_INACTIVATION_REFSET, 663, "Concept inactivation reason reference set (foundation metadata concept)",
+    meta(snomed.CONCEPT_INACTIVATION_REFSET, 663, "Concept inactivation reason reference set (foundation metadata concept)",
          "Concept inactivation indicator reference set", [ATTRIBUTE_VALUE_TYPE]),
-    meta(rf2.MODULE_DEPENDENCY_REFSET, 664, "Module dependency reference set (foundation metadata concept)",
+    meta(snomed.MODULE_DEPENDENCY_REFSET, 664, "Module dependency reference set (foundation metadata concept)",
          "Module dependency reference set", [REFSET]),
     meta(MRCM_ATTRIBUTE_DOMAIN, 665, "MRCM attribute domain reference set (foundation metadata concept)",
          "MRCM attribute domain reference set", [REFSET], case=CASE_SENSITIVE),
@@ -508,7 +492,7 @@ REGISTRY = {
 }
 
 # Module dependency: target module -> targetEffectiveTime at each release (sourceEffectiveTime = the release).
-DEPENDENCIES = (rf2.CORE_MODULE, rf2.MODEL_MODULE)
+DEPENDENCIES = (snomed.CORE_MODULE, snomed.MODEL_MODULE)
 TARGET_TIMES = {V1: "20240701", V2: "20250101", V3: "20250701"}
 
 # MRCM: attribute -> (domain, grouped, cardinality, in-group cardinality, range)
@@ -630,7 +614,7 @@ def build(release: str) -> State:
                 rf2.ATTRIBUTE_VALUE,
                 member_id("inactivation", c.sctid),
                 True,
-                rf2.CONCEPT_INACTIVATION_REFSET,
+                snomed.CONCEPT_INACTIVATION_REFSET,
                 c.sctid,
                 c.reason,
             )
@@ -670,7 +654,7 @@ def build(release: str) -> State:
             rf2.MODULE_DEPENDENCY,
             member_id("dependency", MODULE, target),
             True,
-            rf2.MODULE_DEPENDENCY_REFSET,
+            snomed.MODULE_DEPENDENCY_REFSET,
             target,
             release,
             TARGET_TIMES[release],
@@ -845,7 +829,7 @@ def check(view: View, label: str) -> dict[str, set[str]]:
                 assert UUID.match(ident), where
             else:
                 assert sctid_problem(ident, ID_KIND[kind.id_kind]) is None, where
-            assert row["moduleId"] == str(MODULE) != str(rf2.CORE_MODULE), where
+            assert row["moduleId"] == str(MODULE) != str(snomed.CORE_MODULE), where
             assert row["active"] in ("0", "1") and re.fullmatch(r"\d{8}", row["effectiveTime"]), where
             for col in CONCEPT_COLUMNS[name]:
                 assert row[col] in concepts, f"{where}: {col} {row[col]} is not a concept of the release"

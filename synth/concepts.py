@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loaders.rf2_format import CASE_SENSITIVE, FULLY_DEFINED, PRIMITIVE
+from loaders.snomed import CASE_SENSITIVE, FULLY_DEFINED, PRIMITIVE
 
 from .hierarchy import BRANCHES, Hierarchy
 from .ids import (

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from loaders import rf2_format as rf
-from loaders.rf2_format import (
+from loaders.sctid import ComponentKind, make_sctids
+from loaders.snomed import (
     ACCEPTABLE,
     CASE_INSENSITIVE,
     CASE_SENSITIVE,
@@ -21,7 +22,6 @@ from loaders.rf2_format import (
     PREFERRED,
     SYNONYM_TYPE,
 )
-from loaders.sctid import ComponentKind, make_sctids
 
 from .history import Content
 from .ids import ITEM_BASE

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loaders.rf2_format import CASE_INSENSITIVE, CORE_MODULE, MODEL_MODULE, PRIMITIVE
 from loaders.sctid import ComponentKind, make_sctids
+from loaders.snomed import CASE_INSENSITIVE, CORE_MODULE, MODEL_MODULE, PRIMITIVE
 
 from .ids import (
     ACTION,

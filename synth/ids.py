@@ -7,8 +7,8 @@ items used by the real International Edition.
 
 from __future__ import annotations
 
-from loaders.rf2_format import HISTORICAL_ASSOCIATIONS, INACTIVATION_REASONS
 from loaders.sctid import ComponentKind, make_sctid
+from loaders.snomed import HISTORICAL_ASSOCIATIONS, INACTIVATION_REASONS
 
 EFFECTIVE_TIME = "20250301"
 NAMESPACE_TAG = "INT"

@@ -3,8 +3,8 @@ attribute values, with their terms, semantic tags and parents."""
 
 from __future__ import annotations
 
-from loaders import rf2_format as rf
-from loaders.rf2_format import (
+from loaders import snomed
+from loaders.snomed import (
     ACCEPTABLE,
     CASE_INSENSITIVE,
     CASE_SENSITIVE,
@@ -196,15 +196,15 @@ def metadata_concepts() -> list[Meta]:
         core,
         (CASE_INSENSITIVE, "Entire term case insensitive"),
         (CASE_SENSITIVE, "Entire term case sensitive"),
-        (rf.INITIAL_CHARACTER_CASE_INSENSITIVE, "Only initial character case insensitive"),
+        (snomed.INITIAL_CHARACTER_CASE_INSENSITIVE, "Only initial character case insensitive"),
     )
     under(
         900000000000449001,
         core,
         (900000000000006009, "Defining relationship"),
-        (rf.ADDITIONAL, "Additional relationship"),
+        (snomed.ADDITIONAL, "Additional relationship"),
     )
-    under(900000000000006009, core, (INFERRED, "Inferred relationship"), (rf.STATED, "Stated relationship"))
+    under(900000000000006009, core, (INFERRED, "Inferred relationship"), (snomed.STATED, "Stated relationship"))
     under(900000000000450001, core, (EXISTENTIAL, "Existential restriction modifier"))
     under(
         900000000000454005,

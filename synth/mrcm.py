@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from loaders import rf2_format as rf
-from loaders.rf2_format import MODEL_MODULE
+from loaders.snomed import MODEL_MODULE
 
 from .history import Content
 from .ids import (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loaders import rf2_format as rf
-from loaders.rf2_format import (
+from loaders.snomed import (
     CONCEPT_INACTIVATION_REFSET,
     CORE_MODULE,
     DESCRIPTION_INACTIVATION_REFSET,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from loaders import rf2_format as rf
-from loaders.rf2_format import CORE_MODULE, EXISTENTIAL, INFERRED, IS_A
 from loaders.sctid import ComponentKind, make_sctids
+from loaders.snomed import CORE_MODULE, EXISTENTIAL, INFERRED, IS_A
 
 from .history import Content
 from .ids import COUNT_OF_BASE, ITEM_BASE, STRENGTH_NUMERATOR_VALUE, TEXT_ATTRIBUTE

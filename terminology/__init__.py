@@ -6,7 +6,7 @@ Public face of the package; implementation modules are private (underscore) or f
 from loaders.sctid import ComponentKind, is_valid_sctid, namespace, partition, sctid_problem
 
 from .errors import ConceptNotFoundError, IndexFormatError, InvalidSctidError, TerminologyError, UnanswerableError
-from .index import build_index
+from .index import build_index, verify_index
 from .model import (
     Association,
     Concept,
@@ -41,4 +41,5 @@ __all__ = [
     "parse_sctid",
     "partition",
     "sctid_problem",
+    "verify_index",
 ]

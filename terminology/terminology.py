@@ -148,9 +148,9 @@ class Terminology:
         return self.store.has_table(table)
 
     @classmethod
-    def open(cls, path: str | Path) -> Terminology:
-        """Open the index directory at `path` (IndexFormatError when it is not a readable index)."""
-        return cls(IndexStore(path))
+    def open(cls, path: str | Path, verify: bool = False) -> Terminology:
+        """Open an index; sizes and array headers are always checked, checksums with `verify` (~0.5-0.9 s/GB)."""
+        return cls(IndexStore(path, verify=verify))
 
     # ----- identity
     @cached_property

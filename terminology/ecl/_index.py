@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loaders import rf2_format as rf2
+from loaders import snomed
 
 from ..index import format as fmt
 from . import _sets as sets
@@ -176,7 +176,7 @@ class EclIndex:
     @cached_property
     def is_a_row(self) -> int | None:
         """Row of 116680003 |Is a| (None when the release has no such concept)."""
-        return self.t.index_of(rf2.IS_A)
+        return self.t.index_of(snomed.IS_A)
 
     @property
     def attribute_types(self) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from loaders import rf2_format as rf2
+from loaders import snomed
 
 from ..index import format as fmt
 from ..text.normalise import WORD, fold, fts_quote, words
@@ -50,8 +50,8 @@ __all__ = ["DIALECT_ALIASES", "Filters", "compare", "fts_plan", "term_matcher", 
 
 # Dialect aliases of the ECL specification's table that snomap knows the language refset of.
 DIALECT_ALIASES: dict[str, int] = {
-    "en-us": rf2.EN_US,
-    "en-gb": rf2.EN_GB,
+    "en-us": snomed.EN_US,
+    "en-gb": snomed.EN_GB,
     "en-au": 32570271000036106,
     "en-ca": 19491000087109,
     "en-nz": 271000210107,
@@ -204,7 +204,7 @@ class Filters(Run):
                     wanted = {s is DefinitionStatus.DEFINED for s in f.statuses}
                 else:
                     ids = set(self.filter_ids(f.value).tolist())
-                    wanted = {True for i in ids if i == rf2.FULLY_DEFINED} | {False for i in ids if i == rf2.PRIMITIVE}
+                    wanted = {True for i in ids if i == snomed.FULLY_DEFINED} | {False for i in ids if i == snomed.PRIMITIVE}
                 ok = np.isin(np.asarray(st("concept_defined"))[rows], list(wanted))
             elif isinstance(f, ModuleFilter):
                 ok = np.isin(np.asarray(st("concept_module"))[rows], self.filter_ids(f.value))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from loaders import rf2_format as rf2
+from loaders import snomed
 
 from ..index import format as fmt
 from ..text.normalise import fold
@@ -44,7 +44,7 @@ from .members import Members
 
 __all__ = ["Refinements"]
 
-IS_A = rf2.IS_A
+IS_A = snomed.IS_A
 _ONE_OR_MORE = Cardinality(1, None)
 
 

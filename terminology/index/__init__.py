@@ -5,7 +5,8 @@ one; `format` names what is in it. The is-a closure used while building is priva
 """
 
 from . import format
+from ._verify import verify_index
 from .build import build_index, edition_module
 from .store import IndexStore
 
-__all__ = ["IndexStore", "build_index", "edition_module", "format"]
+__all__ = ["IndexStore", "build_index", "edition_module", "format", "verify_index"]

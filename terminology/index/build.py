@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -19,6 +17,8 @@ from loaders import Release, snomed
 from ..errors import IndexFormatError
 from . import format as fmt
 from ._closure import CycleError, ancestor_closure, csr
+from ._install import abandon_build, build_id, publish, start_build
+from ._verify import describe_files
 
 
 class _Steps:
@@ -44,31 +44,24 @@ class _Steps:
 
 
 def build_index(release: Release, out: str | Path, progress: bool = False, consume: bool = False) -> dict:
-    """Write the index for `release` to `out` atomically: a half-built index is never left behind.
+    """Write the index for `release` and make it the one at `out` in one atomic step (see terminology.index._install).
 
-    With `consume`, each table is dropped from `release` once indexed, which lowers the peak memory
+    A half-built index is never left behind, and a crash at any point leaves `out` naming a complete
+    index. With `consume`, each table is dropped from `release` once indexed, which lowers the peak memory
     of a full-size build by the size of the tables (the CLI does this; the release is not reused).
     """
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.building-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / fmt.ARRAYS).mkdir(parents=True)
+    building = start_build(out)
     try:
-        manifest = _build(release, tmp, progress, consume)
-        with open(tmp / fmt.MANIFEST, "w") as fh:
+        (building / fmt.ARRAYS).mkdir()
+        manifest = _build(release, building, progress, consume)
+        manifest["build_id"] = build_id(building)
+        manifest["files"] = describe_files(building)  # sizes and checksums, checked on open and serve
+        with open(building / fmt.MANIFEST, "w") as fh:
             json.dump(manifest, fh, indent=1)
-        if out.exists():
-            if not (out / fmt.MANIFEST).exists():
-                raise IndexFormatError(f"{out} exists and is not a snomap index; not overwriting it")
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
+        publish(building, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        abandon_build(building)
         raise
     return manifest
 

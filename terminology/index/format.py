@@ -9,7 +9,7 @@ from __future__ import annotations
 from loaders import snomed
 
 FORMAT_NAME = "snomap-index"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the manifest records each file's size and checksum
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
 ARRAYS = "arrays"

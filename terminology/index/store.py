@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -11,28 +10,24 @@ import numpy as np
 
 from ..errors import IndexFormatError
 from . import format as fmt
+from ._verify import check_index, read_manifest
 
 
 class IndexStore:
     """Read-only access to one index directory; cheap to open, safe to share across forks."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        manifest_path = self.path / fmt.MANIFEST
-        if not manifest_path.is_file():
-            raise IndexFormatError(f"{self.path} is not a snomap index (no {fmt.MANIFEST}); build one with `snomap index`")
-        try:
-            self.manifest: dict = json.loads(manifest_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise IndexFormatError(f"{manifest_path}: unreadable manifest ({exc})") from None
-        if self.manifest.get("format") != fmt.FORMAT_NAME:
-            raise IndexFormatError(f"{self.path} is not a snomap index (format {self.manifest.get('format')!r})")
-        version = self.manifest.get("format_version")
-        if version != fmt.FORMAT_VERSION:
-            raise IndexFormatError(
-                f"{self.path} has index format version {version}; this snomap reads version {fmt.FORMAT_VERSION}. "
-                "Rebuild it with `snomap index`."
-            )
+    def __init__(self, path: str | Path, verify: bool = False):
+        """Open the index at `path` (a directory, or a symlink to one as `snomap index` leaves it).
+
+        Every file's size and every array header are checked against the manifest (about a
+        millisecond); with `verify`, every file's checksum too (one read of the whole index,
+        about 0.5-0.9 s per GB). A damaged index raises IndexFormatError naming the file.
+        """
+        # Resolved once, so every file comes from one build even if `path` is re-pointed later.
+        self.path = Path(path).resolve()
+        self.manifest: dict = read_manifest(self.path)
+        check_index(self.path, self.manifest, checksums=verify)
+        self._files: dict[str, dict] = self.manifest["files"]
         self._arrays: dict[str, np.ndarray] = {}
         self._local = threading.local()
 
@@ -47,6 +42,8 @@ class IndexStore:
             if name not in fmt.ARRAY_NAMES:
                 raise AttributeError(f"an index has no array {name!r} (see terminology.index.format.ARRAY_NAMES)")
             file = self.path / fmt.ARRAYS / f"{name}.npy"
+            if f"{fmt.ARRAYS}/{name}.npy" not in self._files:
+                raise IndexFormatError(f"{file}: no such array in this index (not recorded in its manifest)")
             try:
                 arr = np.load(file, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
@@ -57,10 +54,10 @@ class IndexStore:
         return arr
 
     def has_array(self, name: str) -> bool:
-        """True when the index holds the declared array `name` (AttributeError for an undeclared name)."""
+        """Whether the manifest records the declared array `name` (AttributeError for an undeclared name)."""
         if name not in fmt.ARRAY_NAMES:
             raise AttributeError(f"an index has no array {name!r} (see terminology.index.format.ARRAY_NAMES)")
-        return name in self._arrays or (self.path / fmt.ARRAYS / f"{name}.npy").is_file()
+        return name in self._arrays or f"{fmt.ARRAYS}/{name}.npy" in self._files
 
     def __getattr__(self, name: str) -> np.ndarray:
         """``store.concept_id`` is ``store.array("concept_id")``; any other name is an AttributeError."""
@@ -73,8 +70,12 @@ class IndexStore:
         """A read-only SQLite connection for this thread (connections are not shared across threads)."""
         conn = getattr(self._local, "db", None)
         if conn is None:
-            uri = f"file:{(self.path / fmt.SQLITE).resolve()}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            file = self.path / fmt.SQLITE
+            try:
+                conn = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema now
+            except sqlite3.DatabaseError as exc:
+                raise IndexFormatError(f"{file}: damaged index database ({exc}); rebuild the index with `snomap index`") from None
             self._local.db = conn
         return conn
 
@@ -84,5 +85,6 @@ class IndexStore:
 
     def warm(self) -> None:
         """Map every array now (before forking workers, so they share the mappings)."""
-        for file in sorted((self.path / fmt.ARRAYS).glob("*.npy")):
-            self.array(file.stem)
+        for name in sorted(self._files):
+            if name.startswith(f"{fmt.ARRAYS}/") and name.endswith(".npy"):
+                self.array(name[len(fmt.ARRAYS) + 1 : -len(".npy")])

@@ -106,7 +106,8 @@ def build_lexical_index(
     save(LEX_SPLIT, np.array([n - int(inactive.sum())], np.int64))
     # Canonical ids renumbered in sorted term order; each row's ids sorted, rows in length order.
     vocab = sorted(token_id, key=token_id.__getitem__)
-    alpha = np.argsort(np.array(vocab, dtype=str)) if vocab else np.zeros(0, np.int64)
+    # Sorted in Python: a fixed-width numpy string array would cost len(vocab) x the longest token x 4 bytes.
+    alpha = np.array(sorted(range(len(vocab)), key=vocab.__getitem__), np.int64)
     remap = np.empty(len(vocab), np.int32)
     remap[alpha] = np.arange(len(vocab), dtype=np.int32)
     vocab = [vocab[i] for i in alpha.tolist()]

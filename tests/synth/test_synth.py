@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from loaders import rf2_format as rf
+from loaders import snomed
 from loaders.sctid import ComponentKind, make_sctid, make_sctids, partition_array, sctid_problem, verhoeff_ok_array
 from synth import EFFECTIVE_TIME, NAMESPACE_TAG, SynthSummary, write_synthetic_release
 
@@ -65,7 +66,7 @@ class Release:
         self.active = set(c.loc[c["active"] == "1", "id"])
         r = self.t["Relationship"]
         self.rels = r[r["active"] == "1"]
-        isa = self.rels[self.rels["typeId"] == str(rf.IS_A)]
+        isa = self.rels[self.rels["typeId"] == str(snomed.IS_A)]
         self.isa = nx.DiGraph()  # child -> parent
         self.isa.add_nodes_from(self.active)
         self.isa.add_edges_from(zip(isa["sourceId"], isa["destinationId"], strict=True))
@@ -163,7 +164,7 @@ def test_every_referenced_concept_exists_and_is_active(release: Release) -> None
 def test_is_a_graph_is_a_dag_reaching_the_root(release: Release) -> None:
     graph = release.isa
     assert nx.is_directed_acyclic_graph(graph)
-    root = str(rf.ROOT)
+    root = str(snomed.ROOT)
     reaches_root = nx.ancestors(graph, root)
     assert release.active - {root} <= reaches_root
     assert graph.out_degree(root) == 0
@@ -174,8 +175,8 @@ def test_is_a_graph_is_a_dag_reaching_the_root(release: Release) -> None:
 
 
 def test_top_level_hierarchies_are_the_children_of_the_root(release: Release) -> None:
-    children = set(release.isa.predecessors(str(rf.ROOT)))
-    assert children == {str(c) for c in rf.TOP_LEVEL_HIERARCHIES}
+    children = set(release.isa.predecessors(str(snomed.ROOT)))
+    assert children == {str(c) for c in snomed.TOP_LEVEL_HIERARCHIES}
     assert children <= release.active
 
 
@@ -186,12 +187,12 @@ def test_inactive_concepts_have_reason_association_and_no_active_relationships(r
     rels = release.rels
     assert not (set(rels["sourceId"]) | set(rels["destinationId"])) & inactive
     av = release.t["AttributeValue"]
-    reasons = av[av["refsetId"] == str(rf.CONCEPT_INACTIVATION_REFSET)]
+    reasons = av[av["refsetId"] == str(snomed.CONCEPT_INACTIVATION_REFSET)]
     assert reasons["referencedComponentId"].is_unique
     assert set(reasons["referencedComponentId"]) == inactive
-    assert set(reasons["valueId"]) <= {str(c) for c in rf.INACTIVATION_REASONS}
+    assert set(reasons["valueId"]) <= {str(c) for c in snomed.INACTIVATION_REASONS}
     assoc = release.t["Association"]
-    assert set(assoc["refsetId"]) <= {str(c) for c in rf.HISTORICAL_ASSOCIATIONS}
+    assert set(assoc["refsetId"]) <= {str(c) for c in snomed.HISTORICAL_ASSOCIATIONS}
     assert set(assoc["referencedComponentId"]) == inactive
     # Every chain ends at an active concept within a few hops, and some chains exist.
     targets = assoc.groupby("referencedComponentId")["targetComponentId"].agg(list).to_dict()
@@ -217,27 +218,27 @@ def test_one_preferred_synonym_and_fsn_per_concept_and_dialect(release: Release)
     lang = lang[lang["active"] == "1"].merge(
         d[d["active"] == "1"][["id", "conceptId", "typeId", "term"]], left_on="referencedComponentId", right_on="id"
     )
-    preferred = lang[lang["acceptabilityId"] == str(rf.PREFERRED)]
-    for refset in (rf.EN_US, rf.EN_GB):
-        for type_id in (rf.SYNONYM_TYPE, rf.FSN_TYPE):
+    preferred = lang[lang["acceptabilityId"] == str(snomed.PREFERRED)]
+    for refset in (snomed.EN_US, snomed.EN_GB):
+        for type_id in (snomed.SYNONYM_TYPE, snomed.FSN_TYPE):
             rows = preferred[(preferred["refsetId"] == str(refset)) & (preferred["typeId"] == str(type_id))]
             counts = rows.groupby("conceptId").size()
             assert set(counts.index) == release.concepts, (refset, type_id)
             assert (counts == 1).all(), (refset, type_id)
     # en-US prefers the US spelling, en-GB the British one.
-    pref = preferred[preferred["typeId"] == str(rf.SYNONYM_TYPE)].pivot(
+    pref = preferred[preferred["typeId"] == str(snomed.SYNONYM_TYPE)].pivot(
         index="conceptId", columns="refsetId", values="term"
     )
-    differs = pref[pref[str(rf.EN_US)] != pref[str(rf.EN_GB)]]
+    differs = pref[pref[str(snomed.EN_US)] != pref[str(snomed.EN_GB)]]
     assert len(differs) > 0
-    assert differs[str(rf.EN_GB)].str.contains("our|ae|oe|is", case=False).all()
+    assert differs[str(snomed.EN_GB)].str.contains("our|ae|oe|is", case=False).all()
     british = "tumour|haem|oedema|oesophag|ischaem|anaem|paediatric|orthopaedic|faeces|colour|behaviour|lised"
-    assert not differs[str(rf.EN_US)].str.contains(british, case=False).any()
+    assert not differs[str(snomed.EN_US)].str.contains(british, case=False).any()
     # Descriptions: every synonym row in both dialects, and enough of them.
-    assert len(lang) > 0 and set(release.t["Language"]["refsetId"]) == {str(rf.EN_US), str(rf.EN_GB)}
+    assert len(lang) > 0 and set(release.t["Language"]["refsetId"]) == {str(snomed.EN_US), str(snomed.EN_GB)}
     per_concept = d[d["active"] == "1"].groupby("conceptId").size()
     assert per_concept.mean() >= 3.0
-    fsn = d[d["typeId"] == str(rf.FSN_TYPE)]
+    fsn = d[d["typeId"] == str(snomed.FSN_TYPE)]
     assert fsn["term"].str.match(r"^.+ \([a-zA-Z0-9 /+]+\)$").all()
     active_fsn = fsn[fsn["conceptId"].isin(release.active)]
     assert active_fsn["term"].is_unique
@@ -246,7 +247,7 @@ def test_one_preferred_synonym_and_fsn_per_concept_and_dialect(release: Release)
 
 def test_role_groups_and_attribute_ranges(release: Release) -> None:
     rels = release.rels
-    attrs = rels[rels["typeId"] != str(rf.IS_A)]
+    attrs = rels[rels["typeId"] != str(snomed.IS_A)]
     assert {"0", "1", "2"} <= set(attrs["relationshipGroup"])
     graph = release.isa
 
@@ -260,7 +261,7 @@ def test_role_groups_and_attribute_ranges(release: Release) -> None:
         assert dst and dst <= allowed, type_id
     # Findings and disorders have more parents than the rest.
     finding = under(404684003)
-    parents = rels[rels["typeId"] == str(rf.IS_A)].groupby("sourceId").size()
+    parents = rels[rels["typeId"] == str(snomed.IS_A)].groupby("sourceId").size()
     mean_findings = parents[parents.index.isin(finding)].mean()
     mean_other = parents[~parents.index.isin(finding)].mean()
     assert 1.4 <= mean_findings <= 1.8
@@ -282,7 +283,7 @@ def test_maps_refsets_and_concrete_values(release: Release) -> None:
     assert cv["value"].str.match(r'^(#-?\d+(\.\d+)?|"[^"\t]*")$').all()
     assert cv["value"].str.startswith('"').any() and cv["value"].str.contains(r"\.").any()
     md = release.t["ModuleDependency"]
-    assert len(md) == 1 and md.loc[0, "referencedComponentId"] == str(rf.MODEL_MODULE)
+    assert len(md) == 1 and md.loc[0, "referencedComponentId"] == str(snomed.MODEL_MODULE)
 
 
 def test_summary_matches_files(release: Release) -> None:
@@ -347,8 +348,8 @@ def test_fifty_thousand_concepts_keep_the_shape(tmp_path: Path) -> None:
     for name, kind in (("Concept", rf.CONCEPT), ("Description", rf.DESCRIPTION)):
         ids = read(tmp_path, kind)["id"].astype(np.int64).to_numpy()
         assert verhoeff_ok_array(ids).all() and len(np.unique(ids)) == len(ids), name
-    active = r[(r["active"] == "1") & (r["typeId"] == str(rf.IS_A))]
+    active = r[(r["active"] == "1") & (r["typeId"] == str(snomed.IS_A))]
     graph = nx.DiGraph(zip(active["sourceId"], active["destinationId"], strict=True))
     assert nx.is_directed_acyclic_graph(graph)
     c = read(tmp_path, rf.CONCEPT)
-    assert set(c.loc[c["active"] == "1", "id"]) - {str(rf.ROOT)} <= nx.ancestors(graph, str(rf.ROOT))
+    assert set(c.loc[c["active"] == "1", "id"]) - {str(snomed.ROOT)} <= nx.ancestors(graph, str(snomed.ROOT))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from loaders import load_release
+from loaders import load_release, snomed
 from loaders import rf2_format as rf2
 from loaders.sctid import ComponentKind, make_sctid
 from terminology import Terminology, UnanswerableError, build_index
@@ -41,23 +41,23 @@ MAP_ROWS = [
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
     root = tmp_path_factory.mktemp("maps")
-    metadata = [rf2.ROOT, rf2.IS_A, rf2.PRIMITIVE, rf2.FSN_TYPE, rf2.INFERRED, rf2.EXISTENTIAL, rf2.CASE_INSENSITIVE]
+    metadata = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FSN_TYPE, snomed.INFERRED, snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE]
     concepts = [MODULE, *metadata, ICD10_MAP, CORRELATION, CATEGORY, HYPERTENSION, DISORDER, CHILD]
-    write_rf2(root, rf2.CONCEPT, [[c, T, 1, MODULE, rf2.PRIMITIVE] for c in concepts])
+    write_rf2(root, rf2.CONCEPT, [[c, T, 1, MODULE, snomed.PRIMITIVE] for c in concepts])
     write_rf2(
         root,
         rf2.DESCRIPTION,
         [
-            [make_sctid(k + 1, NS, ComponentKind.DESCRIPTION), T, 1, MODULE, c, "en", rf2.FSN_TYPE, f"Concept {k} (disorder)", rf2.CASE_INSENSITIVE]
+            [make_sctid(k + 1, NS, ComponentKind.DESCRIPTION), T, 1, MODULE, c, "en", snomed.FSN_TYPE, f"Concept {k} (disorder)", snomed.CASE_INSENSITIVE]
             for k, c in enumerate(concepts)
         ],
     )
-    parents = {c: rf2.ROOT for c in concepts if c not in (rf2.ROOT, CHILD)} | {CHILD: DISORDER}
+    parents = {c: snomed.ROOT for c in concepts if c not in (snomed.ROOT, CHILD)} | {CHILD: DISORDER}
     write_rf2(
         root,
         rf2.RELATIONSHIP,
         [
-            [make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP), T, 1, MODULE, c, p, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL]
+            [make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP), T, 1, MODULE, c, p, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL]
             for k, (c, p) in enumerate(parents.items())
         ],
     )

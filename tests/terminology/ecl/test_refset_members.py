@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from loaders import load_release
+from loaders import load_release, snomed
 from loaders import rf2_format as rf2
 from loaders.sctid import ComponentKind, make_sctid
 from terminology import Terminology, build_index
@@ -50,32 +50,32 @@ MISSING_TARGET = cid(99)  # never written to the concept file
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
     root = tmp_path_factory.mktemp("history")
-    metadata = [rf2.ROOT, rf2.IS_A, rf2.PRIMITIVE, rf2.FSN_TYPE, rf2.INFERRED, rf2.EXISTENTIAL, rf2.CASE_INSENSITIVE]
-    refset_tree = {ASSOCIATION_TYPE: rf2.ROOT, HISTORICAL: ASSOCIATION_TYPE, ANATOMY_ASSOCIATION: ASSOCIATION_TYPE}
+    metadata = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FSN_TYPE, snomed.INFERRED, snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE]
+    refset_tree = {ASSOCIATION_TYPE: snomed.ROOT, HISTORICAL: ASSOCIATION_TYPE, ANATOMY_ASSOCIATION: ASSOCIATION_TYPE}
     refset_tree |= dict.fromkeys(HISTORY_REFSETS, HISTORICAL)
     active = [MODULE, *metadata, *refset_tree, TARGET, PART, PART_OF_TARGET]
     inactive = [*RETIRED.values(), RETIRED_INACTIVE_ROW]
     write_rf2(
         root,
         rf2.CONCEPT,
-        [[c, T, 1, MODULE, rf2.PRIMITIVE] for c in active] + [[c, T, 0, MODULE, rf2.PRIMITIVE] for c in inactive],
+        [[c, T, 1, MODULE, snomed.PRIMITIVE] for c in active] + [[c, T, 0, MODULE, snomed.PRIMITIVE] for c in inactive],
     )
     terms = {c: f"Concept {c} (qualifier value)" for c in active + inactive}
     write_rf2(
         root,
         rf2.DESCRIPTION,
         [
-            [make_sctid(k + 1, NS, ComponentKind.DESCRIPTION), T, 1, MODULE, c, "en", rf2.FSN_TYPE, term, rf2.CASE_INSENSITIVE]
+            [make_sctid(k + 1, NS, ComponentKind.DESCRIPTION), T, 1, MODULE, c, "en", snomed.FSN_TYPE, term, snomed.CASE_INSENSITIVE]
             for k, (c, term) in enumerate(terms.items())
         ],
     )
-    parents = {TARGET: rf2.ROOT, PART: rf2.ROOT, PART_OF_TARGET: rf2.ROOT} | refset_tree
-    parents |= {c: rf2.ROOT for c in [MODULE, *metadata] if c != rf2.ROOT}
+    parents = {TARGET: snomed.ROOT, PART: snomed.ROOT, PART_OF_TARGET: snomed.ROOT} | refset_tree
+    parents |= {c: snomed.ROOT for c in [MODULE, *metadata] if c != snomed.ROOT}
     write_rf2(
         root,
         rf2.RELATIONSHIP,
         [
-            [make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP), T, 1, MODULE, c, p, 0, rf2.IS_A, rf2.INFERRED, rf2.EXISTENTIAL]
+            [make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP), T, 1, MODULE, c, p, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL]
             for k, (c, p) in enumerate(parents.items())
         ],
     )
