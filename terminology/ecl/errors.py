@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loaders.errors import SnomapError
+
 __all__ = ["EclInvalidIdError", "EclSyntaxError"]
 
 
-class EclSyntaxError(ValueError):
+class EclSyntaxError(SnomapError, ValueError):
     """A malformed expression constraint.
 
     ``position`` is the 0-based character offset of the problem, ``line`` and

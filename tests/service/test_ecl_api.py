@@ -108,7 +108,7 @@ def test_field_selection_records(client: FlaskClient) -> None:
 
 
 def test_openapi_documents_the_endpoint(app: Flask) -> None:
-    from service.ecl_schemas import EclBody, EclOut, EclProblemOut, EclQuery
+    from service.api.schemas.ecl import EclBody, EclOut, EclProblemOut, EclQuery
     from service.openapi import build_spec
 
     spec = build_spec(app, [EclQuery, EclBody, EclOut, EclProblemOut])
@@ -119,7 +119,6 @@ def test_openapi_documents_the_endpoint(app: Flask) -> None:
 def test_cli(sample_index: Path) -> None:
     from click.testing import CliRunner
 
-    import service.ecl_cli  # noqa: F401  (registers the command until service/commands.py imports it)
     from service.cli import main
 
     run = CliRunner()

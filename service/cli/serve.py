@@ -1,14 +1,13 @@
-"""CLI commands that belong to the service layer: serve (and feature commands registered by their modules)."""
+"""``snomap serve``: the API under gunicorn, with the index opened and warmed before the workers fork."""
 
 from __future__ import annotations
 
-import os
+import gc
 from typing import Any
 
 import click
 
-from . import annotate_cli, authoring_cli, ecl_cli  # noqa: F401  (register annotate, guidelines, tokens, ecl)
-from .cli import INDEX_HELP, main
+from ._common import command, index_option
 
 
 class _GunicornApp:
@@ -34,8 +33,22 @@ class _GunicornApp:
         self.runner.run()
 
 
-@main.command("serve")
-@click.option("--index", default=None, help=INDEX_HELP)
+def warm(app: Any) -> None:
+    """Build every edition's derived state now, so the forked workers share it instead of each building it."""
+    from terminology import annotate, composition, guidelines
+
+    services = app.extensions["snomap"]
+    for edition in (services.terminology, *services.editions):
+        edition.warm()  # every factory registered with `terminology.terminology.warmed`
+        edition.store.warm()  # maps the index arrays (not a derived-state factory)
+    # Per-index tables not (yet) registered with `warmed`, warmed by hand until they are.
+    annotate.warm(services.terminology)
+    composition.warm(services.terminology)
+    guidelines.warm(services.terminology, services.guidelines)
+
+
+@command("serve")
+@index_option
 @click.option("--guidelines", default=None, type=click.Path(exists=True, file_okay=False), help="Guidelines directory (default: the sample guidelines).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -45,7 +58,7 @@ class _GunicornApp:
 @click.option("--fhir-edition", "fhir_editions", multiple=True, type=click.Path(exists=True, file_okay=False), help="A further index the FHIR API serves beside --index (repeatable); --index stays the default version.")
 def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, workers: int, threads: int, access_log: bool, fhir_editions: tuple[str, ...]) -> None:
     """Serve the API with gunicorn (a production WSGI server) on the sample release by default."""
-    from .app import create_app
+    from ..app import create_app
 
     config: dict[str, Any] = {}
     if index:
@@ -55,18 +68,10 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
     if fhir_editions:
         config["SNOMAP_FHIR_EDITIONS"] = list(fhir_editions)
     app = create_app(config)
-    t = app.extensions["snomap"].terminology
-    t.store.warm()
-    for edition in app.extensions["snomap"].editions:
-        edition.store.warm()
-    # Build per-process lookup tables before forking, so workers share them.
-    from terminology import annotate, composition, guidelines
-
-    annotate.warm(t)
-    composition.warm(t)
-    guidelines.warm(t, app.extensions["snomap"].guidelines)
-    click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
-    for edition in app.extensions["snomap"].editions:
+    warm(app)
+    services = app.extensions["snomap"]
+    click.echo(f"snomap serving {services.terminology.release.uri} on http://{host}:{port} ({workers} workers)")
+    for edition in services.editions:
         click.echo(f"  FHIR also serves {edition.release.uri}")
     options = {
         "bind": f"{host}:{port}",
@@ -78,44 +83,10 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         "graceful_timeout": 10,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
-        "loglevel": os.environ.get("SNOMAP_LOG_LEVEL", "warning"),
+        "loglevel": app.config["SNOMAP_LOG_LEVEL"],
     }
     # Objects built so far move to a permanent generation, so the garbage collector does not touch
     # (and copy-on-write duplicate) their pages in every forked worker.
-    import gc
-
     gc.collect()
     gc.freeze()
     _GunicornApp(app, options).run()
-
-
-@main.command("map")
-@click.argument("text")
-@click.option("--index", default=None, help=INDEX_HELP)
-@click.option("--limit", default=5, show_default=True)
-@click.option("--lang", default=None)
-@click.option("--json", "as_json", is_flag=True)
-def map_cmd(text: str, index: str | None, limit: int, lang: str | None, as_json: bool) -> None:
-    """Map clinical text onto concepts, best first (abstains when nothing scores above the threshold)."""
-    import json
-
-    from terminology.mapping import map_text
-
-    from .cli import _open
-
-    t = _open(index)
-    result = map_text(t, text, limit, lang)
-    if as_json:
-        click.echo(json.dumps({
-            "matched": result.matched,
-            "threshold": result.threshold,
-            "candidates": [
-                {"conceptId": str(c.concept_id), "pt": c.term, "matchedTerm": c.matched_term, "score": round(c.score, 4)}
-                for c in result.candidates
-            ],
-        }, indent=2))
-        return
-    if not result.matched:
-        click.echo(f"no match above the threshold {result.threshold}")
-    for c in result.candidates:
-        click.echo(f"{c.score:.3f}\t{c.concept_id}\t{c.term}\t(matched: {c.matched_term})")
