@@ -128,6 +128,14 @@ def setting(name: str) -> Any:
     return BY_NAME[name].default if value is None else value
 
 
+def data_dir(config: Mapping[str, Any]) -> Path:
+    """SNOMAP_DATA_DIR, else $XDG_DATA_HOME/snomap (~/.local/share/snomap), as the guideline store uses it."""
+    given = config.get("SNOMAP_DATA_DIR")
+    if given:
+        return Path(given)
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "snomap"
+
+
 def fhir_settings(config: Mapping[str, Any]) -> FhirSettings:
     """The FHIR API's settings from the app config (already parsed by `load`)."""
     return FhirSettings(

@@ -88,11 +88,12 @@ def test_limit_too_large_is_400(client: FlaskClient) -> None:
 
 
 def test_budget_exceeded_is_422(app: Flask, client: FlaskClient) -> None:
+    before = app.config["SNOMAP_ECL_TIME_BUDGET"]
     app.config["SNOMAP_ECL_TIME_BUDGET"] = -1.0
     try:
         r = client.get("/api/v1/ecl", query_string={"ecl": "<< 64572001 MINUS << 1039990001102"})
     finally:
-        app.config.pop("SNOMAP_ECL_TIME_BUDGET")
+        app.config["SNOMAP_ECL_TIME_BUDGET"] = before
     assert r.status_code == 422 and r.get_json()["type"].endswith("ecl-timeout")
 
 
