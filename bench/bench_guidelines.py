@@ -162,7 +162,7 @@ def _free_port() -> int:
 
 def serve(url: str, index: str, port: int) -> None:
     """Child process: gunicorn over the store, as `snomap serve` runs it (preloaded app, forked workers)."""
-    from service.commands import _GunicornApp
+    from service.cli.serve import _GunicornApp
     from terminology.authoring import open_repository
 
     repo = open_repository(url)

@@ -4,7 +4,7 @@ The public face of the package; the reading, discovery and format details live i
 private modules. Nothing here knows about the index or the service.
 """
 
-from .errors import ReleaseError
+from .errors import ReleaseError, SnomapError
 from .release import LoadReport, Release, load_release
 from .sctid import ComponentKind, is_valid_sctid, make_sctid, namespace, partition, sctid_problem
 
@@ -13,6 +13,7 @@ __all__ = [
     "LoadReport",
     "Release",
     "ReleaseError",
+    "SnomapError",
     "is_valid_sctid",
     "load_release",
     "make_sctid",

@@ -25,6 +25,7 @@ from typing import Any, Literal, NoReturn, cast, overload
 import yaml
 from markdown_it import MarkdownIt
 
+from .errors import SnomapError
 from .sctid import ComponentKind, sctid_problem
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -48,7 +49,7 @@ _CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.-]*)\](?![(\[:])")
 _MD = MarkdownIt("commonmark")
 
 
-class GuidelineFileError(ValueError):
+class GuidelineFileError(SnomapError, ValueError):
     """A guideline file that cannot be loaded: names the file, the line (when known) and the field."""
 
     def __init__(self, problem: str, file: str | Path | None = None, line: int | None = None, field: str | None = None):

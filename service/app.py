@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,9 @@ from flask.sessions import SecureCookieSessionInterface
 from terminology import Terminology
 from terminology.sample import default_index_path
 
+from . import auth, problems
+from . import config as settings
 from .context import Services
-from .problems import register_error_handlers
 
 
 def _guideline_repository(directory: str | Path | None, url: str | None) -> Any:
@@ -37,41 +37,46 @@ class _PagesOnlySessions(SecureCookieSessionInterface):
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app over an index (SNOMAP_INDEX, default: the sample release's index)."""
+    """Build the app over an index (SNOMAP_INDEX, default: the sample release's index).
+
+    `config` wins over the environment; every SNOMAP_* setting is parsed once here (`service.config`).
+    """
     app = Flask(__name__)
-    app.config.from_mapping(
-        SNOMAP_INDEX=os.environ.get("SNOMAP_INDEX"),
-        SNOMAP_GUIDELINES=os.environ.get("SNOMAP_GUIDELINES"),
-        SNOMAP_DATABASE_URL=os.environ.get("SNOMAP_DATABASE_URL"),
-        SNOMAP_FHIR_EDITIONS=os.environ.get("SNOMAP_FHIR_EDITIONS"),
-        SNOMAP_VERIFY_INDEX=os.environ.get("SNOMAP_VERIFY_INDEX", "true"),
-        JSON_SORT_KEYS=False,
-    )
-    app.config.update(config or {})
+    given = dict(config or {})
+    app.config.from_mapping(JSON_SORT_KEYS=False)
+    app.config.update(given)
+    app.config.update(settings.load(given))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     index = app.config["SNOMAP_INDEX"] or default_index_path()
     # Checksums of every index file by default (about 0.5-0.9 s per GB); sizes and headers always.
-    verify = str(app.config["SNOMAP_VERIFY_INDEX"]).strip().lower() not in ("0", "false", "no", "off")
+    verify = bool(app.config["SNOMAP_VERIFY_INDEX"])
     t = app.config.get("SNOMAP_TERMINOLOGY") or Terminology.open(index, verify=verify)
     repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(app.config["SNOMAP_GUIDELINES"], app.config["SNOMAP_DATABASE_URL"])
-    editions = tuple(Terminology.open(p, verify=verify) for p in _index_list(app.config["SNOMAP_FHIR_EDITIONS"]))
+    editions = tuple(Terminology.open(p, verify=verify) for p in app.config["SNOMAP_FHIR_EDITIONS"])
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()
-    register_error_handlers(app)
+    problems.init_app(app)
+    auth.init_app(app)
+    _fill_baselines(app, t, repo)
 
     from . import cds, fhir, web
-    from .api import annotate, authoring, concepts, docs, ecl, guidelines, health, resolve, search
+    from .api import BLUEPRINTS, docs
 
-    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, authoring, docs, fhir, web, cds):
-        app.register_blueprint(module.bp)
+    for bp in (*BLUEPRINTS, docs.bp, fhir.bp, web.bp, cds.bp):
+        app.register_blueprint(bp)
     with app.app_context():
         fhir.fhir_context()  # opens the editions now: a bad or duplicate one stops the start, not a request
     return app
 
 
-def _index_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
-    """Index directories from a list or an ``os.pathsep``-separated string (the environment's form)."""
-    if not value:
-        return []
-    items = value.split(os.pathsep) if isinstance(value, str) else list(value)
-    return [str(p).strip() for p in items if str(p).strip()]
+def _fill_baselines(app: Flask, t: Terminology, repo: Any) -> None:
+    """Tags stored without a terminology (the first-run seed, a CLI import) get their baseline from the served release."""
+    from terminology.authoring import SqlGuidelineRepository
+    from terminology.authoring.validation import baselines
+
+    if not isinstance(repo, SqlGuidelineRepository):
+        return
+    try:
+        repo.fill_missing_baselines(baselines(t))
+    except Exception:  # noqa: BLE001 - a start-up nicety must not stop the service
+        app.logger.exception("could not record tag baselines")

@@ -9,37 +9,28 @@ the message never says whether a token exists, only that it was not accepted.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from terminology.authoring.model import TokenInfo
 
+from .config import setting
 from .context import services
 from .problems import Problem
 
 READ_ROLES = ("reader", "author", "admin")
 WRITE_ROLES = ("author", "admin")
 ADMIN_ROLES = ("admin",)
-READS_ENV = "SNOMAP_READS_REQUIRE_TOKEN"
 # Paths a client needs before it has a token: the API description itself.
 _OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
-_TRUE = ("1", "true", "yes", "on")
-
-
-def _flag(value: Any) -> bool:
-    return value is True or str(value).strip().lower() in _TRUE
 
 
 def reads_require_token() -> bool:
-    """App config SNOMAP_READS_REQUIRE_TOKEN, else the environment variable of that name (default: open)."""
-    value = current_app.config.get(READS_ENV)
-    if value is None:
-        value = os.environ.get(READS_ENV, "")
-    return _flag(value)
+    """Whether reads need a token too (SNOMAP_READS_REQUIRE_TOKEN; default: open)."""
+    return bool(setting("SNOMAP_READS_REQUIRE_TOKEN"))
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -92,10 +83,10 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
-def install(bp: Blueprint) -> None:
-    """App-wide hooks carried by the authoring blueprint (so wiring stays one `register_blueprint` line)."""
+def init_app(app: Flask) -> None:
+    """The app-wide half of access control: the token guard on API reads and the Bearer challenge on 401."""
 
-    @bp.before_app_request
+    @app.before_request
     def _guard_reads() -> None:
         if request.method not in ("GET", "HEAD") or not request.path.startswith("/api/v1/"):
             return
@@ -103,7 +94,7 @@ def install(bp: Blueprint) -> None:
             return
         principal(required=True)  # any role may read
 
-    @bp.after_app_request
+    @app.after_request
     def _challenge(response: Response) -> Response:
         if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
             response.headers["WWW-Authenticate"] = 'Bearer realm="snomap"'

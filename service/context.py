@@ -1,12 +1,18 @@
-"""Per-app access to the opened terminology and the guideline repository."""
+"""Per-app access to the opened terminology and guideline repository, and the one request/response path.
+
+A view takes its validated input from `@accepts(Schema)` and returns its body (or an `Answer` with
+status and headers) under `@responds(Schema)`; the body is built by `service.representations` in the
+schema's shape and sent as it is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, wraps
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, jsonify, request
 from marshmallow import Schema
 
 from terminology import Terminology
@@ -33,18 +39,7 @@ def schema_of(cls: type[Schema]) -> Schema:
     return cls()
 
 
-def built(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
-    """A response body the handler already built in the schema's shape, returned as it is.
-
-    Dumping it through marshmallow again cost two thirds of a guidelines-for-a-concept
-    request (about 30 nested items). The schema still documents the response (OpenAPI);
-    under ``TESTING`` every body is checked against it, so the two cannot drift apart.
-    """
-    if current_app.testing:
-        dumped = schema_of(schema).dump(data)
-        if dumped != data:
-            raise AssertionError(f"{schema.__name__}: the handler's body differs from the schema's dump")
-    return data
+# ----------------------------------------------------------------------------- requests
 
 
 def query(schema: type[Schema]) -> dict[str, Any]:
@@ -52,11 +47,88 @@ def query(schema: type[Schema]) -> dict[str, Any]:
     return schema_of(schema).load(request.args.to_dict(), unknown="exclude")
 
 
-def body(schema: type[Schema]) -> dict[str, Any]:
-    """A validated JSON body; a missing or malformed body is a 400 naming the problem."""
+def json_object() -> dict[str, Any]:
+    """The request's JSON object; anything else is a 400 naming the problem."""
     from .problems import Problem
 
     data = request.get_json(silent=True)
-    if data is None:
+    if not isinstance(data, dict):
         raise Problem(400, "Invalid request", "the request body must be a JSON object", kind="invalid-request")
-    return schema_of(schema).load(data, unknown="raise")
+    return data
+
+
+def body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
+    """A validated JSON body (unknown fields refused); a missing or malformed body is a 400 naming the problem."""
+    return schema_of(schema).load(json_object(), unknown="raise", partial=partial)
+
+
+def accepts(schema: type[Schema], location: str = "query") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view decorator: the request's validated ``query`` parameters or ``json`` body, passed as `args`."""
+    load = {"query": query, "json": body}[location]
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            return view(*a, args=load(schema), **kw)
+
+        wrapper.accepts = (schema, location)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+# ----------------------------------------------------------------------------- responses
+
+
+@dataclass
+class Answer:
+    """A body with what goes beside it: a status other than 200, an ETag, more headers, a conditional GET."""
+
+    body: Any
+    status: int = 200
+    etag: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    conditional: bool = False  # answer If-None-Match / If-Match on a GET with 304 / 412
+    schema: type[Schema] | None = None  # for a view with several response shapes: this body's
+
+
+def check_shape(schema: type[Schema] | None, data: Any) -> None:
+    """Under TESTING: the body must equal its schema's dump, so a hand-built body and its schema cannot drift.
+
+    Dumping every body through marshmallow in production cost two thirds of a guidelines-for-a-concept
+    request (about 30 nested items); the schema still documents the response (OpenAPI).
+    """
+    if schema is None or not current_app.testing:
+        return
+    dumped = schema_of(schema).dump(data)
+    if dumped != data:
+        raise AssertionError(f"{schema.__name__}: the handler's body differs from the schema's dump")
+
+
+def respond(schema: type[Schema] | None, result: Any) -> Response:
+    """The one way a view's result becomes a JSON response."""
+    answer = result if isinstance(result, Answer) else Answer(result)
+    check_shape(answer.schema or schema, answer.body)
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    for name, value in answer.headers.items():
+        response.headers[name] = value
+    if answer.etag:
+        response.set_etag(answer.etag)
+    if answer.conditional:
+        response.make_conditional(request)
+    return response
+
+
+def responds(schema: type[Schema] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """A view decorator: the view returns its body (or an `Answer`), sent as JSON in `schema`'s shape."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @wraps(view)
+        def wrapper(*a: Any, **kw: Any) -> Response:
+            return respond(schema, view(*a, **kw))
+
+        wrapper.responds = schema  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from typing import Any
 
@@ -11,9 +13,15 @@ from apispec.yaml_utils import load_operations_from_docstring
 from flask import Flask
 from marshmallow import Schema
 
-from . import composition_schemas, ecl_schemas, guideline_schemas, schemas
+from .api import schemas
 
 _RULE_ARG = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")
+
+
+def schema_modules() -> list[Any]:
+    """Every module of `service.api.schemas`, in name order (a new resource module is picked up by itself)."""
+    names = sorted(m.name for m in pkgutil.iter_modules(schemas.__path__) if not m.name.startswith("_"))
+    return [importlib.import_module(f"{schemas.__name__}.{name}") for name in names]
 
 
 def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> dict[str, Any]:
@@ -24,8 +32,8 @@ def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> d
         info={"description": "SNOMED CT concepts, hierarchy, search, mapping and guidelines linked through the is-a hierarchy."},
         plugins=[MarshmallowPlugin()],
     )
-    for module in (schemas, guideline_schemas, ecl_schemas, composition_schemas):
-        for name in sorted(dir(module)):
+    for module in schema_modules():
+        for name in sorted(vars(module)):
             cls = getattr(module, name)
             if not (isinstance(cls, type) and issubclass(cls, Schema)) or cls is Schema or name.startswith("_"):
                 continue

@@ -1,20 +1,46 @@
-"""Errors as RFC 9457 problem+json: one exception hierarchy, one response shape, never HTML."""
+"""Errors as RFC 9457 problem+json: the one place that maps an exception class onto an HTTP answer.
+
+`PROBLEMS` is the table class -> (status, title, type); `details` says which of an error's own
+attributes go into the body. Under ``/fhir`` the same handler answers with an OperationOutcome,
+because FHIR clients only read those. `init_app` installs the handler; nothing else maps errors.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from loaders.errors import SnomapError
+from loaders.guidelines import GuidelineFileError
 from terminology import ConceptNotFoundError, IndexFormatError, InvalidSctidError, TerminologyError, UnanswerableError
+from terminology.authoring.errors import (
+    AuthoringError,
+    DuplicateTagError,
+    GuidelineExistsError,
+    GuidelineNotFoundError,
+    InvalidEclError,
+    InvalidGuidelineError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    RevisionNotFoundError,
+    StoreConfigurationError,
+    TagNotFoundError,
+    TagRejectedError,
+)
+from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError
+from terminology.ecl.evaluator import EclLimitError
+from terminology.expressions import ExpressionSyntaxError
+from terminology.fhir import FhirError
 
 PROBLEM_TYPE = "https://snomap.dev/problems/"
+PROBLEM_JSON = "application/problem+json"
 
 
-class Problem(Exception):
-    """An error the API reports: status, a short title, the detail and the offending field."""
+class Problem(SnomapError):
+    """An error the service itself raises: status, a short title, the detail and the offending field."""
 
     def __init__(
         self, status: int, title: str, detail: str, field: str | None = None, kind: str | None = None, **extra: Any
@@ -40,49 +66,115 @@ class Problem(Exception):
         return out
 
 
-def problem_response(p: Problem) -> Response:
-    return Response(json.dumps(p.body()), status=p.status, mimetype="application/problem+json")
+# The most specific class in an error's MRO decides. A status of None means the error carries its own
+# (a Problem, a FHIR error, werkzeug's HTTP errors).
+PROBLEMS: dict[type[BaseException], tuple[int | None, str, str]] = {
+    Problem: (None, "", ""),
+    HTTPException: (None, "", ""),
+    FhirError: (None, "FHIR error", "fhir"),
+    ValidationError: (400, "Invalid request", "invalid-request"),
+    # terminology
+    InvalidSctidError: (400, "Invalid SCTID", "invalid-sctid"),
+    ConceptNotFoundError: (404, "Not found", "not-found"),
+    UnanswerableError: (422, "Cannot answer", "unanswerable"),
+    IndexFormatError: (503, "Index unavailable", "index-unavailable"),
+    EclSyntaxError: (400, "Invalid ECL", "ecl-syntax"),
+    EclTimeoutError: (422, "ECL too expensive", "ecl-timeout"),
+    EclEvaluationError: (422, "Cannot evaluate ECL", "ecl-unanswerable"),
+    EclLimitError: (400, "Invalid request", "invalid-request"),
+    ExpressionSyntaxError: (400, "Invalid expression", "expression-syntax"),
+    TerminologyError: (400, "Invalid request", "invalid-request"),
+    # the guideline store
+    GuidelineFileError: (400, "Invalid request", "invalid-request"),
+    GuidelineNotFoundError: (404, "Not found", "not-found"),
+    RevisionNotFoundError: (404, "Not found", "not-found"),
+    TagNotFoundError: (404, "Not found", "not-found"),
+    GuidelineExistsError: (409, "Conflict", "conflict"),
+    DuplicateTagError: (409, "Conflict", "conflict"),
+    PreconditionFailedError: (412, "Precondition failed", "precondition-failed"),
+    PreconditionRequiredError: (428, "Precondition required", "precondition-required"),
+    InvalidEclError: (400, "Invalid ECL", "invalid-ecl"),
+    InvalidGuidelineError: (400, "Invalid request", "invalid-request"),
+    TagRejectedError: (422, "Tag refused", "tag-refused"),
+    StoreConfigurationError: (500, "Store error", "store-error"),
+    AuthoringError: (400, "Invalid request", "invalid-request"),
+}
+INTERNAL = (500, "Internal error", "internal")
 
 
-def from_exception(exc: BaseException) -> Problem:
-    """Map the project's exceptions onto problems (the single place that decides status codes)."""
-    from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError
+def _entry(exc: BaseException) -> tuple[int | None, str, str]:
+    for cls in type(exc).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls]
+    return INTERNAL
 
-    if isinstance(exc, Problem):
-        return exc
+
+def details(exc: BaseException) -> tuple[str, str | None, dict[str, Any]]:
+    """(detail, field, extra members) of an error's problem body: what the error knows beyond its class."""
     if isinstance(exc, EclSyntaxError):
-        return Problem(
-            400, "Invalid ECL", str(exc), "ecl", "ecl-syntax",
-            position=exc.position, line=exc.line, column=exc.column, expected=list(exc.expected),
-        )
+        return str(exc), "ecl", {"position": exc.position, "line": exc.line, "column": exc.column, "expected": list(exc.expected)}
     if isinstance(exc, EclTimeoutError):
-        return Problem(422, "ECL too expensive", str(exc), "ecl", "ecl-timeout", budgetSeconds=exc.budget_s)
-    if isinstance(exc, EclEvaluationError):
-        return Problem(422, "Cannot evaluate ECL", str(exc), getattr(exc, "field", None), "ecl-unanswerable")
+        return str(exc), "ecl", {"budgetSeconds": exc.budget_s}
     if isinstance(exc, InvalidSctidError):
-        return Problem(400, "Invalid SCTID", str(exc), exc.field, "invalid-sctid", value=str(exc.value), reason=exc.reason)
+        return str(exc), exc.field, {"value": str(exc.value), "reason": exc.reason}
     if isinstance(exc, ConceptNotFoundError):
-        return Problem(404, "Not found", str(exc), kind="not-found", conceptId=str(exc.sctid))
+        return str(exc), None, {"conceptId": str(exc.sctid)}
+    if isinstance(exc, ExpressionSyntaxError):
+        return str(exc), "expression", {"position": exc.position}
     if isinstance(exc, ValidationError):
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         first = next(iter(messages), None)
         detail = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in messages.items())
-        return Problem(400, "Invalid request", detail, str(first) if first else None, "invalid-request", errors=messages)
-    if isinstance(exc, UnanswerableError):
-        return Problem(422, "Cannot answer", str(exc), kind="unanswerable")
-    if isinstance(exc, IndexFormatError):
-        return Problem(503, "Index unavailable", str(exc), kind="index-unavailable")
-    if isinstance(exc, TerminologyError):
-        field = getattr(exc, "field", None)
-        status = getattr(exc, "status", 400)
-        return Problem(status, "Invalid request", str(exc), field, "invalid-request")
+        return detail, str(first) if first else None, {"errors": messages}
+    if isinstance(exc, AuthoringError):
+        extra = dict(exc.extra)
+        if exc.field:
+            extra["errors"] = {exc.field: [exc.detail]}
+        return exc.detail, exc.field, extra
+    if isinstance(exc, TerminologyError | GuidelineFileError):
+        return str(exc), getattr(exc, "field", None), {}
+    return "an unexpected error occurred; it has been logged", None, {}
+
+
+def from_exception(exc: BaseException) -> Problem:
+    """The problem an exception stands for, from the table."""
+    if isinstance(exc, Problem):
+        return exc
     if isinstance(exc, HTTPException):
         return Problem(exc.code or 500, exc.name, exc.description or exc.name, kind=exc.name.lower().replace(" ", "-"))
-    return Problem(500, "Internal error", "an unexpected error occurred; it has been logged", kind="internal")
+    if isinstance(exc, FhirError):
+        return Problem(exc.status, PROBLEMS[FhirError][1], str(exc), kind=PROBLEMS[FhirError][2])
+    status, title, kind = _entry(exc)
+    detail, field, extra = details(exc)
+    return Problem(status or 500, title, detail, field, kind, **extra)
 
 
-def register_error_handlers(app: Flask) -> None:
+def problem_response(p: Problem) -> Response:
+    return Response(json.dumps(p.body()), status=p.status, mimetype=PROBLEM_JSON)
+
+
+def _fhir_response(app: Flask, exc: BaseException) -> Response:
+    """Under /fhir: the error's OperationOutcome; anything not a FHIR error is a logged 500 outcome."""
+    from terminology.fhir import Issue, operation_outcome
+
+    from .fhir.blueprint import outcome_response
+
+    if isinstance(exc, FhirError):
+        return outcome_response(exc.outcome(), exc.status)
+    if isinstance(exc, HTTPException) and (exc.code or 500) < 500:
+        issue = Issue("error", "not-supported" if exc.code in (405, 415) else "invalid", exc.description or exc.name, None)
+        return outcome_response(operation_outcome([issue]), exc.code or 400)
+    app.logger.exception("FHIR operation failed", exc_info=exc)
+    issue = Issue("error", "exception", "An unexpected error occurred; it has been logged", None)
+    return outcome_response(operation_outcome([issue]), 500)
+
+
+def init_app(app: Flask) -> None:
+    """Answer every error of the app from the table: problem+json, or an OperationOutcome under /fhir."""
+
     def handle(exc: BaseException) -> Response:
+        if request.blueprint == "fhir":
+            return _fhir_response(app, exc)
         p = from_exception(exc)
         if p.status >= 500 and not isinstance(exc, HTTPException | IndexFormatError):
             app.logger.exception("unhandled error", exc_info=exc)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from loaders.errors import SnomapError
 
-class TerminologyError(Exception):
+
+class TerminologyError(SnomapError):
     """Base of every error a terminology query raises on bad input."""
 
 

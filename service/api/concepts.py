@@ -4,76 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 
-from terminology import ConcreteValue, Terminology, parse_sctid
+from terminology import parse_sctid
 
-from ..context import built, query, terminology
-from ..schemas import ConceptOut, PageQuery, SubsumesOut, SubsumesQuery
+from ..context import accepts, responds, terminology
+from ..representations import concept_body, page_body
+from .schemas.common import Page, PageQuery
+from .schemas.concepts import ConceptOut, SubsumesOut, SubsumesQuery
 
 bp = Blueprint("concepts", __name__, url_prefix="/api/v1")
 
 
-def ref(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]:
-    return {"conceptId": str(sctid), "pt": t.preferred_term(sctid, lang) if t.has_concept(sctid) else None}
-
-
-def concept_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]:
-    """The full concept view used by the API and the pages."""
-    c = t.concept(sctid)
-    dialect = t.dialect_refset(lang)
-    attrs = []
-    for group, items in t.role_groups(sctid).items():
-        for a in items:
-            if isinstance(a, ConcreteValue):
-                attrs.append({"group": group, "type": ref(t, a.type_id, lang), "value": None, "concreteValue": a.value})
-            else:
-                attrs.append({"group": group, "type": ref(t, a.type_id, lang), "value": ref(t, a.destination_id, lang), "concreteValue": None})
-    body: dict[str, Any] = {
-        "conceptId": str(sctid),
-        "active": c.active,
-        "moduleId": str(c.module_id),
-        "definitionStatus": c.definition_status,
-        "effectiveTime": c.effective_time,
-        "fsn": t.fsn(sctid, lang),
-        "pt": t.preferred_term(sctid, lang),
-        "synonyms": [
-            {
-                "descriptionId": str(d.id),
-                "term": d.term,
-                "type": d.type,
-                "languageCode": d.language_code,
-                "acceptability": d.acceptability.get(dialect) if dialect else None,
-            }
-            for d in t.synonyms(sctid, lang)
-        ],
-        "parents": [ref(t, p, lang) for p in t.parents(sctid)],
-        "childCount": t.child_count(sctid),
-        "attributes": attrs,
-        "refsets": [ref(t, r, lang) for r in t.refset_memberships(sctid)],
-        "maps": [
-            {
-                "refsetId": str(m.refset_id),
-                "mapTarget": m.map_target,
-                "mapGroup": m.map_group,
-                "mapPriority": m.map_priority,
-                "mapRule": m.map_rule,
-                "mapAdvice": m.map_advice,
-            }
-            for m in t.map_targets(sctid)
-        ],
-    }
-    if not c.active:
-        reason = t.inactivation_reason(sctid)
-        body["inactivationReason"] = reason[1] if reason else None
-        body["associations"] = [
-            {"type": a.name, "refsetId": str(a.refset_id), "target": ref(t, a.target_id, lang)} for a in t.associations(sctid)
-        ]
-    return built(ConceptOut, body)
-
-
 @bp.get("/concepts/<concept_id>")
-def get_concept(concept_id: str):  # type: ignore[no-untyped-def]
+@accepts(PageQuery)
+@responds(ConceptOut)
+def get_concept(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:
     """A concept: terms in the requested dialect, parents, attributes by role group, refsets, maps, history.
     ---
     get:
@@ -86,27 +32,7 @@ def get_concept(concept_id: str):  # type: ignore[no-untyped-def]
         400: {description: "Malformed or invalid SCTID (not numeric, wrong check digit, partition not a concept)"}
         404: {description: Valid SCTID that is not in the release}
     """
-    args = query(PageQuery)
-    t = terminology()
-    return jsonify(concept_body(t, parse_sctid(concept_id, field="conceptId"), args["lang"]))
-
-
-def _page(concept_id: str, which: str):  # type: ignore[no-untyped-def]
-    args = query(PageQuery)
-    t = terminology()
-    sctid = parse_sctid(concept_id, field="conceptId")
-    ids = {
-        "parents": t.parents,
-        "children": t.children,
-        "ancestors": t.ancestors,
-        "descendants": t.descendants,
-    }[which](sctid)
-    total = len(ids)
-    lo, hi = args["offset"], args["offset"] + args["limit"]
-    window = [int(i) for i in ids[lo:hi]]
-    terms = t.preferred_terms(window, args["lang"])
-    items = [{"conceptId": str(i), "pt": terms[i]} for i in window]
-    return jsonify(total=total, limit=args["limit"], offset=args["offset"], items=items)
+    return concept_body(terminology(), parse_sctid(concept_id, field="conceptId"), args["lang"])
 
 
 _PAGE_DOC = """{what} of a concept, paginated (ordered by SCTID).
@@ -125,13 +51,16 @@ _PAGE_DOC = """{what} of a concept, paginated (ordered by SCTID).
 """
 
 
-def _make_page_view(which: str):  # type: ignore[no-untyped-def]
-    def view(concept_id: str):  # type: ignore[no-untyped-def]
-        return _page(concept_id, which)
+def _make_page_view(which: str) -> Any:
+    def view(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        t = terminology()
+        sctid = parse_sctid(concept_id, field="conceptId")
+        ids = {"parents": t.parents, "children": t.children, "ancestors": t.ancestors, "descendants": t.descendants}[which](sctid)
+        return page_body(t, ids, args["limit"], args["offset"], args["lang"])
 
     view.__name__ = f"get_{which}"
     view.__doc__ = _PAGE_DOC.format(what=which.capitalize())
-    return view
+    return accepts(PageQuery)(responds(Page)(view))
 
 
 for _which in ("parents", "children", "ancestors", "descendants"):
@@ -139,7 +68,9 @@ for _which in ("parents", "children", "ancestors", "descendants"):
 
 
 @bp.get("/subsumes")
-def subsumes():  # type: ignore[no-untyped-def]
+@accepts(SubsumesQuery)
+@responds(SubsumesOut)
+def subsumes(args: dict[str, Any]) -> dict[str, Any]:
     """Does A subsume B? (FHIR $subsumes semantics.)
     ---
     get:
@@ -152,8 +83,6 @@ def subsumes():  # type: ignore[no-untyped-def]
         400: {description: Missing or invalid SCTID (the problem names the field)}
         404: {description: A concept is not in the release}
     """
-    args = query(SubsumesQuery)
-    t = terminology()
     a = parse_sctid(args["a"], field="a")
     b = parse_sctid(args["b"], field="b")
-    return jsonify(built(SubsumesOut, {"outcome": t.subsumption(a, b)}))
+    return {"outcome": terminology().subsumption(a, b)}

@@ -4,47 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint
 
-from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
-from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
+from terminology.ecl import evaluate
 
-from ..context import body, built, query, terminology
-from ..ecl_schemas import EclBody, EclOut, EclQuery
-from ..problems import Problem
-from .concepts import ref
+from ..config import setting
+from ..context import accepts, responds, terminology
+from ..representations import ecl_body
+from .schemas.ecl import EclBody, EclOut, EclQuery
 
 bp = Blueprint("ecl", __name__, url_prefix="/api/v1")
 
 
-def _answer(args: dict[str, Any]) -> Any:
-    """Evaluate, page and describe; errors become problems that point into the expression."""
+def _answer(args: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate and page; syntax errors, timeouts and unanswerable constraints become problems (service.problems)."""
     t = terminology()
-    text = args["ecl"]
-    budget = current_app.config.get("SNOMAP_ECL_TIME_BUDGET", DEFAULT_TIME_BUDGET_S)
-    try:
-        result = evaluate(t, text, time_budget_s=budget)
-    except EclSyntaxError as exc:
-        raise Problem(
-            400, "Invalid ECL", str(exc), "ecl", "ecl-syntax",
-            position=exc.position, line=exc.line, column=exc.column, expected=list(exc.expected),
-        ) from None
-    except EclTimeoutError as exc:
-        raise Problem(422, "ECL too expensive", str(exc), "ecl", "ecl-timeout", budgetSeconds=exc.budget_s) from None
-    except EclEvaluationError as exc:
-        raise Problem(422, "Cannot evaluate ECL", str(exc), exc.field, "ecl-unanswerable") from None
-    lo, hi = args["offset"], args["offset"] + args["limit"]
-    out: dict[str, Any] = {"total": result.total, "limit": args["limit"], "offset": args["offset"], "items": [], "warnings": list(result.warnings)}
-    if result.records is not None:
-        out["fields"] = list(result.fields or ())
-        out["records"] = [] if args["countOnly"] else [{k: None if v is None else str(v) for k, v in r.items()} for r in result.records[lo:hi]]
-    elif not args["countOnly"]:
-        out["items"] = [ref(t, int(i), args["lang"]) for i in result.ids[lo:hi].tolist()]
-    return jsonify(built(EclOut, out))
+    result = evaluate(t, args["ecl"], time_budget_s=setting("SNOMAP_ECL_TIME_BUDGET"))
+    return ecl_body(t, result, args["limit"], args["offset"], args["countOnly"], args["lang"])
 
 
 @bp.get("/ecl")
-def ecl_get():  # type: ignore[no-untyped-def]
+@accepts(EclQuery)
+@responds(EclOut)
+def ecl_get(args: dict[str, Any]) -> dict[str, Any]:
     """Concepts matching an ECL 2.2 expression constraint, paginated (SCTID order).
     ---
     get:
@@ -60,11 +42,13 @@ def ecl_get():  # type: ignore[no-untyped-def]
         400: {description: "ECL syntax error (position, line, column, expected; field ecl) or invalid paging (field limit/offset)", content: {application/problem+json: {schema: EclProblemOut}}}
         422: {description: "The expression ran past the time budget, or cannot be answered (e.g. an unknown refset field)"}
     """
-    return _answer(query(EclQuery))
+    return _answer(args)
 
 
 @bp.post("/ecl")
-def ecl_post():  # type: ignore[no-untyped-def]
+@accepts(EclBody, "json")
+@responds(EclOut)
+def ecl_post(args: dict[str, Any]) -> dict[str, Any]:
     """Concepts matching an ECL 2.2 expression constraint given in a JSON body (for long expressions).
     ---
     post:
@@ -75,4 +59,4 @@ def ecl_post():  # type: ignore[no-untyped-def]
         400: {description: "ECL syntax error (position, line, column, expected; field ecl), invalid paging or a malformed body", content: {application/problem+json: {schema: EclProblemOut}}}
         422: {description: "The expression ran past the time budget, or cannot be answered"}
     """
-    return _answer(body(EclBody))
+    return _answer(args)

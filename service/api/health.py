@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from typing import Any
 
-from ..context import services
+from flask import Blueprint
+
+from ..context import responds, terminology
+from ..representations import ready_body
+from .schemas.health import ReadyOut
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+@responds()
+def healthz() -> dict[str, Any]:
     """Liveness: the process answers.
     ---
     get:
@@ -19,11 +24,12 @@ def healthz():  # type: ignore[no-untyped-def]
         200:
           description: alive
     """
-    return jsonify(status="ok")
+    return {"status": "ok"}
 
 
 @bp.get("/readyz")
-def readyz():  # type: ignore[no-untyped-def]
+@responds(ReadyOut)
+def readyz() -> dict[str, Any]:
     """Readiness: the index is open; reports the release's edition and version.
     ---
     get:
@@ -34,15 +40,4 @@ def readyz():  # type: ignore[no-untyped-def]
             application/json:
               schema: ReadyOut
     """
-    t = services().terminology
-    r = t.release
-    return jsonify(
-        status="ready",
-        release={
-            "edition": str(r.edition_module),
-            "version": r.version,
-            "uri": r.uri,
-            "concepts": r.counts.get("concepts"),
-            "activeConcepts": r.counts.get("active_concepts"),
-        },
-    )
+    return ready_body(terminology())

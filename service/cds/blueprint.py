@@ -2,7 +2,7 @@
 and the feedback counts of a guideline (`GET /api/v1/guidelines/{id}/feedback`, also on the guideline page).
 
 Every CDS Hooks call needs the calling EHR's signed JWT (see auth.py), unless the development setting
-SNOMAP_CDS_ALLOW_UNAUTHENTICATED is on. Settings are read when the blueprint is registered (settings.py).
+SNOMAP_CDS_ALLOW_UNAUTHENTICATED is on. Settings come from the app config (service/config.py) when the blueprint is registered.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
 from terminology.cds import (
@@ -28,7 +28,7 @@ from terminology.cds import (
     service,
 )
 
-from ..context import body, built, services
+from ..context import body, respond, services
 from ..problems import Problem, problem_response
 from . import settings
 from .auth import AuthenticationError, ClientVerifier, parse_issuers
@@ -50,11 +50,9 @@ class CdsRuntime:
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
     app = state.app
-    for key, value in settings.from_environment().items():
-        app.config.setdefault(key, value)
     app.extensions["snomap_cds"] = CdsRuntime(
         verifier=ClientVerifier(parse_issuers(app.config[settings.TRUSTED_ISSUERS])),
-        allow_unauthenticated=settings.flag(app.config[settings.ALLOW_UNAUTHENTICATED]),
+        allow_unauthenticated=bool(app.config[settings.ALLOW_UNAUTHENTICATED]),
         public_url=(app.config[settings.PUBLIC_URL] or "").rstrip("/") or None,
         fhir_timeout=float(app.config[settings.FHIR_TIMEOUT]),
         feedback=feedback_store(app.extensions["snomap"].guidelines),
@@ -114,7 +112,7 @@ def discovery():  # type: ignore[no-untyped-def]
     refused, _ = authenticate()
     if refused:
         return refused
-    return jsonify(built(CdsServicesOut, {"services": [s.discovery() for s in SERVICES]}))
+    return respond(CdsServicesOut, {"services": [s.discovery() for s in SERVICES]})
 
 
 @bp.post("/cds-services/<service_id>")
@@ -159,7 +157,7 @@ def call(service_id: str):  # type: ignore[no-untyped-def]
     out: dict[str, Any] = {"cards": cards}
     if choice.notes:
         out["extension"] = {"dev.snomap.notes": choice.notes}
-    return jsonify(built(CdsResponseOut, out))
+    return respond(CdsResponseOut, out)
 
 
 def _prefetched_or_fetched(s: CdsService, req: dict[str, Any]) -> Any:
@@ -209,7 +207,7 @@ def feedback(service_id: str):  # type: ignore[no-untyped-def]
         return refused
     items = [_item(x) for x in body(CdsFeedbackIn)["feedback"]]
     store = _store()
-    return jsonify(built(CdsFeedbackOut, {"recorded": store.record_feedback(s.id, items, client)}))
+    return respond(CdsFeedbackOut, {"recorded": store.record_feedback(s.id, items, client)})
 
 
 def _item(x: dict[str, Any]) -> FeedbackItem:
@@ -271,7 +269,7 @@ def guideline_feedback(gid: str):  # type: ignore[no-untyped-def]
     if services().guidelines.get(gid) is None:
         raise Problem(404, "Not found", f"guideline {gid!r} does not exist", "gid", "not-found")
     _store()
-    return jsonify(built(GuidelineFeedbackOut, feedback_body(gid) or {}))
+    return respond(GuidelineFeedbackOut, feedback_body(gid) or {})
 
 
 @bp.app_context_processor

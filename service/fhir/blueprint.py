@@ -22,14 +22,12 @@ from terminology.fhir import (
     RESOURCE_TYPES,
     FhirContext,
     FhirError,
-    FhirSettings,
     Issue,
     Params,
     capability_statement,
     cs_validate_code,
     expand,
     lookup,
-    operation_outcome,
     read_resource,
     search_resources,
     subsumes,
@@ -39,7 +37,9 @@ from terminology.fhir import (
     vs_validate_code,
 )
 
-__all__ = ["EXTENSION_KEY", "bp", "fhir_context"]
+from ..config import fhir_settings
+
+__all__ = ["EXTENSION_KEY", "bp", "fhir_context", "outcome_response"]
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 EXTENSION_KEY = "snomap_fhir"
@@ -54,7 +54,7 @@ def fhir_context() -> FhirContext:
     ctx = current_app.extensions.get(EXTENSION_KEY)
     if ctx is None:
         services = current_app.extensions["snomap"]
-        ctx = FhirContext(services.terminology, FhirSettings.from_mapping(current_app.config), services.editions)
+        ctx = FhirContext(services.terminology, fhir_settings(current_app.config), services.editions)
         ctx.loaded  # noqa: B018 - fails now on an edition loaded twice
         current_app.extensions[EXTENSION_KEY] = ctx
     return ctx
@@ -93,12 +93,16 @@ def _respond(resource: dict[str, Any], status: int = 200, mimetype: str | None =
     return Response(body, status=status, headers={"Content-Type": f"{kind}; charset=utf-8{suffix}"})
 
 
-def _error(exc: FhirError) -> Response:
+def outcome_response(outcome: dict[str, Any], status: int) -> Response:
+    """An OperationOutcome in the media type the client asked for (FHIR JSON when that cannot be told).
+
+    `service.problems` decides the outcome and status of every error under /fhir; this only renders it.
+    """
     try:
         mimetype = _wanted_type()
     except FhirError:
         mimetype = FHIR_JSON
-    return _respond(exc.outcome(), exc.status, mimetype)
+    return _respond(outcome, status, mimetype)
 
 
 def _params() -> Params:
@@ -136,15 +140,9 @@ def _language() -> str | None:
 
 
 def _run(fn: Callable[[], dict[str, Any]]) -> Response:
-    try:
-        mimetype = _wanted_type()
-        return _respond(fn(), 200, mimetype)
-    except FhirError as exc:
-        return _error(exc)
-    except Exception:
-        current_app.logger.exception("FHIR operation failed")
-        issue = Issue("error", "exception", "An unexpected error occurred; it has been logged", None)
-        return _respond(operation_outcome([issue]), 500)
+    """The operation's resource as the client asked for it; its errors go to `service.problems`."""
+    mimetype = _wanted_type()
+    return _respond(fn(), 200, mimetype)
 
 
 OPS = ("GET", "POST")
@@ -255,10 +253,8 @@ RESOURCE_PATH = re.compile(rf"(?:{'|'.join(RESOURCE_TYPES)})(?:/_search|/[A-Za-z
 def unsupported(rest: str) -> Response:
     """Anything else under /fhir: an OperationOutcome (405 for a known operation or resource path, 404 otherwise)."""
     if rest in KNOWN or RESOURCE_PATH.fullmatch(rest):
-        issue = Issue("error", "not-supported", f"{request.method} is not supported on /fhir/{rest}", "not-supported")
-        return _respond(operation_outcome([issue]), 405)
-    issue = Issue("error", "not-supported", f"/fhir/{rest} is not supported by this server", "not-supported")
-    return _respond(operation_outcome([issue]), 404)
+        raise FhirError(405, Issue("error", "not-supported", f"{request.method} is not supported on /fhir/{rest}", "not-supported"))
+    raise FhirError(404, Issue("error", "not-supported", f"/fhir/{rest} is not supported by this server", "not-supported"))
 
 
 def register(app: Flask) -> None:

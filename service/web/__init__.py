@@ -1,7 +1,7 @@
 """Server-rendered pages: find, concept, guideline, and the author workspace.
 
 One blueprint, `bp`, registered at `/` (its assets under `/assets/`). Pages are Jinja templates over the
-same functions the API uses (`concept_body`, `links_body`, `guideline_body`, `search`, `map_text`,
+same body builders the API uses (`service.representations`: `concept_body`, `links_body`, `guideline_body`; and `search`, `map_text`,
 `resolve_code`, ECL `evaluate`), so a page and its API answer never disagree. JavaScript is a progressive
 enhancement (autocomplete, filling a concept id): every page and form works without it.
 

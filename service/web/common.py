@@ -8,12 +8,12 @@ from flask import g, redirect, request, session, url_for
 
 from terminology.dialects import NAMES
 
+from ..auth import reads_require_token
 from ..context import services
 from . import bp
 
 DIALECTS = ("en-US", "en-GB")
 TOKEN_KEY = "snomap_token"
-READS_ENV = "SNOMAP_READS_REQUIRE_TOKEN"
 
 
 def current_lang() -> str | None:
@@ -68,14 +68,6 @@ def signed_in() -> Any:
             session.pop(TOKEN_KEY, None)
     g.web_principal = who
     return who
-
-
-def reads_require_token() -> bool:
-    try:
-        from ..auth import reads_require_token as required
-    except ImportError:  # the authoring package is not installed
-        return False
-    return required()
 
 
 @bp.before_request

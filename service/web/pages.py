@@ -5,20 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, redirect, render_template, request
+from flask import redirect, render_template, request
 from markupsafe import Markup
 
 from terminology import ConceptNotFoundError, InvalidSctidError, Terminology, UnanswerableError, parse_sctid
 from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
-from terminology.ecl.evaluator import DEFAULT_TIME_BUDGET_S
-from terminology.linking.resolution import resolve_code
+from terminology.linking import guidelines_for_concept, resolve_code
 from terminology.mapping import map_text
 from terminology.text.search import search
 
-from ..api.concepts import concept_body
-from ..api.guidelines import guideline_body, links_body
+from ..config import setting
 from ..context import services
 from ..problems import Problem
+from ..representations import concept_body, concept_ref, concept_refs, guideline_body, links_body, summary_body
 from . import bp
 from .common import current_lang, url
 
@@ -29,10 +28,6 @@ ECL_HINT = re.compile(r"[<>^:{}|=*!()]|\b(?:AND|OR|MINUS)\b")
 MAX_PATHS = 10
 MAX_CHILDREN = 200
 MAX_ECL_ROWS = 200
-
-
-def _ref(t: Terminology, c: int, lang: str | None) -> dict[str, Any]:
-    return {"conceptId": str(c), "pt": t.preferred_term(c, lang) if t.has_concept(c) else None}
 
 
 def classify(q: str) -> str:
@@ -72,9 +67,9 @@ def find():  # type: ignore[no-untyped-def]
         if res.error is None and res.concepts:
             ctx["icd10"] = {
                 "code": q.upper(),
-                "concepts": [_ref(t, c, lang) for c in res.concepts],
-                "more_specific": [_ref(t, c, lang) for c in res.more_specific],
-                "partial": [_ref(t, c, lang) for c in res.partial],
+                "concepts": concept_refs(t, res.concepts, lang),
+                "more_specific": concept_refs(t, res.more_specific, lang),
+                "partial": concept_refs(t, res.partial, lang),
             }
             return render_template("web/find.html", **ctx)
         ctx["notice"] = f"No concept of this release maps to the ICD-10 code {q.upper()}; showing a text search instead."
@@ -112,19 +107,16 @@ def _concept_for_id(t: Terminology, q: str) -> int | None:
 
 
 def _ecl(t: Terminology, q: str, lang: str | None) -> dict[str, Any]:
-    budget = current_app.config.get("SNOMAP_ECL_TIME_BUDGET", DEFAULT_TIME_BUDGET_S)
     try:
-        result = evaluate(t, q, time_budget_s=budget)
+        result = evaluate(t, q, time_budget_s=setting("SNOMAP_ECL_TIME_BUDGET"))
     except EclSyntaxError as e:
         return {"ecl_error": e.message, "ecl_position": e.position}
     except (EclTimeoutError, EclEvaluationError) as e:
         return {"ecl_error": str(e), "ecl_position": None}
-    ids = [int(i) for i in result.ids[:MAX_ECL_ROWS].tolist()]
-    terms = t.preferred_terms(ids, lang)
     return {
         "ecl": {
             "total": int(len(result.ids)),
-            "items": [{"conceptId": str(i), "pt": terms[i]} for i in ids],
+            "items": concept_refs(t, result.ids[:MAX_ECL_ROWS].tolist(), lang),
             "warnings": list(result.warnings),
             "elapsed_ms": round(result.elapsed_ms, 1),
         }
@@ -168,7 +160,7 @@ def concept(concept_id: str):  # type: ignore[no-untyped-def]
         groups.setdefault(a["group"], []).append(a)
     definitions = [d.term for d in t.descriptions(sctid, active_only=True) if d.type == "definition"]
     try:
-        links = links_body(t, sctid, lang)
+        links = links_body(t, guidelines_for_concept(t, services().guidelines, sctid, lang), lang)
         links_error = None
     except UnanswerableError as e:
         links, links_error = None, str(e)
@@ -176,9 +168,9 @@ def concept(concept_id: str):  # type: ignore[no-untyped-def]
         "web/concept.html",
         c=body,
         definitions=definitions,
-        paths=[[{"conceptId": str(x), "pt": terms.get(x)} for x in p] for p in paths],
+        paths=[[concept_ref(t, x, lang, terms) for x in p] for p in paths],
         more_paths=more_paths,
-        children=[{"conceptId": str(c), "pt": child_terms[c]} for c in children[:MAX_CHILDREN]],
+        children=[concept_ref(t, c, lang, child_terms) for c in children[:MAX_CHILDREN]],
         child_total=len(children),
         groups=sorted(groups.items()),
         refset_names={r: t.preferred_term(int(r), lang) for r in {m["refsetId"] for m in body["maps"]} if t.has_concept(int(r))},
@@ -193,8 +185,6 @@ def concept(concept_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/guidelines")
 def guidelines():  # type: ignore[no-untyped-def]
     """Every guideline, by title, with the conditions it applies to."""
-    from ..api.guidelines import summary_body
-
     lang = current_lang()
     t = services().terminology
     items = sorted(services().guidelines.list(), key=lambda g: g.title.casefold())

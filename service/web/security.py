@@ -5,8 +5,8 @@
 * CSRF: a random token per browser session (kept in the signed session cookie); every POST to this
   blueprint must echo it in the `csrf_token` field, else 400. The session cookie is HttpOnly and
   SameSite=Lax, so another site can neither read it nor send it with a cross-site POST.
-* The session is signed with the app's SECRET_KEY; when none is configured, `SNOMAP_SECRET_KEY` from
-  the environment, else a random key kept in `$SNOMAP_DATA_DIR/web-secret-key` (default
+* The session is signed with the app's SECRET_KEY; when none is configured, the `SNOMAP_SECRET_KEY`
+  setting, else a random key kept in `$SNOMAP_DATA_DIR/web-secret-key` (default
   ~/.local/share/snomap), made on first start with mode 0600, so every worker process and restart
   signs alike. Tests (TESTING) get a random key per app.
 """
@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Response, current_app, render_template, request, session
 
+from ..config import data_dir
 from ..problems import from_exception
 from . import bp
 
@@ -54,13 +55,6 @@ class CsrfError(Exception):
     """A POST without the session's CSRF token (a forged request, or a form older than the session)."""
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("SNOMAP_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "snomap"
-
-
 def stored_secret_key(path: Path) -> str:
     """The key in `path`, made (random, owner-only) when the file does not exist yet."""
     try:
@@ -82,10 +76,10 @@ def stored_secret_key(path: Path) -> str:
 def _configure(state: Any) -> None:
     app = state.app
     if not app.secret_key:
-        key = os.environ.get(SECRET_ENV)
+        key = app.config.get(SECRET_ENV)
         if not key and not app.testing:
             try:
-                key = stored_secret_key(_data_dir() / "web-secret-key")
+                key = stored_secret_key(data_dir(app.config) / "web-secret-key")
             except OSError as e:
                 app.logger.warning("no stable session key (%s): set %s; using a random one", e, SECRET_ENV)
         app.secret_key = key or secrets.token_hex(32)

@@ -22,9 +22,11 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 
 from loaders.guidelines import STATUSES, STRENGTHS
 from terminology import Terminology
+from terminology.authoring import SqlGuidelineRepository
 from terminology.mapping import map_text
 from terminology.text.search import search
 
+from ..config import setting
 from ..context import services
 from . import bp
 from .common import TOKEN_KEY, current_lang, signed_in, url
@@ -97,10 +99,6 @@ def unavailable_reason() -> str | None:
     """Why this server cannot offer authoring, or None when it can."""
     if "authoring" not in current_app.blueprints:
         return "This server does not run the authoring API."
-    try:
-        from terminology.authoring import SqlGuidelineRepository
-    except ImportError:
-        return "The authoring store is not installed on this server."
     if not isinstance(services().guidelines, SqlGuidelineRepository):
         return "Guidelines are served from read-only files here; authoring needs the database store (see docs/authoring.md)."
     return None
@@ -509,8 +507,6 @@ def _from_map(t: Terminology, text: str, lang: str | None) -> dict[int, list[str
 
 def suggest_tags(t: Terminology, src: dict[str, Any], lang: str | None) -> tuple[list[dict[str, Any]], str]:
     """Concepts named in the guideline's text that its tags do not already cover, most mentioned first."""
-    from ..api.authoring import hierarchies
-
     text = "\n".join([src["title"], *(s["markdown"] for s in src["sections"]), *(r["text"] for r in src["recommendations"])])
     # The annotator finds mentions in running text; mapping each short phrase adds multi-word conditions.
     found = _from_map(t, text, lang)
@@ -520,7 +516,7 @@ def suggest_tags(t: Terminology, src: dict[str, Any], lang: str | None) -> tuple
         source = "annotate+map"
         for cid, spans in annotated.items():
             found.setdefault(cid, []).extend(spans)
-    roots = [h for h in hierarchies() if t.has_concept(h)]
+    roots = [h for h in setting("SNOMAP_TAG_HIERARCHIES") if t.has_concept(h)]
     tagged = [int(x["conceptId"]) for x in src["tags"] if x.get("conceptId")]
     out = []
     for cid, phrases in found.items():

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from loaders.errors import SnomapError
 
-class AuthoringError(Exception):
+
+class AuthoringError(SnomapError):
     """Base of every error raised by the guideline store and its validation."""
 
     status = 400

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loaders.errors import SnomapError
+
 from ..errors import TerminologyError
 
 __all__ = ["EclEvaluationError", "EclInvalidIdError", "EclLimitError", "EclSyntaxError", "EclTimeoutError"]
 
 
-class EclSyntaxError(ValueError):
+class EclSyntaxError(SnomapError, ValueError):
     """A malformed expression constraint.
 
     ``position`` is the 0-based character offset of the problem, ``line`` and

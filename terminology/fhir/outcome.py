@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from loaders.errors import SnomapError
+
 __all__ = ["FhirError", "Issue", "MESSAGES", "message", "operation_outcome"]
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
@@ -102,7 +104,7 @@ def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": [i.as_json() for i in issues]}
 
 
-class FhirError(Exception):
+class FhirError(SnomapError):
     """An operation that cannot answer: the service returns the issues as an OperationOutcome with ``status``."""
 
     def __init__(self, status: int, issues: list[Issue] | Issue):

@@ -79,7 +79,7 @@ def test_annotate_accepts_100000_characters(annotate_client: FlaskClient) -> Non
 
 
 def test_cli_annotate(sample_index: Path, tmp_path: Path) -> None:
-    from service.annotate_cli import annotate_cmd
+    from service.cli.annotate import annotate_cmd
 
     note = tmp_path / "note.txt"
     note.write_text(NOTE)

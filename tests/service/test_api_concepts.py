@@ -604,3 +604,14 @@ def test_subsumes_unknown_valid_id_is_404(client: FlaskClient, which: str) -> No
 
 def test_subsumes_unknown_equal_ids_is_404(client: FlaskClient) -> None:
     assert_problem(client.get(f"/api/v1/subsumes?a={DELTA_ONLY}&b={DELTA_ONLY}"), 404)
+
+
+def test_responds_checks_the_body_against_its_schema_under_testing(app: Any) -> None:
+    """A body that differs from its schema's dump is a test failure, not a silently different API."""
+    from service.api.schemas.concepts import SubsumesOut
+    from service.context import respond
+
+    with app.test_request_context("/"):
+        assert respond(SubsumesOut, {"outcome": "subsumes"}).get_json() == {"outcome": "subsumes"}
+        with pytest.raises(AssertionError, match="SubsumesOut"):
+            respond(SubsumesOut, {"outcome": "subsumes", "extra": 1})

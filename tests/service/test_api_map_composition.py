@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from service.composition_schemas import CompositeMapOut, GuidelinesForExpressionOut
+from service.api.schemas.guidelines import GuidelinesForExpressionOut
+from service.api.schemas.map import CompositeMapOut
 
 ILIUM_METS = "1059990001105"
 EXPRESSION = (

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import service.authoring_cli  # noqa: F401 - registers the command groups on `snomap`
 from loaders.guidelines import TagSpec, read_guidelines, write_guideline
 from service.cli import main
 from terminology.authoring import open_repository

@@ -543,16 +543,17 @@ def test_no_feedback_store_with_a_guideline_directory(sample_index: Path) -> Non
     assert "Feedback from the EHR" not in client.get("/guidelines/pelvic-bone-metastasis-fracture-risk").get_data(as_text=True)
 
 
-def test_environment_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_settings() -> None:
+    from service import config
     from service.cds import settings
 
     env = {settings.TRUSTED_ISSUERS: json.dumps([{"iss": ISS, "jwks_url": "https://ehr.example.org/jwks"}]), settings.ALLOW_UNAUTHENTICATED: "false"}
-    got = settings.from_environment(env)
+    got = config.load({}, env)
     assert got[settings.TRUSTED_ISSUERS][0]["iss"] == ISS and got[settings.ALLOW_UNAUTHENTICATED] is False
-    assert got[settings.FHIR_TIMEOUT] == settings.DEFAULT_FHIR_TIMEOUT
-    with pytest.raises(ValueError, match="not JSON"):
-        settings.from_environment({settings.TRUSTED_ISSUERS: "[{"})
-    with pytest.raises(ValueError, match="true or false"):
-        settings.from_environment({settings.ALLOW_UNAUTHENTICATED: "maybe"})
+    assert got[settings.FHIR_TIMEOUT] == 5.0
+    with pytest.raises(config.SettingError, match=settings.TRUSTED_ISSUERS):
+        config.load({}, {settings.TRUSTED_ISSUERS: "[{"})
+    with pytest.raises(config.SettingError, match=settings.ALLOW_UNAUTHENTICATED):
+        config.load({}, {settings.ALLOW_UNAUTHENTICATED: "maybe"})
     with pytest.raises(ValueError, match="needs 'jwks_url'"):
         parse_issuers([{"iss": ISS}])

@@ -341,3 +341,44 @@ def test_real_subset_index_then_lookup(subset_path: Path, tmp_path: Path) -> Non
     # Relationship 48021000003028: 94381002 is-a 93870000.
     assert "94381002 |Metastatic malignant neoplasm to liver|" in lookup.stdout
     assert "is a: 93870000 |" in lookup.stdout
+
+
+# ----- one clean-failure path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("lookup", ILIUM_MET),
+        ("map", "metastasis to ilium"),
+        ("ecl", "<< 1039990001102"),
+        ("subsumes", BONE_MET, ILIUM_MET),
+        ("serve",),
+    ],
+)
+def test_a_bad_index_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Every command, `map` and `serve` included, answers a directory that is not an index with one line."""
+    result = run(*args, "--index", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and str(tmp_path) in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_python_m_service_runs_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    for module in ("service", "service.cli"):
+        r = subprocess.run([sys.executable, "-m", module, "--help"], cwd=repo, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "serve" in r.stdout and "guidelines" in r.stdout and "ecl" in r.stdout
+
+
+def test_the_command_modules_do_not_import_the_group() -> None:
+    """Leaf modules define commands; only service/cli/__init__.py assembles them (no import cycle)."""
+    cli = Path(__file__).resolve().parents[2] / "service" / "cli"
+    for module in cli.glob("*.py"):
+        if module.name not in ("__init__.py", "__main__.py"):
+            text = module.read_text()
+            assert "from . import" not in text and "import main" not in text and "from service.cli import" not in text, module.name

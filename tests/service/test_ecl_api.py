@@ -88,11 +88,12 @@ def test_limit_too_large_is_400(client: FlaskClient) -> None:
 
 
 def test_budget_exceeded_is_422(app: Flask, client: FlaskClient) -> None:
+    before = app.config["SNOMAP_ECL_TIME_BUDGET"]
     app.config["SNOMAP_ECL_TIME_BUDGET"] = -1.0
     try:
         r = client.get("/api/v1/ecl", query_string={"ecl": "<< 64572001 MINUS << 1039990001102"})
     finally:
-        app.config.pop("SNOMAP_ECL_TIME_BUDGET")
+        app.config["SNOMAP_ECL_TIME_BUDGET"] = before
     assert r.status_code == 422 and r.get_json()["type"].endswith("ecl-timeout")
 
 
@@ -108,7 +109,7 @@ def test_field_selection_records(client: FlaskClient) -> None:
 
 
 def test_openapi_documents_the_endpoint(app: Flask) -> None:
-    from service.ecl_schemas import EclBody, EclOut, EclProblemOut, EclQuery
+    from service.api.schemas.ecl import EclBody, EclOut, EclProblemOut, EclQuery
     from service.openapi import build_spec
 
     spec = build_spec(app, [EclQuery, EclBody, EclOut, EclProblemOut])
@@ -119,7 +120,6 @@ def test_openapi_documents_the_endpoint(app: Flask) -> None:
 def test_cli(sample_index: Path) -> None:
     from click.testing import CliRunner
 
-    import service.ecl_cli  # noqa: F401  (registers the command until service/commands.py imports it)
     from service.cli import main
 
     run = CliRunner()

@@ -31,8 +31,8 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 ILIUM_MET = "1059990001105"
 
-# `python -m service.cli serve` does not know `serve` (see test_python_m_service_cli_knows_serve), so
-# the server is started through the same `main` group the `snomap` console script calls.
+# The server is started through the `main` group the `snomap` console script calls
+# (`python -m service.cli` and `python -m service` run the same group: test_python_m_*).
 SNOMAP = [sys.executable, "-c", "from service.cli import main; main()"]
 
 

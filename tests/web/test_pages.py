@@ -230,7 +230,7 @@ def test_guideline_references_link_to_pubmed_and_doi_and_text_is_safe(sample_ind
 def test_guideline_markdown_is_sanitised(web_app: Flask) -> None:
     html = str(link_citations('<p>See [a1] and [zz].</p><p>&lt;script&gt;</p>', {"a1": 1}))
     assert '<a class="cite" href="#ref-a1" aria-label="reference 1">[1]</a>' in html and "[zz]" in html
-    from service.api.guidelines import render_markdown
+    from service.representations import render_markdown
 
     out = render_markdown('Hi <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))')
     assert "<script" not in out and "<img" not in out and 'href="javascript' not in out

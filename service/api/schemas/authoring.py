@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from loaders.guidelines import SLUG, STATUSES, STRENGTHS
 from loaders.sctid import ComponentKind, sctid_problem
 
-from .schemas import ConceptRef
+from .common import ConceptRef
 
 # "check" would be shadowed by GET /api/v1/guidelines/check.
 RESERVED_IDS = ("check",)
@@ -62,10 +62,18 @@ def _unique_ids(items: list[dict[str, Any]] | None, name: str, errors: dict[str,
 
 
 class TagIn(Schema):
-    concept = Sctid(load_default=None, allow_none=True, metadata={"description": "Applies to this concept and its descendants"})
-    ecl = fields.Str(load_default=None, allow_none=True, validate=_not_blank, metadata={"description": "Or: an ECL expression"})
-    term = fields.Str(load_default=None, allow_none=True, metadata={"description": "Label for people; never matched on"})
-    exclude = fields.List(Sctid(), load_default=list, metadata={"description": "Concepts whose subtrees the tag leaves out"})
+    concept = Sctid(
+        load_default=None, allow_none=True, metadata={"description": "Applies to this concept and its descendants"}
+    )
+    ecl = fields.Str(
+        load_default=None, allow_none=True, validate=_not_blank, metadata={"description": "Or: an ECL expression"}
+    )
+    term = fields.Str(
+        load_default=None, allow_none=True, metadata={"description": "Label for people; never matched on"}
+    )
+    exclude = fields.List(
+        Sctid(), load_default=list, metadata={"description": "Concepts whose subtrees the tag leaves out"}
+    )
 
     @validates_schema
     def _one_of(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -94,7 +102,9 @@ class ReferenceIn(Schema):
 
 
 class SectionIn(Schema):
-    heading = fields.Str(required=True, metadata={"description": "The `## ` heading; \"\" only first, for text before any heading"})
+    heading = fields.Str(
+        required=True, metadata={"description": 'The `## ` heading; "" only first, for text before any heading'}
+    )
     markdown = fields.Str(required=True)
 
 
@@ -104,7 +114,9 @@ class GuidelineIn(Schema):
     id = fields.Str(
         required=True,
         validate=[
-            validate.Regexp(f"^{SLUG.pattern}$", error="use lower-case letters, digits and '-', starting with a letter or digit"),
+            validate.Regexp(
+                f"^{SLUG.pattern}$", error="use lower-case letters, digits and '-', starting with a letter or digit"
+            ),
             validate.Length(max=200),
             validate.NoneOf(RESERVED_IDS, error="is reserved"),
         ],
@@ -116,7 +128,9 @@ class GuidelineIn(Schema):
     recommendations = fields.List(fields.Nested(RecommendationIn), required=True, validate=validate.Length(min=1))
     references = fields.List(fields.Nested(ReferenceIn), load_default=list)
     tags = fields.List(fields.Nested(TagIn), required=True, validate=validate.Length(min=1))
-    extra = fields.Dict(keys=fields.Str(), load_default=dict, metadata={"description": "Other front-matter keys, kept on export"})
+    extra = fields.Dict(
+        keys=fields.Str(), load_default=dict, metadata={"description": "Other front-matter keys, kept on export"}
+    )
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -243,18 +257,18 @@ class CoverageQuery(Schema):
 
 
 class FindingOut(Schema):
-    guideline_id = fields.Str(data_key="guidelineId")
-    guideline_title = fields.Str(data_key="guidelineTitle")
-    tag_id = fields.Int(data_key="tagId")
+    guidelineId = fields.Str()
+    guidelineTitle = fields.Str()
+    tagId = fields.Int()
     kind = fields.Str()
     detail = fields.Str()
     decision = fields.Str(metadata={"description": "migrate (one replacement), decide (a person chooses) or review"})
-    concept = fields.Str(allow_none=True, data_key="conceptId")
+    conceptId = fields.Str(allow_none=True)
     ecl = fields.Str(allow_none=True)
     subject = fields.Str(allow_none=True, metadata={"description": "The inactive concept the finding is about"})
-    baseline_count = fields.Int(allow_none=True, data_key="baselineCount")
-    baseline_release = fields.Str(allow_none=True, data_key="baselineRelease")
-    current_count = fields.Int(allow_none=True, data_key="currentCount")
+    baselineCount = fields.Int(allow_none=True)
+    baselineRelease = fields.Str(allow_none=True)
+    currentCount = fields.Int(allow_none=True)
     replacements = fields.List(fields.Dict())
 
 

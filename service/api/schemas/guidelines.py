@@ -1,4 +1,4 @@
-"""Marshmallow schemas of the guideline endpoints."""
+"""Schemas of reading guidelines: one, all, and those for a concept or an expression (``/api/v1/guidelines``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from loaders.guidelines import STATUSES
 
-from .schemas import ConceptRef, LangQuery
+from .common import ConceptRef, LangQuery
 
 
 class StatusList(fields.Field):
@@ -18,7 +18,9 @@ class StatusList(fields.Field):
         wanted = [v.strip() for v in str(value).split(",") if v.strip()]
         bad = [v for v in wanted if v not in STATUSES]
         if not wanted or bad:
-            raise ValidationError(f"{', '.join(bad) or 'nothing'}: give one or more of {', '.join(STATUSES)}, comma-separated")
+            raise ValidationError(
+                f"{', '.join(bad) or 'nothing'}: give one or more of {', '.join(STATUSES)}, comma-separated"
+            )
         return frozenset(wanted)
 
 
@@ -87,7 +89,9 @@ class LinkedGuidelineOut(Schema):
     status = fields.Str()
     via = fields.Nested(ConceptRef, metadata={"description": "The tagged concept that makes the guideline apply"})
     distance = fields.Int(metadata={"description": "Fewest is-a steps from the concept up to `via`"})
-    path = fields.List(fields.Nested(ConceptRef), metadata={"description": "The is-a chain from the concept up to `via`"})
+    path = fields.List(
+        fields.Nested(ConceptRef), metadata={"description": "The is-a chain from the concept up to `via`"}
+    )
     keyRecommendations = fields.List(fields.Nested(RecommendationOut))
 
 
@@ -98,3 +102,20 @@ class GuidelinesForConceptOut(Schema):
     concepts = fields.List(fields.Nested(ConceptRef), metadata={"description": "The active concept(s) used"})
     total = fields.Int()
     items = fields.List(fields.Nested(LinkedGuidelineOut))
+
+
+class ExpressionGuidelineOut(LinkedGuidelineOut):
+    fromConcept = fields.Nested(
+        ConceptRef, metadata={"description": "The closest ancestor of the expression it applies through"}
+    )
+
+
+class GuidelinesForExpressionOut(Schema):
+    expression = fields.Str()
+    focus = fields.List(fields.Nested(ConceptRef))
+    closest = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "Most specific precoordinated concepts subsuming the expression"},
+    )
+    total = fields.Int()
+    items = fields.List(fields.Nested(ExpressionGuidelineOut))

@@ -1,14 +1,13 @@
-"""CLI commands that belong to the service layer: serve (and feature commands registered by their modules)."""
+"""``snomap serve``: the API under gunicorn, with the index opened and warmed before the workers fork."""
 
 from __future__ import annotations
 
-import os
+import gc
 from typing import Any
 
 import click
 
-from . import annotate_cli, authoring_cli, ecl_cli  # noqa: F401  (register annotate, guidelines, tokens, ecl)
-from .cli import INDEX_HELP, _fail_cleanly, main
+from ._common import command, index_option
 
 
 class _GunicornApp:
@@ -34,8 +33,19 @@ class _GunicornApp:
         self.runner.run()
 
 
-@main.command("serve")
-@click.option("--index", default=None, help=INDEX_HELP)
+def warm(app: Any) -> None:
+    """Build every edition's derived state now, so the forked workers share it instead of each building it."""
+    from terminology.linking import warm as warm_guideline_tags
+
+    services = app.extensions["snomap"]
+    for edition in (services.terminology, *services.editions):
+        edition.warm()  # maps the arrays and builds every factory registered with `terminology.terminology.warmed`
+    # The stored guidelines' ECL tags depend on the store as well as the release, so they are warmed apart.
+    warm_guideline_tags(services.terminology, services.guidelines)
+
+
+@command("serve")
+@index_option
 @click.option("--guidelines", default=None, type=click.Path(exists=True, file_okay=False), help="Guidelines directory (default: the sample guidelines).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -44,10 +54,9 @@ class _GunicornApp:
 @click.option("--access-log/--no-access-log", default=False)
 @click.option("--fhir-edition", "fhir_editions", multiple=True, type=click.Path(exists=True, file_okay=False), help="A further index the FHIR API serves beside --index (repeatable); --index stays the default version.")
 @click.option("--verify/--no-verify", "verify", default=None, help="Check every index file's checksum before serving (default: on, $SNOMAP_VERIFY_INDEX; about 0.5-0.9 s per GB).")
-@_fail_cleanly
 def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, workers: int, threads: int, access_log: bool, fhir_editions: tuple[str, ...], verify: bool | None) -> None:
     """Serve the API with gunicorn (a production WSGI server) on the sample release by default."""
-    from .app import create_app
+    from ..app import create_app
 
     config: dict[str, Any] = {}
     if index:
@@ -59,16 +68,10 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
     if verify is not None:
         config["SNOMAP_VERIFY_INDEX"] = verify
     app = create_app(config)
-    t = app.extensions["snomap"].terminology
-    # Map the arrays and build the per-index tables before forking, so workers share them.
-    t.warm()
-    for edition in app.extensions["snomap"].editions:
-        edition.warm()
-    from terminology.linking import guidelines
-
-    guidelines.warm(t, app.extensions["snomap"].guidelines)
-    click.echo(f"snomap serving {app.extensions['snomap'].terminology.release.uri} on http://{host}:{port} ({workers} workers)")
-    for edition in app.extensions["snomap"].editions:
+    warm(app)
+    services = app.extensions["snomap"]
+    click.echo(f"snomap serving {services.terminology.release.uri} on http://{host}:{port} ({workers} workers)")
+    for edition in services.editions:
         click.echo(f"  FHIR also serves {edition.release.uri}")
     options = {
         "bind": f"{host}:{port}",
@@ -80,44 +83,10 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         "graceful_timeout": 10,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
-        "loglevel": os.environ.get("SNOMAP_LOG_LEVEL", "warning"),
+        "loglevel": app.config["SNOMAP_LOG_LEVEL"],
     }
     # Objects built so far move to a permanent generation, so the garbage collector does not touch
     # (and copy-on-write duplicate) their pages in every forked worker.
-    import gc
-
     gc.collect()
     gc.freeze()
     _GunicornApp(app, options).run()
-
-
-@main.command("map")
-@click.argument("text")
-@click.option("--index", default=None, help=INDEX_HELP)
-@click.option("--limit", default=5, show_default=True)
-@click.option("--lang", default=None)
-@click.option("--json", "as_json", is_flag=True)
-def map_cmd(text: str, index: str | None, limit: int, lang: str | None, as_json: bool) -> None:
-    """Map clinical text onto concepts, best first (abstains when nothing scores above the threshold)."""
-    import json
-
-    from terminology.mapping import map_text
-
-    from .cli import _open
-
-    t = _open(index)
-    result = map_text(t, text, limit, lang)
-    if as_json:
-        click.echo(json.dumps({
-            "matched": result.matched,
-            "threshold": result.threshold,
-            "candidates": [
-                {"conceptId": str(c.concept_id), "pt": c.term, "matchedTerm": c.matched_term, "score": round(c.score, 4)}
-                for c in result.candidates
-            ],
-        }, indent=2))
-        return
-    if not result.matched:
-        click.echo(f"no match above the threshold {result.threshold}")
-    for c in result.candidates:
-        click.echo(f"{c.score:.3f}\t{c.concept_id}\t{c.term}\t(matched: {c.matched_term})")

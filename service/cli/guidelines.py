@@ -1,8 +1,8 @@
-"""`snomap guidelines import|export|check` and `snomap tokens create|revoke|list`.
+"""`snomap guidelines import|export|check`: the guideline store from the command line.
 
-Registered on the `snomap` group when `service.commands` imports this module. Every command takes
-`--database URL` (default `$SNOMAP_DATABASE_URL`, else the embedded SQLite file, seeded with the sample
-guidelines on first use), so the same commands serve a laptop and a PostgreSQL deployment.
+Every command takes `--database URL` (default `$SNOMAP_DATABASE_URL`, else the embedded SQLite file,
+seeded with the sample guidelines on first use), so the same commands serve a laptop and a PostgreSQL
+deployment.
 """
 
 from __future__ import annotations
@@ -10,15 +10,11 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 
-from loaders.guidelines import GuidelineFileError
-from terminology import Terminology, TerminologyError
-from terminology.authoring import Actor, AuthoringError, SqlGuidelineRepository, open_repository
+from terminology.authoring import Actor
 from terminology.authoring.release_check import (
     DEFAULT_MIN_CHANGE,
     DEFAULT_RATIO,
@@ -26,69 +22,36 @@ from terminology.authoring.release_check import (
     apply_release_check,
     check_release,
 )
-from terminology.authoring.tokens import ROLES
 from terminology.authoring.validation import baselines
-from terminology.sample import default_index_path
 
-from .cli import INDEX_HELP, main
-
-DATABASE_HELP = "Database URL (default: $SNOMAP_DATABASE_URL, else the embedded SQLite file in $SNOMAP_DATA_DIR)."
+from ._common import INDEX_HELP, database_option, group, open_index, open_store
 
 
-def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Store, file and terminology errors become one line on stderr and exit code 2, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except AuthoringError as e:
-            click.echo(f"error: {e.detail}" + (f" (field {e.field})" if e.field else ""), err=True)
-            sys.exit(2)
-        except (GuidelineFileError, TerminologyError) as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
-def _database(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--database", "database", default=None, help=DATABASE_HELP)(fn)
-
-
-def _open(database: str | None) -> SqlGuidelineRepository:
-    return open_repository(database)
-
-
-def _terminology(index: str | None) -> Terminology:
-    return Terminology.open(index or default_index_path(progress=sys.stderr.isatty()))
-
-
-def _user(name: str | None) -> str:
+def cli_user(name: str | None) -> str:
+    """The author recorded on revisions: the name given, else cli:<login>."""
     try:
         return name or f"cli:{getpass.getuser()}"
     except OSError:  # no user name in some containers
         return "cli"
 
 
-@main.group("guidelines")
+@group("guidelines")
 def guidelines_group() -> None:
     """The guideline store: import and export Markdown files, check tags against a new release."""
 
 
 @guidelines_group.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@_database
+@database_option
 @click.option("--index", default=None, help="Index to record tag baselines against. " + INDEX_HELP)
 @click.option("--prune", is_flag=True, help="Delete stored guidelines that are not in DIRECTORY.")
 @click.option("--user", default=None, help="Author recorded on the revisions (default: cli:<login>).")
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
 def import_cmd(directory: str, database: str | None, index: str | None, prune: bool, user: str | None, as_json: bool) -> None:
     """Import guideline files (validated first) in ONE transaction: all of them, or, on any error or crash, none."""
-    repo = _open(database)
+    repo = open_store(database)
     try:
-        report = repo.import_directory(directory, actor=Actor(_user(user), "admin"), baseline=baselines(_terminology(index)), prune=prune)
+        report = repo.import_directory(directory, actor=Actor(cli_user(user), "admin"), baseline=baselines(open_index(index)), prune=prune)
     finally:
         repo.dispose()
     data = report.as_dict()
@@ -103,11 +66,10 @@ def import_cmd(directory: str, database: str | None, index: str | None, prune: b
 
 @guidelines_group.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
-@_database
-@_fail_cleanly
+@database_option
 def export_cmd(directory: str, database: str | None) -> None:
     """Write every stored guideline to DIRECTORY as <id>.md (Markdown with YAML front matter)."""
-    repo = _open(database)
+    repo = open_store(database)
     try:
         files = repo.export_directory(directory)
     finally:
@@ -116,20 +78,19 @@ def export_cmd(directory: str, database: str | None) -> None:
 
 
 @guidelines_group.command("check")
-@_database
+@database_option
 @click.option("--index", default=None, help="The NEW release's index to check the tags against. " + INDEX_HELP)
 @click.option("--ratio", default=DEFAULT_RATIO, show_default=True, help="Relative coverage change that counts as a lot.")
 @click.option("--min-change", default=DEFAULT_MIN_CHANGE, show_default=True, help="...and at least this many concepts.")
 @click.option("--apply", "apply_", is_flag=True, help="Migrate tags with exactly one replacement (as revisions by 'release-check').")
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
 def check_cmd(database: str | None, index: str | None, ratio: float, min_change: int, apply_: bool, as_json: bool) -> None:
     """List tags that are inactive, missing or whose coverage changed a lot in a release, with replacements.
 
     Exit status: 0 when nothing needs a person, 1 when some findings do (so CI can gate on it).
     """
-    repo = _open(database)
-    t = _terminology(index)
+    repo = open_store(database)
+    t = open_index(index)
     try:
         check = check_release(repo, t, ratio, min_change)
         applied = apply_release_check(repo, t, check, RELEASE_CHECK_USER) if apply_ else None
@@ -167,68 +128,3 @@ def check_cmd(database: str | None, index: str | None, ratio: float, min_change:
             click.echo(f"{len(review)} tag(s) to review for changed coverage")
     if pending or (applied and applied.failed):
         sys.exit(1)
-
-
-@main.group("tokens")
-def tokens_group() -> None:
-    """API tokens for the authoring endpoints (stored as salted hashes; shown once)."""
-
-
-@tokens_group.command("create")
-@click.option("--name", required=True, help="Who or what holds the token; recorded as the author of changes.")
-@click.option("--role", type=click.Choice(ROLES), default="author", show_default=True)
-@_database
-@_fail_cleanly
-def token_create_cmd(name: str, role: str, database: str | None) -> None:
-    """Create a token and print it: it is shown this once and cannot be recovered."""
-    repo = _open(database)
-    try:
-        token = repo.tokens.create(name, role, created_by=_user(None))
-    finally:
-        repo.dispose()
-    click.echo(token)
-    click.echo(f"token {name!r} ({role}) created; store it now, it is not shown again", err=True)
-
-
-@tokens_group.command("revoke")
-@click.argument("name")
-@_database
-@_fail_cleanly
-def token_revoke_cmd(name: str, database: str | None) -> None:
-    """Revoke the active token called NAME (takes effect on the next request)."""
-    repo = _open(database)
-    try:
-        done = repo.tokens.revoke(name, revoked_by=_user(None))
-    finally:
-        repo.dispose()
-    if not done:
-        click.echo(f"error: no active token named {name!r}", err=True)
-        sys.exit(2)
-    click.echo(f"token {name!r} revoked")
-
-
-@tokens_group.command("list")
-@_database
-@click.option("--json", "as_json", is_flag=True)
-def token_list_cmd(database: str | None, as_json: bool) -> None:
-    """Token names, roles and dates (never the tokens themselves)."""
-    repo = _open(database)
-    try:
-        items = repo.tokens.list()
-    finally:
-        repo.dispose()
-    rows = [
-        {
-            "name": i.name,
-            "role": i.role,
-            "created": i.created_at.isoformat() if i.created_at else None,
-            "revoked": i.revoked_at.isoformat() if i.revoked_at else None,
-        }
-        for i in items
-    ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-    else:
-        for r in rows:
-            click.echo(f"{r['name']}\t{r['role']}\tcreated {r['created']}" + (f"\trevoked {r['revoked']}" if r["revoked"] else ""))
-

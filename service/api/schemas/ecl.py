@@ -7,7 +7,7 @@ from marshmallow import fields as mf
 
 from terminology.ecl import MAX_PAGE
 
-from .schemas import ConceptRef
+from .common import ConceptRef
 
 MAX_ECL_LENGTH = 20_000
 
@@ -15,11 +15,22 @@ MAX_ECL_LENGTH = 20_000
 class EclQuery(Schema):
     """The query string of ``GET /api/v1/ecl`` (and, with the same names, the body of ``POST``)."""
 
-    ecl = mf.Str(required=True, validate=validate.Length(1, MAX_ECL_LENGTH), metadata={"description": "An ECL 2.2 expression constraint"})
-    limit = mf.Int(load_default=50, validate=validate.Range(1, MAX_PAGE), metadata={"description": f"Page size (at most {MAX_PAGE})"})
+    ecl = mf.Str(
+        required=True,
+        validate=validate.Length(1, MAX_ECL_LENGTH),
+        metadata={"description": "An ECL 2.2 expression constraint"},
+    )
+    limit = mf.Int(
+        load_default=50,
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": f"Page size (at most {MAX_PAGE})"},
+    )
     offset = mf.Int(load_default=0, validate=validate.Range(0))
     countOnly = mf.Bool(load_default=False, metadata={"description": "Return the total only (no items)"})
-    lang = mf.Str(load_default=None, metadata={"description": "Dialect for terms: en-US (default), en-GB, or a language refset id"})
+    lang = mf.Str(
+        load_default=None,
+        metadata={"description": "Dialect for terms: en-US (default), en-GB, or a language refset id"},
+    )
 
 
 class EclBody(EclQuery):
@@ -30,10 +41,18 @@ class EclOut(Schema):
     total = mf.Int(required=True, metadata={"description": "Number of concepts (or records, for a field selection)"})
     limit = mf.Int(required=True)
     offset = mf.Int(required=True)
-    items = mf.List(mf.Nested(ConceptRef), required=True, metadata={"description": "One page, in SCTID order; empty with countOnly"})
-    warnings = mf.List(mf.Str(), required=True, metadata={"description": "e.g. concept X is not in the release / is inactive"})
-    fields = mf.List(mf.Str(), metadata={"description": "Only for a refset field selection (^ [f1, f2] refset): the fields"})
-    records = mf.List(mf.Dict(), metadata={"description": "Only for a refset field selection: one page of the selected values"})
+    items = mf.List(
+        mf.Nested(ConceptRef), required=True, metadata={"description": "One page, in SCTID order; empty with countOnly"}
+    )
+    warnings = mf.List(
+        mf.Str(), required=True, metadata={"description": "e.g. concept X is not in the release / is inactive"}
+    )
+    fields = mf.List(
+        mf.Str(), metadata={"description": "Only for a refset field selection (^ [f1, f2] refset): the fields"}
+    )
+    records = mf.List(
+        mf.Dict(), metadata={"description": "Only for a refset field selection: one page of the selected values"}
+    )
 
 
 class EclProblemOut(Schema):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from terminology import TerminologyError
 from terminology.ecl import MAX_PAGE, EclSyntaxError, evaluate
 
-from .cli import INDEX_HELP, _open, main
+from ._common import CliError, command, index_option, open_index
 
 
 def caret(text: str, exc: EclSyntaxError) -> str:
@@ -20,26 +18,21 @@ def caret(text: str, exc: EclSyntaxError) -> str:
     return f"  {line}\n  {' ' * (exc.column - 1)}^"
 
 
-@main.command("ecl")
+@command("ecl")
 @click.argument("expression")
 @click.option("--count", is_flag=True, help="Print the number of concepts only.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, MAX_PAGE), help="Concepts to list.")
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0), help="Concepts to skip.")
 @click.option("--lang", default=None, help="Dialect for terms, e.g. en-GB.")
-@click.option("--index", default=None, help=INDEX_HELP)
+@index_option
 def ecl_cmd(expression: str, count: bool, as_json: bool, limit: int, offset: int, lang: str | None, index: str | None) -> None:
     """Concepts matching an ECL expression, e.g. snomap ecl '<< 404684003 : 363698007 = << 39057004'."""
+    t = open_index(index)
     try:
-        t = _open(index)
         result = evaluate(t, expression)
     except EclSyntaxError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo(caret(expression, exc), err=True)
-        sys.exit(2)
-    except TerminologyError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise CliError(f"{exc}\n{caret(expression, exc)}") from exc
     page = [int(i) for i in result.ids[offset : offset + limit].tolist()]
     if as_json:
         data: dict = {"total": result.total, "warnings": list(result.warnings)}

@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from terminology import TerminologyError
-from terminology.ecl import EclSyntaxError, evaluate
+from terminology.ecl import evaluate
 from terminology.mapping.annotate import MAX_TEXT, annotate_timed
 
-from .cli import INDEX_HELP, _open, main
+from ._common import CliError, command, index_option, open_index
 
 
-@main.command("annotate")
+@command("annotate")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the API's shape).")
 @click.option("--lang", default=None, help="Dialect for terms, e.g. en-GB.")
 @click.option("--ecl", default=None, help="Only suggest concepts of this ECL expression, e.g. '<< 404684003'.")
 @click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0))
-@click.option("--index", default=None, help=INDEX_HELP)
+@index_option
 def annotate_cmd(file: click.utils.LazyFile, as_json: bool, lang: str | None, ecl: str | None, min_score: float, index: str | None) -> None:
     """Concept mentions in FILE: where, which concept, how sure, and whether negated or hypothetical."""
     text = file.read()
     if len(text) > MAX_TEXT:
-        click.echo(f"error: the text is {len(text):,} characters long; at most {MAX_TEXT:,} are annotated at once", err=True)
-        sys.exit(2)
-    try:
-        t = _open(index)
-        within = evaluate(t, ecl).ids if ecl else None
-        mentions, elapsed = annotate_timed(t, text, lang, within, min_score)
-    except (EclSyntaxError, TerminologyError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise CliError(f"the text is {len(text):,} characters long; at most {MAX_TEXT:,} are annotated at once")
+    t = open_index(index)
+    within = evaluate(t, ecl).ids if ecl else None
+    mentions, elapsed = annotate_timed(t, text, lang, within, min_score)
     if as_json:
         out = {"mentions": [m.as_dict() for m in mentions], "total": len(mentions), "elapsedMs": elapsed}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))

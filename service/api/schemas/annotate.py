@@ -1,0 +1,33 @@
+"""Schemas of text annotation (``POST /api/v1/annotate``)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from terminology.mapping.annotate import MAX_TEXT
+
+
+class AnnotateIn(Schema):
+    text = fields.Str(required=True, validate=validate.Length(1, MAX_TEXT))
+    lang = fields.Str(load_default=None)
+    ecl = fields.Str(load_default=None, metadata={"description": "Only suggest concepts of this ECL expression"})
+    minScore = fields.Float(load_default=0.0, validate=validate.Range(0.0, 1.0))
+
+
+class MentionOut(Schema):
+    start = fields.Int(metadata={"description": "Character offset of the first character"})
+    end = fields.Int(metadata={"description": "Character offset after the last character"})
+    text = fields.Str()
+    conceptId = fields.Str()
+    pt = fields.Str(allow_none=True)
+    matchedTerm = fields.Str()
+    score = fields.Float()
+    negated = fields.Bool()
+    hypothetical = fields.Bool()
+    trigger = fields.Str(allow_none=True, metadata={"description": "The negation or uncertainty trigger"})
+
+
+class AnnotateOut(Schema):
+    mentions = fields.List(fields.Nested(MentionOut))
+    total = fields.Int()
+    elapsedMs = fields.Float()

@@ -1,0 +1,31 @@
+"""Schemas every resource shares: the dialect and paging parameters, a concept reference, a page of them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+MAX_PAGE = 1000
+
+
+class LangQuery(Schema):
+    lang = fields.Str(
+        load_default=None,
+        metadata={"description": "Dialect for terms: en-US (default), en-GB, or a language refset id"},
+    )
+
+
+class PageQuery(LangQuery):
+    limit = fields.Int(load_default=50, validate=validate.Range(1, MAX_PAGE))
+    offset = fields.Int(load_default=0, validate=validate.Range(0))
+
+
+class ConceptRef(Schema):
+    conceptId = fields.Str(required=True)
+    pt = fields.Str(allow_none=True)
+
+
+class Page(Schema):
+    total = fields.Int(required=True)
+    limit = fields.Int(required=True)
+    offset = fields.Int(required=True)
+    items = fields.List(fields.Nested(ConceptRef), required=True)

@@ -1,0 +1,72 @@
+"""Schemas of mapping text onto concepts, with composition (``POST /api/v1/map``)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .common import ConceptRef
+
+
+class MapIn(Schema):
+    text = fields.Str(required=True, validate=validate.Length(1, 1000))
+    limit = fields.Int(load_default=10, validate=validate.Range(1, 100))
+    lang = fields.Str(load_default=None)
+
+
+class MapCandidateOut(Schema):
+    conceptId = fields.Str()
+    term = fields.Str()
+    pt = fields.Str(allow_none=True)
+    score = fields.Float()
+    matchedTerm = fields.Str()
+    explanation = fields.Raw()
+    ancestors = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "The nearest ancestors first (at most 25; see ancestorCount)"},
+    )
+    ancestorCount = fields.Int(metadata={"description": "How many ancestors the concept has in all"})
+
+
+class CompositionPartOut(Schema):
+    text = fields.Str(metadata={"description": "The words of the text that name the part"})
+    start = fields.Int()
+    end = fields.Int()
+    role = fields.Str(metadata={"description": "value (of `attribute`), laterality, or focus (a clinical finding)"})
+    attribute = fields.Nested(ConceptRef, allow_none=True)
+    conceptId = fields.Str()
+    pt = fields.Str(allow_none=True)
+    matchedTerm = fields.Str()
+    score = fields.Float()
+    how = fields.Str()
+
+
+class CompositionOut(Schema):
+    parts = fields.List(fields.Nested(CompositionPartOut))
+    unmatched = fields.List(fields.Str(), metadata={"description": "Content words no part explains"})
+    coverage = fields.Float(metadata={"description": "Share of the content words the parts explain"})
+    score = fields.Float()
+    complete = fields.Bool(metadata={"description": "Every word explained and every part represented"})
+    exact = fields.List(fields.Nested(ConceptRef), metadata={"description": "Concepts defined by exactly these parts"})
+    closest = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "Most specific precoordinated concepts subsuming the phrase"},
+    )
+    expression = fields.Str(
+        allow_none=True, metadata={"description": "Compositional grammar, when no exact precoordinated concept exists"}
+    )
+    expressionValid = fields.Bool(allow_none=True, metadata={"description": "The expression conforms to the MRCM"})
+    problems = fields.List(fields.Str())
+    unrepresented = fields.List(fields.Nested(CompositionPartOut))
+    ecl = fields.Str(metadata={"description": "The ECL that found the candidate concepts"})
+    explanation = fields.Raw()
+
+
+class CompositeCandidateOut(MapCandidateOut):
+    sources = fields.List(fields.Str(), metadata={"description": "lexical, exact composition, closest ancestor"})
+
+
+class CompositeMapOut(Schema):
+    candidates = fields.List(fields.Nested(CompositeCandidateOut))
+    matched = fields.Bool()
+    threshold = fields.Float()
+    composition = fields.Nested(CompositionOut, allow_none=True)

@@ -1,0 +1,48 @@
+"""Schemas of batch resolution (``POST /api/v1/resolve``)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from .common import ConceptRef
+
+
+class CodingIn(fields.Field):
+    """A code to resolve: an SCTID string/number, or {system, code} for a code of another system."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            return {"code": str(value), "system": None}
+        if isinstance(value, dict) and isinstance(value.get("code"), str | int):
+            system = value.get("system")
+            if system is not None and not isinstance(system, str):
+                raise ValidationError("system must be a string URI")
+            return {"code": str(value["code"]), "system": system}
+        raise ValidationError("each code is an SCTID or an object {system, code}")
+
+
+class ResolveIn(Schema):
+    codes = fields.List(CodingIn(), required=True, validate=validate.Length(1, 1000))
+    lang = fields.Str(load_default=None)
+
+
+class ResolvedOut(Schema):
+    input = fields.Raw()
+    concepts = fields.List(fields.Nested(ConceptRef))
+    how = fields.Str(
+        allow_none=True, metadata={"description": "direct, description, REPLACED BY, SAME AS, ..., or how a map was read"}
+    )
+    moreSpecific = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "for a code of another system: concepts mapping to it as their whole meaning, subsumed by one in `concepts`"},
+    )
+    partial = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "for a code of another system: concepts it is only part of the map of (a later map group, or under a rule)"},
+    )
+    guidelineCount = fields.Int(metadata={"description": "guidelines that apply to `concepts` (not to the more specific or partial ones)"})
+    error = fields.Dict(allow_none=True)
+
+
+class ResolveOut(Schema):
+    results = fields.List(fields.Nested(ResolvedOut))
