@@ -79,6 +79,13 @@ HISTORICAL_ASSOCIATIONS: dict[int, str] = {
     ANATOMY_STRUCTURE_AND_PART_ASSOCIATION: "ANATOMY STRUCTURE AND PART ASSOCIATION",
 }
 
+# The refset whose descendants are the historical association refsets (ECL's HISTORY-MAX), and those
+# refsets by id, for releases that do not carry the metadata hierarchy (subsets, samples).
+HISTORICAL_ASSOCIATION_REFSET = 900000000000522004
+HISTORY_REFSETS = frozenset(
+    {SAME_AS, REPLACED_BY, POSSIBLY_EQUIVALENT_TO, MOVED_TO, MOVED_FROM, WAS_A, ALTERNATIVE, REFERS_TO, POSSIBLY_REPLACED_BY, PARTIALLY_EQUIVALENT_TO}
+)
+
 # Inactivation reasons (values of the concept inactivation indicator refset).
 INACTIVATION_REASONS: dict[int, str] = {
     900000000000482003: "DUPLICATE",

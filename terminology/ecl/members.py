@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from loaders import snomed
+
 from . import _sets as sets
 from ._run import Run
 from .ast import (
@@ -45,15 +47,14 @@ from .filters import wild_parts
 
 __all__ = ["HISTORY_PROFILES", "Members"]
 
-# History supplement profiles: association refsets followed back from the result (docs/ecl.md).
-SAME_AS, REPLACED_BY = 900000000000527005, 900000000000526001
-POSSIBLY_EQUIVALENT_TO, PARTIALLY_EQUIVALENT_TO, POSSIBLY_REPLACED_BY = 900000000000523009, 1186924009, 1186921001
+# History supplement profiles: the association refsets followed back from the result. As the ECL
+# specification's profiles and SNOMED International's reference server (Snowstorm ECLContentService)
+# define them: MIN is SAME AS; MOD adds REPLACED BY, WAS A and PARTIALLY EQUIVALENT TO; MAX (and a
+# bare +HISTORY) is every descendant of 900000000000522004 |Historical association reference set|.
 HISTORY_PROFILES: dict[HistoryProfile, frozenset[int] | None] = {
-    HistoryProfile.MIN: frozenset({SAME_AS, REPLACED_BY}),
-    HistoryProfile.MOD: frozenset(
-        {SAME_AS, REPLACED_BY, POSSIBLY_EQUIVALENT_TO, PARTIALLY_EQUIVALENT_TO, POSSIBLY_REPLACED_BY}
-    ),
-    HistoryProfile.MAX: None,  # every association refset of the release
+    HistoryProfile.MIN: frozenset({snomed.SAME_AS}),
+    HistoryProfile.MOD: frozenset({snomed.SAME_AS, snomed.REPLACED_BY, snomed.WAS_A, snomed.PARTIALLY_EQUIVALENT_TO}),
+    HistoryProfile.MAX: None,  # the release's historical association refsets: see Members._history_refsets
 }
 
 
@@ -318,10 +319,17 @@ class Members(Run):
         if e.subset is not None:
             refsets: frozenset[int] | None = frozenset(self.ids_of(self.expr(e.subset)).tolist())
         else:
-            refsets = HISTORY_PROFILES[e.profile or HistoryProfile.MAX]
+            refsets = HISTORY_PROFILES[e.profile or HistoryProfile.MAX] or self._history_refsets()
         target = self.ix.array("ecl_assoc_target")
         pos = sets.positions(np.searchsorted(target, rows, "left"), np.searchsorted(target, rows, "right"))
         sources = np.asarray(self.ix.array("ecl_assoc_source"))[pos]
-        if refsets is not None:
-            sources = sources[np.isin(np.asarray(self.ix.array("ecl_assoc_refset"))[pos], list(refsets))]
+        sources = sources[np.isin(np.asarray(self.ix.array("ecl_assoc_refset"))[pos], list(refsets))]
         return sets.union([rows, sets.unique(sources.astype(np.int32), self.n)], self.n)
+
+    def _history_refsets(self) -> frozenset[int]:
+        """HISTORY-MAX: the descendants of |Historical association reference set| in the release, and the
+        well-known historical association refsets by id (a subset or sample may lack the metadata hierarchy)."""
+        found = set(snomed.HISTORY_REFSETS)
+        if self.t.has_concept(snomed.HISTORICAL_ASSOCIATION_REFSET):
+            found.update(int(i) for i in self.t.descendants(snomed.HISTORICAL_ASSOCIATION_REFSET).tolist())
+        return frozenset(found)

@@ -1,4 +1,4 @@
-"""Refset membership with unknown targets (issue 15.2), on a hand-built release with historical associations.
+"""ECL history supplements (issue 15.1) and refset membership with unknown targets (issue 15.2).
 
 Expectations come from the specifications, not from snomap:
 * ECL 2.2, 6.11 "History Supplements", and SNOMED International's reference server
@@ -91,6 +91,25 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
 
 def ids(t: Terminology, ecl: str) -> set[int]:
     return {int(i) for i in evaluate(t, ecl).ids}
+
+
+def test_history_min_is_same_as_only(release: Terminology) -> None:
+    assert ids(release, f"{TARGET} {{{{ +HISTORY-MIN }}}}") == {TARGET, RETIRED[SAME_AS]}
+
+
+def test_history_mod_is_same_as_replaced_by_was_a_partially_equivalent(release: Terminology) -> None:
+    expected = {TARGET} | {RETIRED[r] for r in (SAME_AS, REPLACED_BY, WAS_A, PARTIALLY_EQUIVALENT_TO)}
+    assert ids(release, f"{TARGET} {{{{ +HISTORY-MOD }}}}") == expected
+
+
+@pytest.mark.parametrize("supplement", ["+HISTORY-MAX", "+HISTORY"])
+def test_history_max_is_every_historical_association_refset(release: Terminology, supplement: str) -> None:
+    # Every descendant of 900000000000522004; not the anatomy association refset, not the inactive row.
+    assert ids(release, f"{TARGET} {{{{ {supplement} }}}}") == {TARGET, *RETIRED.values()}
+
+
+def test_history_subset_names_the_refsets(release: Terminology) -> None:
+    assert ids(release, f"{TARGET} {{{{ +HISTORY ({MOVED_TO} OR {ALTERNATIVE}) }}}}") == {TARGET, RETIRED[MOVED_TO], RETIRED[ALTERNATIVE]}
 
 
 def test_a_member_whose_target_is_missing_stays_a_member(release: Terminology) -> None:
