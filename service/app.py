@@ -57,9 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     from . import fhir, web
-    from .api import annotate, authoring, concepts, docs, ecl, guidelines, health, resolve, search
+    from .api import annotate, authoring, batch, concepts, docs, ecl, guidelines, health, resolve, search
 
-    for module in (health, concepts, search, annotate, resolve, ecl, guidelines, authoring, docs, fhir, web):
+    for module in (health, concepts, search, annotate, resolve, batch, ecl, guidelines, authoring, docs, fhir, web):
         app.register_blueprint(module.bp)
     with app.app_context():
         fhir.fhir_context()  # opens the editions now: a bad or duplicate one stops the start, not a request

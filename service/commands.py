@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from . import annotate_cli, authoring_cli, ecl_cli  # noqa: F401  (register annotate, guidelines, tokens, ecl)
+from . import annotate_cli, authoring_cli, batch_cli, ecl_cli  # noqa: F401  (register annotate, guidelines, tokens, ecl, map-file)
 from .cli import INDEX_HELP, main
 
 

@@ -11,7 +11,7 @@ from apispec.yaml_utils import load_operations_from_docstring
 from flask import Flask
 from marshmallow import Schema
 
-from . import composition_schemas, ecl_schemas, guideline_schemas, schemas
+from . import batch_schemas, composition_schemas, ecl_schemas, guideline_schemas, schemas
 
 _RULE_ARG = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")
 
@@ -24,7 +24,7 @@ def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> d
         info={"description": "SNOMED CT concepts, hierarchy, search, mapping and guidelines linked through the is-a hierarchy."},
         plugins=[MarshmallowPlugin()],
     )
-    for module in (schemas, guideline_schemas, ecl_schemas, composition_schemas):
+    for module in (schemas, guideline_schemas, ecl_schemas, composition_schemas, batch_schemas):
         for name in sorted(dir(module)):
             cls = getattr(module, name)
             if not (isinstance(cls, type) and issubclass(cls, Schema)) or cls is Schema or name.startswith("_"):
