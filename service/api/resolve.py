@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify
+from marshmallow import ValidationError
 
 from terminology.guidelines import guidelines_for_concept
 from terminology.resolution import resolve_code
 
-from ..context import body, built, services
+from ..context import built, services
 from ..problems import from_exception
-from ..schemas import ResolveIn, ResolveOut
+from ..schemas import CodingIn, ResolveIn, ResolveOut
+from .batch import batch_body, item_problem
 from .concepts import ref
 
 bp = Blueprint("resolve", __name__, url_prefix="/api/v1")
@@ -28,13 +30,21 @@ def resolve():  # type: ignore[no-untyped-def]
         content: {application/json: {schema: ResolveIn}}
       responses:
         200: {content: {application/json: {schema: ResolveOut}}}
-        400: {description: Malformed body (each item's own problem is reported inside its result)}
+        400: {description: Malformed body (each item's own problem, null included, is reported inside its result)}
+        413: {description: More than 1,000 codes}
     """
-    args = body(ResolveIn)
+    args = batch_body(ResolveIn, "codes")
     t = services().terminology
     repo = services().guidelines
     results: list[dict[str, Any]] = []
-    for item in args["codes"]:
+    reader = CodingIn()
+    for i, raw in enumerate(args["codes"]):
+        try:
+            item = reader.deserialize(raw)
+        except ValidationError as exc:
+            problem = item_problem(exc, i, "codes")
+            results.append({"input": raw, "concepts": [], "how": None, "guidelineCount": 0, "error": problem})
+            continue
         res = resolve_code(t, item["code"], item["system"])
         entry: dict[str, Any] = {"input": item if item["system"] else item["code"], "concepts": [], "how": res.how, "guidelineCount": 0, "error": None}
         if res.error is not None:
