@@ -48,7 +48,7 @@ SYSTEM_ALIASES = {
     "icd-10-uk": "http://hl7.org/fhir/sid/icd-10-uk",
     "snomed ct": "http://snomed.info/sct",
 }
-_SCTID = re.compile(r"\d{6,18}")
+_DIGITS = re.compile(r"\d+")
 _EXPRESSION = re.compile(r"\s*(?:===|<<<)?\s*\d{6,18}\s*(?:\||[:+{=])")
 
 
@@ -90,7 +90,7 @@ def reports_context() -> bool:
 def classify(value: str) -> str:
     """'code' (an SCTID), 'expression' (compositional grammar) or 'text'."""
     s = value.strip()
-    if _SCTID.fullmatch(s):
+    if _DIGITS.fullmatch(s):
         return "code"
     if _EXPRESSION.match(s):
         return "expression"
@@ -143,25 +143,29 @@ def map_item(t: Terminology, value: Any, system: str | None = None, lang: str | 
 
 
 def _map_value(t: Terminology, text: str, system: str | None, lang: str | None) -> ItemMapping:
-    if system is not None:
-        system = SYSTEM_ALIASES.get(system.lower(), system)
-        if system.lower() not in SNOMED_SYSTEMS:
-            return _resolved(t, text, system)
-    kind = classify(text)
-    if kind == "code":
-        return _resolved(t, text, None)
-    if kind == "expression":
-        anc = expression_ancestors(t, text)
-        how = "expression (closest precoordinated ancestors)" if anc.refined else "expression"
-        return ItemMapping(tuple(anc.closest), 1.0, True, how)
-    if system is not None:
-        raise InvalidItemError(f"{text!r} is not a SNOMED CT code or expression")
+    if system is not None or classify(text) != "text":
+        return resolve_value(t, text, system)
     result = map_text(t, text, 1, lang)
     best = result.candidates[0] if result.candidates else None
     flags = _flags(result)
     if best is None or not result.matched:
         return ItemMapping((), best.score if best else 0.0, False, "text", None, flags)
     return ItemMapping((best.concept_id,), best.score, True, "text", best.matched_term, flags)
+
+
+def resolve_value(t: Terminology, code: str, system: str | None = None) -> ItemMapping:
+    """The active concepts a code stands for: an SCTID, description id or inactive id, an expression, or
+    a code of `system` (SNOMED CT, or ICD-10 / ICD-10-CM through the map refsets). Raises its error."""
+    code = code.strip()
+    if system is not None:
+        system = SYSTEM_ALIASES.get(system.lower(), system)
+        if system.lower() not in SNOMED_SYSTEMS:
+            return _resolved(t, code, system)
+    if classify(code) == "expression":
+        anc = expression_ancestors(t, code)
+        how = "expression (closest precoordinated ancestors)" if anc.refined else "expression"
+        return ItemMapping(tuple(anc.closest), 1.0, True, how)
+    return _resolved(t, code, None)
 
 
 def _resolved(t: Terminology, code: str, system: str | None) -> ItemMapping:
