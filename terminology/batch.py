@@ -504,7 +504,7 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     if fmt in ("csv", "tsv"):
         return pd.read_csv(path, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False, na_filter=False)
     if fmt == "jsonl":
-        return pd.read_json(path, lines=True, dtype=False, convert_dates=False, orient="records")
+        return pd.read_json(path, lines=True, dtype=False, orient="records")
     return pd.read_parquet(path)
 
 
