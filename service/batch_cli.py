@@ -23,7 +23,15 @@ import click
 import numpy as np
 import pandas as pd
 
-from terminology.batch import FORMATS, map_distinct, open_guidelines, open_index, output_columns, read_table, write_table
+from terminology.batch import (
+    FORMATS,
+    map_distinct,
+    open_guidelines,
+    open_index,
+    output_columns,
+    read_table,
+    write_table,
+)
 from terminology.batch import _key as cell_key
 from terminology.batch import file_format as table_format
 from terminology.sample import default_index_path

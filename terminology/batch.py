@@ -99,7 +99,7 @@ def classify(value: str) -> str:
 
 def as_text(value: Any) -> str:
     """A cell or JSON value as the string to map; InvalidItemError for what is no text or code."""
-    if value is None:
+    if _missing(value):
         raise InvalidItemError("the value is empty (null)")
     if isinstance(value, bool):
         raise InvalidItemError(f"an item is a text, a code, {{system, code}} or a FHIR Condition, not {_json_name(value)}")
@@ -108,8 +108,6 @@ def as_text(value: Any) -> str:
     elif isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         text = str(int(value))
     elif isinstance(value, float):
-        if math.isnan(value):
-            raise InvalidItemError("the value is empty")
         if not value.is_integer():
             raise InvalidItemError(f"{value!r} is neither a text nor a code")
         text = str(int(value))
@@ -122,6 +120,11 @@ def as_text(value: Any) -> str:
     return text
 
 
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA (what an empty cell reads as, by reader and dtype)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _json_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -132,7 +135,7 @@ def map_item(t: Terminology, value: Any, system: str | None = None, lang: str | 
     """Map one text or code (with its system, if any); errors are returned, never raised."""
     try:
         text = as_text(value)
-        if isinstance(system, float) and math.isnan(system):
+        if _missing(system):
             system = None
         if system is not None and not isinstance(system, str):
             raise InvalidItemError("system must be a string URI")
@@ -272,7 +275,7 @@ def output_columns() -> list[str]:
 
 def _empty_output() -> pd.DataFrame:
     dtypes = {"conceptId": object, "pt": object, "score": "float64", "matched": "bool", "how": object}
-    dtypes.update({f: "boolean" for f in FLAGS})
+    dtypes.update(dict.fromkeys(FLAGS, "boolean"))
     dtypes.update({"guidelines": object, "error": object})
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in output_columns()})
 
@@ -327,7 +330,7 @@ def map_frame(
 
 def _key(value: Any) -> Any:
     """The dedupe key of a cell: missing values are one key, numbers and their digits another."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(int(value)) if float(value).is_integer() else repr(value)

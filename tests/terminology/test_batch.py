@@ -150,6 +150,16 @@ def test_errors_are_per_row(sample: Terminology) -> None:
     assert not out["matched"].iloc[1:-1].any()
 
 
+def test_missing_cells_of_any_reader_are_empty_rows(sample: Terminology) -> None:
+    # CSV readers give "", JSON gives None, pandas' string and Arrow dtypes give NA, numeric columns NaN.
+    df = pd.DataFrame({"x": pd.array(["liver mets", None, ""], dtype="string"), "s": pd.array([None, None, None], dtype="string")})
+    out = frame(sample, df, "x", "s")
+    assert out["conceptId"].tolist() == [str(LIVER_MET), None, None]
+    assert [e is not None and "empty" in e for e in out["error"]] == [False, True, True]
+    out = frame(sample, pd.DataFrame({"x": [float("nan"), float(ILIUM_MET)]}))
+    assert out["conceptId"].tolist() == [None, str(ILIUM_MET)]
+
+
 def test_a_frame_with_mapping_columns_already_is_refused(sample: Terminology) -> None:
     with pytest.raises(ValueError, match="conceptId"):
         frame(sample, pd.DataFrame({"x": ["a"], "conceptId": ["1"]}))
