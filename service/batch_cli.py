@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 import pandas as pd
 
 from terminology.batch import (
     FORMATS,
+    distinct_rows,
+    empty_output,
+    file_format,
     map_distinct,
     open_guidelines,
     open_index,
@@ -32,8 +34,6 @@ from terminology.batch import (
     read_table,
     write_table,
 )
-from terminology.batch import _key as cell_key
-from terminology.batch import file_format as table_format
 from terminology.sample import default_index_path
 
 from .cli import INDEX_HELP, main
@@ -51,24 +51,6 @@ def _map_chunk(task: tuple[int, list[Any], list[Any]]) -> tuple[int, pd.DataFram
     number, values, systems = task
     w = _worker
     return number, map_distinct(open_index(w["index"]), values, systems, w["repo"], w["lang"], w["statuses"])
-
-
-def _distinct(df: pd.DataFrame, column: str, system_column: str | None) -> tuple[np.ndarray, list[Any], list[Any]]:
-    """Per row the number of its distinct (value, system), and the first value and system of each."""
-    seen: dict[tuple[Any, Any], int] = {}
-    values, systems = [], []
-    codes = np.empty(len(df), np.int64)
-    vcol = df[column].tolist()
-    scol = df[system_column].tolist() if system_column else [None] * len(df)
-    for i, (v, s) in enumerate(zip(vcol, scol, strict=True)):
-        key = (cell_key(v), cell_key(s))
-        code = seen.get(key)
-        if code is None:
-            code = seen[key] = len(values)
-            values.append(v)
-            systems.append(s)
-        codes[i] = code
-    return codes, values, systems
 
 
 def _fingerprint(parts: dict[str, Any]) -> str:
@@ -101,8 +83,8 @@ def map_file_cmd(
     Adds conceptId, pt, score, matched, how, the guideline ids (published guidelines only) and error.
     """
     try:
-        in_fmt = table_format(input_path, fmt)
-        out_fmt = table_format(output, fmt or in_fmt if not Path(output).suffix else fmt)
+        in_fmt = file_format(input_path, fmt)
+        out_fmt = file_format(output, fmt or in_fmt if not Path(output).suffix else fmt)
         df = read_table(input_path, in_fmt)
     except (ValueError, OSError) as exc:
         raise click.UsageError(str(exc)) from None
@@ -114,7 +96,9 @@ def map_file_cmd(
         raise click.UsageError(f"{input_path} already has column(s) {', '.join(taken)}")
     index_path = str(Path(index or default_index_path(progress=sys.stderr.isatty())).resolve())
     statuses = ["published"]
-    codes, values, systems = _distinct(df, column, system_column)
+    codes, first = distinct_rows(df[column].tolist(), df[system_column].tolist() if system_column else None)
+    values = [df[column].iat[i] for i in first]
+    systems = [df[system_column].iat[i] if system_column else None for i in first]
     n_chunks = -(-len(values) // CHUNK)
     st = os.stat(input_path)
     fingerprint = _fingerprint({
@@ -152,9 +136,7 @@ def map_file_cmd(
         bar.close()
     mapped = pd.concat([pd.read_parquet(partial / f"chunk-{i:06d}.parquet") for i in range(n_chunks)], ignore_index=True) if n_chunks else None
     if mapped is None:
-        from terminology.batch import _empty_output
-
-        mapped = _empty_output()
+        mapped = empty_output()
     rows = mapped.iloc[codes].reset_index(drop=True)
     result = pd.concat([df.reset_index(drop=True), rows], axis=1)
     tmp = Path(output + ".partial")

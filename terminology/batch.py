@@ -273,7 +273,7 @@ def output_columns() -> list[str]:
     return [*BASE_COLUMNS, *flags, "guidelines", "error"]
 
 
-def _empty_output() -> pd.DataFrame:
+def empty_output() -> pd.DataFrame:
     dtypes = {"conceptId": object, "pt": object, "score": "float64", "matched": "bool", "how": object}
     dtypes.update(dict.fromkeys(FLAGS, "boolean"))
     dtypes.update({"guidelines": object, "error": object})
@@ -305,16 +305,7 @@ def map_frame(
         raise KeyError(f"no column {missing!r} (columns: {', '.join(map(str, df.columns))})")
     values = df[column]
     systems = df[system_column] if system_column is not None else None
-    seen: dict[tuple[Any, Any], int] = {}
-    first: list[int] = []
-    codes = np.empty(len(df), np.int64)
-    skeys = systems.map(_key).tolist() if systems is not None else [None] * len(df)
-    for i, key in enumerate(zip(values.map(_key).tolist(), skeys, strict=True)):
-        code = seen.get(key)
-        if code is None:
-            code = seen[key] = len(first)
-            first.append(i)
-        codes[i] = code
+    codes, first = distinct_rows(values.tolist(), None if systems is None else systems.tolist())
     out = map_distinct(
         t=terminology,
         values=[values.iat[i] for i in first],
@@ -328,7 +319,22 @@ def map_frame(
     return pd.concat([df, expanded], axis=1)
 
 
-def _key(value: Any) -> Any:
+def distinct_rows(values: list[Any], systems: list[Any] | None) -> tuple[np.ndarray, list[int]]:
+    """Per row the number of its distinct (value, system) pair, and the first row holding each pair."""
+    seen: dict[tuple[Any, Any], int] = {}
+    first: list[int] = []
+    codes = np.empty(len(values), np.int64)
+    skeys = [cell_key(s) for s in systems] if systems is not None else [None] * len(values)
+    for i, key in enumerate(zip(map(cell_key, values), skeys, strict=True)):
+        code = seen.get(key)
+        if code is None:
+            code = seen[key] = len(first)
+            first.append(i)
+        codes[i] = code
+    return codes, first
+
+
+def cell_key(value: Any) -> Any:
     """The dedupe key of a cell: missing values are one key, numbers and their digits another."""
     if _missing(value):
         return None
@@ -373,7 +379,7 @@ def map_distinct(
         row["error"] = None if r.error is None else str(r.error)
         rows.append(row)
     if not rows:
-        return _empty_output()
+        return empty_output()
     out = pd.DataFrame(rows, columns=cols)
     for c in ("conceptId", "pt", "how", "error"):
         out[c] = out[c].astype(object).where(out[c].notna(), None)
@@ -467,7 +473,7 @@ def map_dask(
     Each worker process opens `index_path` (the same immutable index copied to every node) once,
     memory-mapped, through `open_index`; tasks carry only the path. Rows keep their partition and order.
     """
-    meta = pd.concat([ddf._meta, _empty_output()], axis=1)
+    meta = pd.concat([ddf._meta, empty_output()], axis=1)
     return ddf.map_partitions(
         map_partition,
         column,
