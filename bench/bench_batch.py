@@ -4,7 +4,9 @@ Run: python bench/bench_batch.py [--index IDX] [--rows 1000000] [--distinct-rows
 Writes bench/out/batch.json. Targets (issue 14): 1,000,000 rows with 30% distinct values at
 >= 5,000 rows/s on 2 cores; 100,000 all-distinct rows at >= 500 rows/s. Peak memory is the largest
 sum of the resident memory of map-file and its workers (sampled every 0.2 s), with the anonymous
-(private) share beside it: the index pages are file-backed and shared by every worker.
+(private) share beside it: the index pages are file-backed and shared by every worker. CPU seconds
+(map-file and its workers) are reported too, with the rate they imply on `--workers` idle cores,
+as other work on a shared machine stretches the wall-clock time.
 
 Inputs are synthetic clinical extracts built from the release itself: concept ids, description ids,
 preferred terms as written, and perturbed ones (case, a typo, a dropped or added word, "history of",
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -155,12 +158,15 @@ def run_map_file(index: Path, column: list[str], workers: int, work: Path, name:
     pd.DataFrame({"row": range(len(column)), "diagnosis": column}).to_csv(src, index=False)
     cmd = [sys.executable, "-m", "service.cli", "map-file", str(src), "--column", "diagnosis", "--out", str(out),
            "--index", str(index), "--workers", str(workers), "--guidelines", str(sample_guidelines_dir())]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     mem = PeakMemory(proc.pid)
     _, err = proc.communicate()
     elapsed = time.perf_counter() - started
     memory = mem.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)  # map-file and its reaped workers
     if proc.returncode != 0:
         raise SystemExit(f"map-file failed:\n{err}")
     mapped = pd.read_csv(out, usecols=["matched", "error"], dtype=str, keep_default_na=False)
@@ -170,6 +176,9 @@ def run_map_file(index: Path, column: list[str], workers: int, work: Path, name:
         "workers": workers,
         "seconds": round(elapsed, 1),
         "rows_per_s": round(len(column) / elapsed),
+        # CPU seconds of map-file and its workers: on a shared machine, what `workers` idle cores would give.
+        "cpu_seconds": round(cpu, 1),
+        "rows_per_s_if_cores_idle": round(len(column) / (cpu / workers)) if cpu else None,
         "matched_share": round(float((mapped["matched"] == "True").mean()), 3),
         "error_rows": int((mapped["error"] != "").sum()),
         **memory,
