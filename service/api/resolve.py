@@ -30,8 +30,8 @@ def resolve():  # type: ignore[no-untyped-def]
         content: {application/json: {schema: ResolveIn}}
       responses:
         200: {content: {application/json: {schema: ResolveOut}}}
-        400: {description: Malformed body (each item's own problem, null included, is reported inside its result)}
-        413: {description: More than 1,000 codes}
+        400: {description: "Malformed body (each item's own problem, null included, is reported inside its result)"}
+        413: {description: "More than 1,000 codes"}
     """
     args = batch_body(ResolveIn, "codes")
     t = services().terminology
