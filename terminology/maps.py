@@ -239,7 +239,7 @@ def reverse_map(t: Terminology, code: str, system: str, refsets: Sequence[int] |
     general = [c for c in concepts if not any(o != c and t.subsumes(o, c) for o in concepts)]
     specific = [c for c in concepts if c not in general]
     rest = [c for c in partial if c not in whole]
-    how = "map group 1, first rule always true; most general concepts (more specific ones listed apart)"
+    how = "map"  # group 1, first rule always true; the most general (the rule is documented with the fields)
     return ReverseMap(code, canonical_system(system) or system, sorted(general), sorted(specific), sorted(rest), how)
 
 

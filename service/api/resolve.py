@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from marshmallow import ValidationError
 
 from terminology.linking import guidelines_for_concept, resolve_code
 
-from ..context import accepts, responds, services
+from ..context import responds, services
 from ..problems import from_exception
 from ..representations import concept_refs, resolved_body
-from .schemas.resolve import ResolveIn, ResolveOut
+from .batch import batch_body, item_problem
+from .schemas.resolve import CodingIn, ResolveIn, ResolveOut
 
 bp = Blueprint("resolve", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/resolve")
-@accepts(ResolveIn, "json")
 @responds(ResolveOut)
-def resolve(args: dict[str, Any]) -> dict[str, Any]:
+def resolve() -> dict[str, Any]:
     """Resolve up to 1,000 codes: SCTIDs, description ids, inactive ids, or {system, code} of ICD-10.
     ---
     post:
@@ -29,12 +30,21 @@ def resolve(args: dict[str, Any]) -> dict[str, Any]:
         content: {application/json: {schema: ResolveIn}}
       responses:
         200: {content: {application/json: {schema: ResolveOut}}}
-        400: {description: Malformed body (each item's own problem is reported inside its result)}
+        400: {description: "Malformed body (each item's own problem, null included, is reported inside its result)"}
+        413: {description: "More than 1,000 codes"}
     """
+    args = batch_body(ResolveIn, "codes")
     t = services().terminology
     repo = services().guidelines
     results: list[dict[str, Any]] = []
-    for item in args["codes"]:
+    reader = CodingIn()
+    for i, raw in enumerate(args["codes"]):
+        try:
+            item = reader.deserialize(raw)
+        except ValidationError as exc:
+            problem = item_problem(exc, i, "codes")
+            results.append({**resolved_body({"code": raw, "system": None}, None), "input": raw, "error": problem})
+            continue
         res = resolve_code(t, item["code"], item["system"])
         entry = resolved_body(item, res.how)
         if res.error is not None:

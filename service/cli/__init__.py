@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import annotate, concepts, ecl, guidelines, index, mapping, serve, synth, tokens
+from . import annotate, concepts, ecl, guidelines, index, map_file, mapping, serve, synth, tokens
 from ._common import Group
 
 
@@ -24,6 +24,7 @@ for _command in (
     *concepts.COMMANDS,
     ecl.ecl_cmd,
     mapping.map_cmd,
+    map_file.map_file_cmd,
     annotate.annotate_cmd,
     serve.serve_cmd,
     guidelines.guidelines_group,

@@ -105,14 +105,26 @@ def subsumes_cmd(a: str, b: str, index: str | None, as_json: bool) -> None:
 
 @command("resolve")
 @_concept_arg
-def resolve_cmd(concept_id: str, index: str | None, lang: str | None, as_json: bool) -> None:
-    """The active concept(s) an id stands for, following historical associations."""
+@click.option("--system", default=None, help="The code's system, e.g. http://hl7.org/fhir/sid/icd-10 (default: SNOMED CT).")
+def resolve_cmd(concept_id: str, index: str | None, lang: str | None, as_json: bool, system: str | None) -> None:
+    """The active concept(s) a code stands for: an SCTID (following historical associations), a
+    description id, an expression, or with --system an ICD-10 / ICD-10-CM code (through the maps)."""
+    from terminology import InvalidSctidError
+    from terminology.batch import resolve_value
+
     t = open_index(index)
-    found = t.resolve(parse_sctid(concept_id))
-    rows = [
-        {"conceptId": str(r.concept_id), "pt": t.preferred_term(r.concept_id, lang), "how": r.how, "chain": [str(c) for c in r.chain]}
-        for r in found
-    ]
+    try:
+        sctid = parse_sctid(concept_id) if system is None else None
+    except InvalidSctidError:  # not a concept id: a description id, an expression (or invalid: said below)
+        sctid = None
+    if sctid is not None:
+        rows = [
+            {"conceptId": str(r.concept_id), "pt": t.preferred_term(r.concept_id, lang), "how": r.how, "chain": [str(c) for c in r.chain]}
+            for r in t.resolve(sctid)
+        ]
+    else:
+        m = resolve_value(t, concept_id, system)
+        rows = [{"conceptId": str(c), "pt": t.preferred_term(c, lang), "how": m.how, "chain": []} for c in m.concepts]
     emit(rows, as_json, lambda: [click.echo(f"{r['conceptId']}\t{r['pt']}\t({r['how']})") for r in rows] or click.echo("no active replacement"))
 
 

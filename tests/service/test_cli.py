@@ -176,7 +176,6 @@ def test_resolve_the_inactive_duplicate_and_the_ambiguous_concept(index: Path) -
     [
         ("1059990001106", "wrong check digit"),  # 1059990001105 with its last digit changed
         ("abc", "not numeric"),
-        ("105019990001119", "description"),  # a description id (Description line 23): partition 11
     ],
 )
 def test_invalid_sctid_exits_2_naming_the_problem(index: Path, command: str, value: str, problem: str) -> None:
@@ -185,6 +184,30 @@ def test_invalid_sctid_exits_2_naming_the_problem(index: Path, command: str, val
     assert result.stdout == ""
     assert result.stderr.startswith("error: ") and value in result.stderr and problem in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["lookup", "parents", "children", "ancestors", "descendants"])
+def test_a_description_id_is_not_a_concept_id(index: Path, command: str) -> None:
+    # 105019990001119 is a description id (Description line 23): partition 11. `resolve` accepts it (below).
+    result = query(index, command, "105019990001119")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and "105019990001119" in result.stderr and "description" in result.stderr
+
+
+def test_resolve_accepts_what_the_api_accepts(index: Path) -> None:
+    # Description 105019990001119 (FSN of 1059990001105), as POST /resolve reads it.
+    result = query(index, "resolve", "105019990001119")
+    assert (result.exit_code, result.stdout) == (0, f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(description)\n")
+    # ExtendedMap f3e49767: 1099990001101 -> C78.7, the only row with that target.
+    result = query(index, "resolve", "C78.7", "--system", "http://hl7.org/fhir/sid/icd-10")
+    assert (result.exit_code, result.stdout) == (0, "1099990001101\tMetastatic malignant neoplasm to liver\t(map)\n")
+    # An expression with no refinement stands for its focus concept.
+    result = query(index, "resolve", f"{ILIUM_MET} |Metastatic malignant neoplasm to ilium|")
+    assert (result.exit_code, result.stdout) == (0, f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(expression)\n")
+    # An ICD-10 code no map row targets: exit 2 with the reason.
+    result = query(index, "resolve", "Z99.9", "--system", "icd-10")
+    assert result.exit_code == 2 and "Z99.9" in result.stderr
 
 
 def test_invalid_sctid_in_subsumes(index: Path) -> None:

@@ -22,7 +22,10 @@ class CodingIn(fields.Field):
 
 
 class ResolveIn(Schema):
-    codes = fields.List(CodingIn(), required=True, validate=validate.Length(1, 1000))
+    # Items are read one by one by the handler (CodingIn), so one bad item is that item's error.
+    codes = fields.List(
+        fields.Raw(allow_none=True), required=True, validate=validate.Length(1, 1000), metadata={"description": "SCTIDs or {system, code}"}
+    )
     lang = fields.Str(load_default=None)
 
 
