@@ -7,7 +7,7 @@ a concept is referred to in any body: ``{"conceptId": "<sctid>", "pt": <preferre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import nh3
@@ -19,6 +19,7 @@ from terminology.authoring import StoredGuideline
 from terminology.authoring.codec import iso
 from terminology.authoring.validation import TagAssessment
 from terminology.mapping import Composition
+from terminology.maps import MapGroupResult, canonical_system, targets_of
 
 _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 MAX_ANCESTORS = 25
@@ -183,6 +184,36 @@ def ecl_body(t: Terminology, result: Any, limit: int, offset: int, count_only: b
 def annotate_body(mentions: list[Any], elapsed_ms: float) -> dict[str, Any]:
     """Concept mentions in a text (AnnotateOut)."""
     return {"mentions": [m.as_dict() for m in mentions], "total": len(mentions), "elapsedMs": elapsed_ms}
+
+
+def maps_body(sctid: int, system: str, groups: Sequence[MapGroupResult]) -> dict[str, Any]:
+    """A concept's map groups to one code system with the targets chosen for a patient (MapsOut)."""
+    return {
+        "conceptId": str(sctid),
+        "system": canonical_system(system) or system,
+        "groups": [
+            {
+                "refsetId": str(g.refset_id),
+                "group": g.group,
+                "decided": g.decided,
+                "target": g.target,
+                "rule": g.rule,
+                "advice": g.advice,
+                "rows": [
+                    {
+                        "priority": r.map_priority,
+                        "rule": r.map_rule,
+                        "advice": r.map_advice,
+                        "target": r.map_target,
+                        "correlationId": None if r.correlation_id is None else str(r.correlation_id),
+                    }
+                    for r in g.rows
+                ],
+            }
+            for g in groups
+        ],
+        "targets": targets_of(groups),
+    }
 
 
 def resolved_body(item: dict[str, Any], how: str | None) -> dict[str, Any]:

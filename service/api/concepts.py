@@ -7,11 +7,14 @@ from typing import Any
 from flask import Blueprint
 
 from terminology import parse_sctid
+from terminology.maps import Patient, forward_map, parse_age
 
 from ..context import accepts, responds, terminology
-from ..representations import concept_body, page_body
+from ..problems import Problem
+from ..representations import concept_body, maps_body, page_body
 from .schemas.common import Page, PageQuery
 from .schemas.concepts import ConceptOut, SubsumesOut, SubsumesQuery
+from .schemas.maps import MapsOut, MapsQuery
 
 bp = Blueprint("concepts", __name__, url_prefix="/api/v1")
 
@@ -33,6 +36,38 @@ def get_concept(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:
         404: {description: Valid SCTID that is not in the release}
     """
     return concept_body(terminology(), parse_sctid(concept_id, field="conceptId"), args["lang"])
+
+
+@bp.get("/concepts/<concept_id>/maps")
+@accepts(MapsQuery)
+@responds(MapsOut)
+def get_maps(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The concept's map groups to another code system, each with the target chosen for the patient.
+    ---
+    get:
+      tags: [concepts]
+      parameters:
+        - {in: path, name: concept_id, required: true, schema: {type: string}}
+        - {in: query, name: target, required: true, schema: {type: string}, description: "icd-10, icd-10-cm, icd-o, opcs-4, or the system URI"}
+        - {in: query, name: age, schema: {type: string}, description: "Age at onset: 15, 15y, 6m, 28d"}
+        - {in: query, name: sex, schema: {type: string, enum: [male, female, other, unknown]}}
+      responses:
+        200: {content: {application/json: {schema: MapsOut}}}
+        400: {description: "Invalid SCTID, age or sex"}
+        404: {description: Concept not in the release}
+        422: {description: A code system snomap does not map to}
+    """
+    t = terminology()
+    sctid = parse_sctid(concept_id, field="conceptId")
+    t.concept(sctid)  # 404 for a concept the release does not hold
+    age_days = None
+    if args["age"] is not None:
+        try:
+            age_days = parse_age(args["age"])
+        except ValueError as exc:
+            raise Problem(400, "Invalid request", str(exc), "age", "invalid-request") from None
+    patient = Patient(age_days=age_days, sex=args["sex"])
+    return maps_body(sctid, args["target"], forward_map(t, sctid, args["target"], patient))
 
 
 _PAGE_DOC = """{what} of a concept, paginated (ordered by SCTID).

@@ -615,3 +615,31 @@ def test_responds_checks_the_body_against_its_schema_under_testing(app: Any) -> 
         assert respond(SubsumesOut, {"outcome": "subsumes"}).get_json() == {"outcome": "subsumes"}
         with pytest.raises(AssertionError, match="SubsumesOut"):
             respond(SubsumesOut, {"outcome": "subsumes", "extra": 1})
+
+
+# ----- forward maps (issue 15.3), expectations read off sample_data's ExtendedMap file by hand
+
+
+def test_forward_map_of_pathological_fracture_has_two_groups(client: FlaskClient) -> None:
+    # 1149990001108: group 1 TRUE -> M84.5, group 2 TRUE -> C79.5 (refset 4029990001102).
+    r = client.get("/api/v1/concepts/1149990001108/maps?target=icd-10")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["system"] == "http://hl7.org/fhir/sid/icd-10"
+    assert body["targets"] == ["M84.5", "C79.5"]
+    assert [(g["group"], g["decided"], g["target"], g["refsetId"]) for g in body["groups"]] == [
+        (1, True, "M84.5", "4029990001102"),
+        (2, True, "C79.5", "4029990001102"),
+    ]
+
+
+def test_forward_map_with_patient_data_and_errors(client: FlaskClient) -> None:
+    ok = client.get("/api/v1/concepts/1059990001105/maps?target=http://hl7.org/fhir/sid/icd-10&age=70&sex=female")
+    assert ok.status_code == 200 and ok.get_json()["targets"] == ["C79.5"]
+    # No ICD-10-CM map refset in the sample: no groups, not an error.
+    assert client.get("/api/v1/concepts/1059990001105/maps?target=icd-10-cm").get_json()["groups"] == []
+    assert client.get("/api/v1/concepts/1059990001105/maps?target=loinc").status_code == 422
+    bad_age = client.get("/api/v1/concepts/1059990001105/maps?target=icd-10&age=old")
+    assert bad_age.status_code == 400 and bad_age.get_json()["field"] == "age"
+    assert client.get("/api/v1/concepts/1059990001105/maps?target=icd-10&sex=x").status_code == 400
+    assert client.get("/api/v1/concepts/1059990001104/maps?target=icd-10").status_code == 400  # check digit
