@@ -325,7 +325,7 @@ def assess_tags(
             )
             if covering:
                 j, other = covering[0]
-                more = f" (and {len(covering) - 1} other tag(s))" if len(covering) > 1 else ""
+                more = f" (and {len(covering) - 1} other tagged ancestor(s))" if len(covering) > 1 else ""
                 warnings.append(
                     TagWarning(
                         "redundant",

@@ -83,7 +83,7 @@ def _rows(t: Terminology, cache: _Cache, key: Any, text: str) -> np.ndarray:
     if rows is None:
         try:
             if isinstance(key, str):  # it did not parse (refused when written; an older store may hold one)
-                raise EclSyntaxError("the ECL does not parse (or is past the parser's limits)", 0)
+                parse_ecl(key)  # raises the parser's error again, for the log
             # The write-time budget: a tag past it (stored before tags were checked against it, or slow on
             # this release) is skipped, so no tag can hold up start-up or a worker's first request.
             rows = np.asarray(evaluator(t).evaluate(key, TAG_TIME_BUDGET_S, cache=False).rows, dtype=np.int32)
