@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map
 
 from terminology import Terminology
 from terminology.sample import default_index_path
 
 from . import auth, problems
 from . import config as settings
+from .api.schemas.common import MAX_INT64
 from .context import Services
 
 
@@ -36,12 +39,32 @@ class _PagesOnlySessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def _refuse_nul() -> None:
+    """A NUL character in the path or the query is a 400: no id, term or parameter holds one, and
+    PostgreSQL cannot even be asked about it.  (Percent-decoding already turns invalid UTF-8, such as an
+    encoded lone surrogate, into U+FFFD; JSON bodies are checked by ``context.load_json``.)"""
+    if "\x00" in request.path:
+        raise BadRequest("the path contains a NUL character (%00)")
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise BadRequest(f"query parameter {key.replace(chr(0), '')!r} contains a NUL character (%00)")
+
+
+class Int64Converter(IntegerConverter):
+    """``<int:...>`` path segments up to ``MAX_INT64``: a larger number matches no route (404), not an overflow."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INT64)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app over an index (SNOMAP_INDEX, default: the sample release's index).
 
     `config` wins over the environment; every SNOMAP_* setting is parsed once here (`service.config`).
     """
     app = Flask(__name__)
+    app.url_map.converters["int"] = Int64Converter  # before any route is added
     given = dict(config or {})
     app.config.from_mapping(JSON_SORT_KEYS=False)
     app.config.update(given)
@@ -56,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()
     problems.init_app(app)
+    app.before_request(_refuse_nul)
     auth.init_app(app)
     _fill_baselines(app, t, repo)
 

@@ -7,6 +7,8 @@ schema's shape and sent as it is.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, wraps
@@ -47,11 +49,90 @@ def query(schema: type[Schema]) -> dict[str, Any]:
     return schema_of(schema).load(request.args.to_dict(), unknown="exclude")
 
 
+# The deepest JSON a request body may nest (objects and arrays open at once).  The deepest body snomap
+# defines (a FHIR ValueSet in Parameters, a CDS Hooks prefetch Bundle) nests about 12; the JSON decoder
+# and the schemas recurse once per level, so a limit far below Python's recursion limit keeps them safe.
+MAX_JSON_DEPTH = 64
+_JSON_SPECIAL = re.compile(r'[\[\]{}"]')
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# A JSON escape of U+0000 or of a UTF-16 surrogate (paired ones are checked after decoding).
+_JSON_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def json_depth_problem(text: str) -> tuple[int, str] | None:
+    """(character offset, message) when JSON text nests deeper than ``MAX_JSON_DEPTH``; None when it does not."""
+    depth, at = 0, 0
+    while (m := _JSON_SPECIAL.search(text, at)) is not None:
+        ch, at = m.group(), m.end()
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return m.start(), f"the JSON nests more than {MAX_JSON_DEPTH} levels deep (at character {m.start()})"
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        else:
+            closed = _JSON_STRING.match(text, m.start())
+            if closed is None:
+                return None  # an unclosed string: the decoder reports it
+            at = closed.end()
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be stored or sent as UTF-8 text: a NUL character or a lone surrogate; None if it can."""
+    if "\x00" in value:
+        return f"contains a NUL character (U+0000) at character {value.index(chr(0))}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return f"contains an unpaired surrogate (U+{ord(value[e.start]):04X}) at character {e.start}"
+    return None
+
+
+def _bad_strings(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(field path, problem) of the first string in decoded JSON that ``text_problem`` refuses."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, v = stack.pop()
+        if isinstance(v, str):
+            problem = text_problem(v)
+            if problem:
+                return where or "body", problem
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                problem = text_problem(k)
+                if problem:
+                    return f"{where}.{k!r}".lstrip("."), f"a member name {problem}"
+                stack.append((f"{where}.{k}".lstrip("."), x))
+        elif isinstance(v, list):
+            stack.extend((f"{where}[{i}]", x) for i, x in enumerate(v))
+    return None
+
+
+def load_json(text: str) -> Any:
+    """Decode a JSON request body: ValueError (with the position) when it is malformed, nests deeper than
+    ``MAX_JSON_DEPTH``, or holds a string with a NUL character or a lone surrogate (no store or page can
+    keep those).  The one JSON reader of request bodies (the API's and FHIR's)."""
+    deep = json_depth_problem(text)
+    if deep is not None:
+        raise ValueError(deep[1])
+    data = json.loads(text)
+    if _JSON_BAD_ESCAPE.search(text):  # decoded UTF-8 holds neither: only an escape can put them in
+        bad = _bad_strings(data)
+        if bad is not None:
+            raise ValueError(f"{bad[0]}: {bad[1]}")
+    return data
+
+
 def json_object() -> dict[str, Any]:
     """The request's JSON object; anything else is a 400 naming the problem."""
     from .problems import Problem
 
-    data = request.get_json(silent=True)
+    raw = request.get_data(cache=True) if request.is_json else b""
+    try:
+        data = load_json(raw.decode("utf-8")) if raw else None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise Problem(400, "Invalid request", f"the request body is not valid JSON: {e}", kind="invalid-request") from None
     if not isinstance(data, dict):
         raise Problem(400, "Invalid request", "the request body must be a JSON object", kind="invalid-request")
     return data

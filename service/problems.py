@@ -29,6 +29,7 @@ from terminology.authoring.errors import (
     StoreConfigurationError,
     TagNotFoundError,
     TagRejectedError,
+    TooManyTagsError,
 )
 from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError
 from terminology.ecl.evaluator import EclLimitError
@@ -96,6 +97,7 @@ PROBLEMS: dict[type[BaseException], tuple[int | None, str, str]] = {
     InvalidEclError: (400, "Invalid ECL", "invalid-ecl"),
     InvalidGuidelineError: (400, "Invalid request", "invalid-request"),
     TagRejectedError: (422, "Tag refused", "tag-refused"),
+    TooManyTagsError: (413, "Too many tags", "too-many-tags"),
     StoreConfigurationError: (500, "Store error", "store-error"),
     AuthoringError: (400, "Invalid request", "invalid-request"),
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
@@ -139,9 +141,25 @@ class Terminology:
         """True when the index holds the (declared) array `name`."""
         return self.store.has_array(name)
 
-    def sql(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
-        """Rows of a read-only query over the index's SQLite tables (refsets, FTS)."""
-        return self.store.db.execute(query, tuple(params)).fetchall()
+    def sql(self, query: str, params: Sequence[object] = (), *, deadline: float | None = None) -> list[tuple]:
+        """Rows of a read-only query over the index's SQLite tables (refsets, FTS).
+
+        With a ``deadline`` (a ``time.monotonic()`` value) SQLite is interrupted once it passes, and
+        ``TimeoutError`` is raised: a slow query (a LIKE pattern with many ``%``) stops at the budget.
+        """
+        db = self.store.db
+        if deadline is None:
+            return db.execute(query, tuple(params)).fetchall()
+        # SQLite calls the handler every 1,000 virtual machine steps (a few microseconds each).
+        db.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+        try:
+            return db.execute(query, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > deadline and "interrupt" in str(exc):
+                raise TimeoutError(f"query interrupted at its deadline: {query[:80]}") from None
+            raise
+        finally:
+            db.set_progress_handler(None, 0)
 
     def has_table(self, table: str) -> bool:
         """True when the index's SQLite file has the table (refset tables exist only when the release has rows)."""

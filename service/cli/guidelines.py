@@ -22,7 +22,7 @@ from terminology.authoring.release_check import (
     apply_release_check,
     check_release,
 )
-from terminology.authoring.validation import baselines
+from terminology.authoring.validation import baselines, guideline_validator
 
 from ._common import INDEX_HELP, database_option, group, open_index, open_store
 
@@ -51,7 +51,14 @@ def import_cmd(directory: str, database: str | None, index: str | None, prune: b
     """Import guideline files (validated first) in ONE transaction: all of them, or, on any error or crash, none."""
     repo = open_store(database)
     try:
-        report = repo.import_directory(directory, actor=Actor(cli_user(user), "admin"), baseline=baselines(open_index(index)), prune=prune)
+        t = open_index(index)
+        report = repo.import_directory(
+            directory,
+            actor=Actor(cli_user(user), "admin"),
+            baseline=baselines(t),
+            prune=prune,
+            validate=guideline_validator(t),  # the API's tag check: the same guideline is refused the same way
+        )
     finally:
         repo.dispose()
     data = report.as_dict()

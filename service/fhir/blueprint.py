@@ -38,6 +38,7 @@ from terminology.fhir import (
 )
 
 from ..config import fhir_settings
+from ..context import load_json
 
 __all__ = ["EXTENSION_KEY", "bp", "fhir_context", "outcome_response"]
 
@@ -127,7 +128,7 @@ def _params() -> Params:
         raise FhirError(413, Issue("error", "too-costly", "The request body is too large", "not-supported"))
     raw = request.get_data(cache=False, as_text=True)
     try:
-        body = json.loads(raw) if raw.strip() else {"resourceType": "Parameters"}
+        body = load_json(raw) if raw.strip() else {"resourceType": "Parameters"}
     except ValueError as exc:
         raise FhirError.invalid(f"The request body is not valid JSON: {exc}") from None
     params = Params.from_resource(body)

@@ -121,7 +121,13 @@ def needs_author(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site (no //host or scheme) may be the page to return to."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 32 or ord(c) == 127 for c in target)  # a newline cannot go in a Location header
+    ):
         return target
     return url_for("web.workspace")
 

@@ -19,6 +19,7 @@ from .errors import (
     StoreConfigurationError,
     TagNotFoundError,
     TagRejectedError,
+    TooManyTagsError,
 )
 from .model import AuditEntry, Baseline, ImportReport, Revision, StoredGuideline, TagRecord, TokenInfo
 from .store import Actor, SqlGuidelineRepository, check_exportable, open_repository
@@ -44,6 +45,7 @@ __all__ = [
     "TagNotFoundError",
     "TagRecord",
     "TagRejectedError",
+    "TooManyTagsError",
     "TokenInfo",
     "check_exportable",
     "open_repository",

@@ -76,6 +76,12 @@ class TagRejectedError(AuthoringError):
     status = 422
 
 
+class TooManyTagsError(AuthoringError):
+    """A guideline with more tags than ``validation.MAX_TAGS``: refused before anything is written."""
+
+    status = 413
+
+
 class StoreConfigurationError(AuthoringError):
     """A database URL or store the service cannot use."""
 

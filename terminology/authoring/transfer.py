@@ -6,7 +6,7 @@ import builtins
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,12 +17,14 @@ from loaders.guidelines import GuidelineDocument, TagSpec, read_guidelines, writ
 from . import codec
 from .audit import Actor, as_actor
 from .database import write_transaction
-from .errors import (
-    InvalidGuidelineError,
-)
-from .model import ImportReport
+from .errors import AuthoringError, InvalidGuidelineError
+from .model import ImportReport, StoredGuideline
 from .tables import guidelines, recommendations, references, revisions, sections, store_state, tags
+from .validation import check_tag_count
 from .writes import BaselineFn, WritableStore
+
+# Judges one guideline of an import (the document, and what the store holds under its id): raises to refuse.
+ValidateFn = Callable[[GuidelineDocument, StoredGuideline | None], None]
 
 # A test hook for crash safety: after this many guidelines an import prints a marker and sleeps, so a test can kill it.
 PAUSE_ENV = "SNOMAP_IMPORT_PAUSE_AFTER"
@@ -41,11 +43,14 @@ class TransferableStore(WritableStore):
         actor: Actor | str = "import",
         baseline: BaselineFn | None = None,
         prune: bool = False,
+        validate: ValidateFn | None = None,
     ) -> ImportReport:
         """Make the store hold `docs`, in ONE transaction: a crash or kill part-way leaves the store as it was.
 
         A guideline equal to the stored one is left alone (no revision), so importing what was just
         exported changes nothing. With `prune`, stored guidelines absent from `docs` are deleted.
+        `validate(doc, stored)` judges each changed guideline before it is written (the API's tag check,
+        ``validation.check_guideline_tags``); its error names the guideline and the import writes nothing.
         """
         a = as_actor(actor)
         items = builtins.list(docs)
@@ -54,9 +59,13 @@ class TransferableStore(WritableStore):
             if d.id in seen:
                 raise InvalidGuidelineError(f"duplicate guideline id {d.id!r} in the import", "id")
             seen.add(d.id)
+            try:
+                check_tag_count(len(d.tags))
+            except AuthoringError as e:
+                raise type(e)(f"guideline {d.id!r}: {e.detail}", e.field, **e.extra) from None
         with write_transaction(self.engine) as conn:
             rev = self._begin(conn)
-            report = self._import(conn, rev, items, a, baseline, prune)
+            report = self._import(conn, rev, items, a, baseline, prune, validate)
             if not (report.created or report.updated or report.deleted):
                 conn.rollback()  # nothing changed: do not move the revision counter (caches stay warm)
         if len(report.created) + len(report.updated) >= _ANALYZE_AFTER:
@@ -84,6 +93,7 @@ class TransferableStore(WritableStore):
         a: Actor,
         baseline: BaselineFn | None,
         prune: bool,
+        validate: ValidateFn | None = None,
     ) -> ImportReport:
         existing = self._load(conn, None)
         report = ImportReport()
@@ -93,6 +103,11 @@ class TransferableStore(WritableStore):
             if old is not None and old.doc == doc:
                 report.unchanged.append(doc.id)
             else:
+                if validate is not None:
+                    try:
+                        validate(doc, old)
+                    except AuthoringError as e:
+                        raise type(e)(f"guideline {doc.id!r}: {e.detail}", e.field, **e.extra) from None
                 self._save(conn, rev, doc.id, old, doc, self._new_records(old, doc, a.name, baseline), a, "import", audit=False)
                 (report.updated if old else report.created).append(doc.id)
             if pause and k == pause:
@@ -118,10 +133,18 @@ class TransferableStore(WritableStore):
         return report
 
     def import_directory(
-        self, directory: str | Path, *, actor: Actor | str = "import", baseline: BaselineFn | None = None, prune: bool = False
+        self,
+        directory: str | Path,
+        *,
+        actor: Actor | str = "import",
+        baseline: BaselineFn | None = None,
+        prune: bool = False,
+        validate: ValidateFn | None = None,
     ) -> ImportReport:
         """Read every guideline file under `directory` (all validated first), then import them in one transaction."""
-        return self.import_documents(read_guidelines(directory), actor=actor, baseline=baseline, prune=prune)
+        return self.import_documents(
+            read_guidelines(directory), actor=actor, baseline=baseline, prune=prune, validate=validate
+        )
 
     def export_directory(self, directory: str | Path) -> builtins.list[Path]:
         """Write every guideline as `<id>.md` (the loader's canonical layout); returns the files written."""

@@ -15,6 +15,7 @@ ECL tags are sized with the ECL evaluator (`terminology.ecl.evaluate`); an expre
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +25,19 @@ import numpy as np
 from loaders import snomed
 from loaders.guidelines import TagSpec
 
-from ..ecl import EclSyntaxError, evaluate, parse_ecl
+from ..ecl import EclSyntaxError, EclTimeoutError, evaluate, parse_ecl
+from ..ecl.ast import History, mentioned_concepts
+from ..ecl.evaluator import DEFAULT_TIME_BUDGET_S, TAG_TIME_BUDGET_S
 from ..errors import TerminologyError
 from ..terminology import Terminology
-from .errors import InvalidEclError, TagRejectedError
+from .errors import InvalidEclError, TagRejectedError, TooManyTagsError
 from .model import Baseline
+
+# The most tags one guideline may have.  A guideline's tags are its diagnoses: the largest real ones tag a
+# few dozen concepts, and a broad set is one ECL tag, not hundreds of concept tags.  200 leaves room for
+# hand-curated lists while bounding what every reader of the guideline pays: each tag is sized (an ECL tag
+# is an evaluation) and checked for redundancy on each GET of its source, and is one row per revision.
+MAX_TAGS = 200
 
 DEFAULT_HIERARCHIES: tuple[int, ...] = (
     snomed.CLINICAL_FINDING,
@@ -80,14 +89,14 @@ class EclNotEvaluatedError(Exception):
     """The evaluator could not answer (time budget, unsupported construct): size unknown."""
 
 
-def ecl_members(t: Terminology, text: str) -> np.ndarray:
+def ecl_members(t: Terminology, text: str, budget_s: float = DEFAULT_TIME_BUDGET_S) -> np.ndarray:
     """Active concepts matching the expression, as sorted SCTIDs.
 
     InvalidEclError when the text does not parse; EclNotEvaluatedError when the evaluator cannot answer.
     """
     expr = parse_ecl_tag(text)
     try:
-        result = evaluate(t, expr)
+        result = evaluate(t, expr, time_budget_s=budget_s)
     except TerminologyError as e:
         raise EclNotEvaluatedError(f"ECL could not be evaluated: {e}") from e
     return np.asarray(result.ids[t.active_mask[result.rows]], dtype=np.int64)
@@ -100,7 +109,7 @@ def _subtree(t: Terminology, c: int) -> np.ndarray:
     return np.union1d(np.asarray([c], dtype=np.int64), np.asarray(t.descendants(c), dtype=np.int64))
 
 
-def tag_members(t: Terminology, spec: TagSpec) -> np.ndarray:
+def tag_members(t: Terminology, spec: TagSpec, budget_s: float = DEFAULT_TIME_BUDGET_S) -> np.ndarray:
     """Active concepts a tag covers (descendants-or-self, or ECL members, minus exclusions), sorted.
 
     EclNotEvaluatedError when an ECL tag's members cannot be computed.
@@ -111,14 +120,14 @@ def tag_members(t: Terminology, spec: TagSpec) -> np.ndarray:
         members = _subtree(t, spec.concept)
     else:
         assert spec.ecl is not None
-        members = ecl_members(t, spec.ecl)
+        members = ecl_members(t, spec.ecl, budget_s)
     for x in spec.exclude:
         if t.has_concept(x) and t.is_active(x):
             members = np.setdiff1d(members, _subtree(t, x), assume_unique=True)
     return members
 
 
-def tag_size(t: Terminology, spec: TagSpec) -> tuple[int | None, str | None]:
+def tag_size(t: Terminology, spec: TagSpec, budget_s: float = DEFAULT_TIME_BUDGET_S) -> tuple[int | None, str | None]:
     """(count, note): the count is None, with the reason, when it cannot be computed."""
     if spec.concept is not None and not spec.exclude:
         if not t.has_concept(spec.concept):
@@ -126,8 +135,10 @@ def tag_size(t: Terminology, spec: TagSpec) -> tuple[int | None, str | None]:
         if not t.is_active(spec.concept):
             return 0, f"concept {spec.concept} is inactive"
         return t.descendant_count(spec.concept) + 1, None  # O(1): a pointer difference
+    if budget_s <= 0:
+        return None, "not sized: the guideline's other tags used the time for sizing"
     try:
-        members = tag_members(t, spec)
+        members = tag_members(t, spec, budget_s)
     except EclNotEvaluatedError as e:
         return None, str(e)
     return int(members.size), None
@@ -194,59 +205,145 @@ def _check_concept(t: Terminology, c: int, field_name: str, what: str) -> None:
         )
 
 
+def check_tag_count(count: int, field_name: str = "tags") -> None:
+    """Refuse a guideline with more than ``MAX_TAGS`` tags (TooManyTagsError, a 413), before any work on them."""
+    if count > MAX_TAGS:
+        raise TooManyTagsError(
+            f"a guideline can have at most {MAX_TAGS} tags, not {count}; tag broader concepts or use one ECL tag",
+            field_name,
+            limit=MAX_TAGS,
+        )
+
+
+def check_ecl_tag(t: Terminology, text: str, field_name: str = "ecl") -> None:
+    """Refuse an ECL tag the release cannot honour: text past the parser's limits (length, depth, numbers) or
+    malformed (InvalidEclError), a concept it names that is not in the release or is inactive (TagRejectedError,
+    with replacements; inactive concepts are allowed under a history supplement, which is for them), or an
+    evaluation longer than ``TAG_TIME_BUDGET_S`` (TagRejectedError): stored tags are evaluated at start-up
+    with that budget, and a tag that cannot meet it would link its guideline to nothing."""
+    expr = parse_ecl_tag(text, field_name)
+    historic = _has_history(expr)
+    for c in sorted(mentioned_concepts(expr)):
+        if not t.has_concept(c):
+            raise TagRejectedError(
+                f"the ECL names concept {c}, which is not in the release ({release_label(t)})", field_name, conceptId=str(c)
+            )
+        if not historic:
+            _check_concept(t, c, field_name, "the ECL names concept")
+    try:
+        evaluate(t, expr, time_budget_s=TAG_TIME_BUDGET_S)
+    except EclTimeoutError as e:
+        raise TagRejectedError(
+            f"the ECL takes longer than {TAG_TIME_BUDGET_S:g} s to evaluate, the most a tag may take; narrow it",
+            field_name,
+            budgetSeconds=TAG_TIME_BUDGET_S,
+        ) from e
+    except TerminologyError:
+        pass  # a construct the evaluator does not answer: stored, with its size unknown (assess_tags says so)
+
+
+def _has_history(expr: Any) -> bool:
+    stack = [expr]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, History):
+            return True
+        if isinstance(item, tuple | list):
+            stack.extend(item)
+        elif hasattr(item, "__dataclass_fields__"):
+            stack.extend(getattr(item, f) for f in item.__dataclass_fields__)
+    return False
+
+
 def check_tag(t: Terminology, spec: TagSpec, field_prefix: str = "") -> None:
-    """Refuse a tag the release cannot honour: missing or inactive concept or exclusion, unparsable ECL."""
+    """Refuse a tag the release cannot honour: missing or inactive concept or exclusion, or an ECL expression
+    ``check_ecl_tag`` refuses."""
     if spec.concept is not None:
         _check_concept(t, spec.concept, f"{field_prefix}concept", "concept")
     if spec.ecl is not None:
-        parse_ecl_tag(spec.ecl, f"{field_prefix}ecl")
+        check_ecl_tag(t, spec.ecl, f"{field_prefix}ecl")
     for k, x in enumerate(spec.exclude):
         _check_concept(t, x, f"{field_prefix}exclude[{k}]", "excluded concept")
 
 
+def check_guideline_tags(t: Terminology, tags: Sequence[TagSpec], old: Iterable[TagSpec] = ()) -> None:
+    """THE check of a guideline's tags before a write, the same for the API, the workspace (which writes
+    through the API) and ``snomap guidelines import``: the count, then each tag that is new (tags the stored
+    guideline already has are not judged again, so a guideline whose tag a new release inactivated can still
+    be edited).  Raises the first problem, with the field (``tags[i].concept``...)."""
+    check_tag_count(len(tags))
+    kept = {(s.concept, s.ecl, tuple(s.exclude)) for s in old}
+    for i, spec in enumerate(tags):
+        if (spec.concept, spec.ecl, tuple(spec.exclude)) not in kept:
+            check_tag(t, spec, f"tags[{i}].")
+
+
+def guideline_validator(t: Terminology) -> Callable[[Any, Any], None]:
+    """``check_guideline_tags`` as an import's `validate(doc, stored)` (``TransferableStore.import_documents``)."""
+
+    def validate(doc: Any, stored: Any) -> None:
+        check_guideline_tags(t, doc.tags, stored.doc.tags if stored is not None else ())
+
+    return validate
+
+
 def assess_tags(
-    t: Terminology, specs: Sequence[TagSpec], hierarchies: Iterable[int] = DEFAULT_HIERARCHIES
+    t: Terminology,
+    specs: Sequence[TagSpec],
+    hierarchies: Iterable[int] = DEFAULT_HIERARCHIES,
+    budget_s: float = DEFAULT_TIME_BUDGET_S,
 ) -> list[TagAssessment]:
-    """Size and warnings for every tag of a guideline (warnings need the whole list: redundancy is relative)."""
+    """Size and warnings for every tag of a guideline (warnings need the whole list: redundancy is relative).
+
+    Linear in the tags: a tag's covering tags are found among its own ancestors (a dict lookup each), not
+    by comparing it with every other tag, and each tag gets at most one "redundant" warning, naming the
+    first tag (in list order) that covers it.  ECL sizes share ``budget_s`` for the whole guideline (each at
+    most ``TAG_TIME_BUDGET_S``); tags left when it is spent are reported with their size unknown.
+    """
+    deadline = time.monotonic() + budget_s
     roots = [h for h in hierarchies if t.has_concept(h)]
-    usable = [
-        (i, s.concept)
-        for i, s in enumerate(specs)
-        if s.concept is not None and t.has_concept(s.concept) and t.is_active(s.concept)
-    ]
+    first: dict[int, int] = {}  # tagged concept -> index of its first usable tag
+    for i, s in enumerate(specs):
+        if s.concept is not None and s.concept not in first and t.has_concept(s.concept) and t.is_active(s.concept):
+            first[s.concept] = i
     out = []
     for i, spec in enumerate(specs):
         warnings: list[TagWarning] = []
         c = spec.concept
-        if c is not None and t.has_concept(c) and t.is_active(c):
-            if roots and not any(t.subsumes(r, c) for r in roots):
+        if c is not None and c in first:
+            above = set(t.ancestors(c).tolist())
+            if roots and not any(r == c or r in above for r in roots):
                 names = ", ".join(f"{r} |{t.preferred_term(r)}|" for r in roots)
                 warnings.append(
                     TagWarning("hierarchy", f"concept {c} |{t.preferred_term(c)}| is not in a diagnosis hierarchy ({names})", i, c)
                 )
-            for j, other in usable:
-                if j == i or other is None:
-                    continue
-                other_spec = specs[j]
-                excluded = any(t.has_concept(x) and t.subsumes(x, c) for x in other_spec.exclude)
-                if other != c and t.subsumes(other, c) and not excluded:
-                    warnings.append(
-                        TagWarning(
-                            "redundant",
-                            f"tag {c} |{t.preferred_term(c)}| is redundant: tag {other} |{t.preferred_term(other)}| "
-                            "already covers it and its descendants",
-                            i,
-                            c,
-                        )
+            covering = sorted(
+                (j, a)
+                for a in above
+                if (j := first.get(a)) is not None
+                and not any(x == c or x in above for x in specs[j].exclude)  # the covering tag excludes c's subtree
+            )
+            if covering:
+                j, other = covering[0]
+                more = f" (and {len(covering) - 1} other tagged ancestor(s))" if len(covering) > 1 else ""
+                warnings.append(
+                    TagWarning(
+                        "redundant",
+                        f"tag {c} |{t.preferred_term(c)}| is redundant: tag {other} |{t.preferred_term(other)}|{more} "
+                        "already covers it and its descendants",
+                        i,
+                        c,
                     )
-                elif other == c and j < i:
-                    warnings.append(TagWarning("redundant", f"concept {c} is tagged more than once", i, c))
+                )
+            if first[c] < i:
+                warnings.append(TagWarning("redundant", f"concept {c} is tagged more than once", i, c))
             for x in spec.exclude:
                 if t.has_concept(x) and (x == c or not t.subsumes(c, x)):
                     warnings.append(
                         TagWarning("exclusion-no-effect", f"excluded concept {x} is not a descendant of {c}, so excluding it has no effect", i, x)
                     )
-        size, note = tag_size(t, spec)
+        left = deadline - time.monotonic()
+        size, note = tag_size(t, spec, min(TAG_TIME_BUDGET_S, left) if spec.ecl is not None else budget_s)
         if size is None and spec.ecl is not None:
             warnings.append(TagWarning("ecl-size-unknown", note or "size unknown", i))
         out.append(TagAssessment(spec, size, note, warnings))

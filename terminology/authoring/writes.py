@@ -37,6 +37,7 @@ from .errors import (
 )
 from .model import Baseline, Revision, StoredGuideline, TagRecord
 from .tables import guidelines, recommendations, references, revisions, sections, store_state, tags
+from .validation import check_tag_count
 
 IfMatch = Collection[str] | Literal["*"] | None
 BaselineFn = Callable[[TagSpec], Baseline]
@@ -53,6 +54,7 @@ def check_exportable(doc: GuidelineDocument) -> None:
     document (this catches citations of unknown references, a section body holding its own `## `
     heading, duplicate recommendation ids, and everything else the file format validates).
     """
+    check_tag_count(len(doc.tags))  # first: the round trip below costs time per tag
     try:
         write_guideline_check(doc)
     except GuidelineFileError as e:

@@ -7,7 +7,7 @@ The constructs are evaluated by mixins over this base (``members``, ``refinement
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -19,6 +19,10 @@ from .errors import EclEvaluationError, EclTimeoutError
 
 if TYPE_CHECKING:
     from ..terminology import Terminology
+
+
+# How long one chunk of item-by-item work (``Run.chunks``) should take: the granularity of the budget.
+_CHUNK_S = 0.05
 
 
 class Run:
@@ -42,6 +46,35 @@ class Run:
         if self.deadline is not None and time.monotonic() > self.deadline:
             assert self.budget_s is not None
             raise EclTimeoutError(self.budget_s, time.monotonic() - self.started)
+
+    def chunks(self, total: int, first: int = 64) -> Iterator[slice]:
+        """Slices covering ``range(total)``, with the budget checked before each one.
+
+        Chunks grow while they are quick and shrink when one is slow, so a step that works item by item
+        (reading terms, matching patterns) stops within about ``_CHUNK_S`` of its deadline however costly
+        each item is, without paying for a clock read per item.
+        """
+        size, at = max(first, 1), 0
+        while at < total:
+            self.check()
+            began = time.monotonic()
+            yield slice(at, min(at + size, total))
+            at += size
+            took = time.monotonic() - began
+            if took < _CHUNK_S / 4:
+                size = min(size * 2, 1 << 20)
+            elif took > _CHUNK_S:
+                size = max(size // 2, 1)
+        self.check()
+
+    def sql(self, query: str, params: Any = ()) -> list[tuple]:
+        """``t.sql`` interrupted at the deadline (then ``EclTimeoutError``)."""
+        self.check()
+        try:
+            return self.t.sql(query, params, deadline=self.deadline)
+        except TimeoutError:
+            self.check()
+            raise  # pragma: no cover - interrupted only past the deadline, which check() reports
 
     def warn(self, message: str) -> None:
         self.warnings[message] = None

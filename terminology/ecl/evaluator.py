@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIME_BUDGET_S",
+    "TAG_TIME_BUDGET_S",
     "DIALECT_ALIASES",
     "HISTORY_PROFILES",
     "MAX_PAGE",
@@ -88,6 +89,9 @@ __all__ = [
 
 MAX_PAGE = 1000
 DEFAULT_TIME_BUDGET_S = 5.0
+# The budget of a guideline's ECL tag: checked when the tag is written (API, import, workspace), and
+# again when stored tags are evaluated at start-up, where a tag past it is skipped with a warning.
+TAG_TIME_BUDGET_S = 2.0
 
 
 # --------------------------------------------------------------------------- result

@@ -63,7 +63,6 @@ _ACCEPTABILITY_CODES = {
 }
 # Above this many candidate descriptions a term filter asks the FTS index instead of reading terms.
 _FTS_FROM = 2000
-_CHECK_EVERY = 20000
 # FTS instead of testing a concept set's descriptions when the estimated hits are below this many per description
 _FTS_WILD_RATIO = 0.2  # wild terms are tested vectorised (wild_ascii)
 _FTS_MATCH_RATIO = 8.0  # match terms are tested one description at a time
@@ -368,6 +367,7 @@ class Filters(Run):
                     for a in anchors
                 )
             else:
+                self.check()
                 estimate += int(docs[[k for k, w in enumerate(vocab) if text in w]].sum())
         per_candidate = _FTS_WILD_RATIO if all(t.type is SearchType.WILD for t in f.terms) else _FTS_MATCH_RATIO
         return estimate < candidates * per_candidate
@@ -386,7 +386,7 @@ class Filters(Run):
                 queries = [" OR ".join(fts_quote(w) for w in tokens[k : k + 200]) for k in range(0, len(tokens), 200)]
             for query in queries:
                 self.check()
-                hits = self.t.sql("SELECT rowid FROM description_fts WHERE description_fts MATCH ?", (query,))
+                hits = self.sql("SELECT rowid FROM description_fts WHERE description_fts MATCH ?", (query,))
                 parts.append(np.fromiter(itertools.chain.from_iterable(hits), np.int64, len(hits)))
         return sets.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
@@ -398,11 +398,11 @@ class Filters(Run):
         todo = np.arange(len(desc))
         if len(desc) > _FTS_FROM and all(t.type is SearchType.WILD for t in f.terms):
             out, todo = self.wild_ascii(desc, f.terms)
-        for k, d in zip(todo.tolist(), desc[todo].tolist(), strict=True):
-            if k % _CHECK_EVERY == 0:
-                self.check()
-            folded = fold(bytes(blob[int(ptr[d]) : int(ptr[d + 1])]).decode("utf-8"))
-            out[k] = any(test(folded) for test in tests)
+        positions, rows = todo.tolist(), desc[todo].tolist()
+        for part in self.chunks(len(positions)):  # the budget holds however slow one test is
+            for k, d in zip(positions[part], rows[part], strict=True):
+                folded = fold(bytes(blob[int(ptr[d]) : int(ptr[d + 1])]).decode("utf-8"))
+                out[k] = any(test(folded) for test in tests)
         return out if f.comparison is Comparison.EQ else ~out
 
     def wild_ascii(self, desc: np.ndarray, terms: Sequence[SearchTerm]) -> tuple[np.ndarray, np.ndarray]:
@@ -449,12 +449,14 @@ class Filters(Run):
             if parts and parts[-1] is None and all(p is not None for p in parts[:-1]):
                 out[rows[keep]] = True  # "literal*": the head test was the whole test
                 continue
-            ks, kl = starts[keep], lens[keep]
-            line_start = np.cumsum(kl + 1) - (kl + 1)
-            joined = np.full(int(kl.sum()) + len(keep), 10, np.uint8)
-            joined[sets.positions(line_start, line_start + kl)] = blob[sets.positions(ks, ks + kl)]
             body = b"".join(b"[^\\n]*" if p is None else re.escape(fold(p).encode()) for p in parts)
             rx = re.compile(b"^" + body + b"$", re.MULTILINE)
-            hits = np.fromiter((m.start() for m in rx.finditer(joined.tobytes().lower())), np.int64)
-            out[rows[keep[np.searchsorted(line_start, hits, "right") - 1]]] = True
+            for part in self.chunks(len(keep)):  # one regex pass per chunk of lines, the budget checked between
+                kp = keep[part]
+                ks, kl = starts[kp], lens[kp]
+                line_start = np.cumsum(kl + 1) - (kl + 1)
+                joined = np.full(int(kl.sum()) + len(kp), 10, np.uint8)
+                joined[sets.positions(line_start, line_start + kl)] = blob[sets.positions(ks, ks + kl)]
+                hits = np.fromiter((m.start() for m in rx.finditer(joined.tobytes().lower())), np.int64)
+                out[rows[kp[np.searchsorted(line_start, hits, "right") - 1]]] = True
         return out, np.flatnonzero(~plain)

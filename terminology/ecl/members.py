@@ -284,7 +284,7 @@ class Members(Run):
             sql = f'SELECT {cols} FROM {table} WHERE {plus}"refsetId" IN ({",".join("?" * len(ids))})'
             sql += "".join(f" AND {w}" for w in where)
             self.check()
-            rows = self.t.sql(sql, [*ids, *params])
+            rows = self.sql(sql, [*ids, *params])
             if post and rows:
                 keep = np.ones(len(rows), bool)
                 for k, (_, equal, values) in enumerate(post):

@@ -75,7 +75,19 @@ from .ast import (
 )
 from .errors import EclInvalidIdError, EclSyntaxError
 
-__all__ = ["parse_ecl"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_NUMBER_DIGITS", "check_limits", "parse_ecl"]
+
+# The parse limits of ECL, checked here and nowhere else (every caller parses through ``parse_ecl``).
+# Length: the longest expression a person or a value set plausibly writes (a list of 1,600 concept ids
+# joined by OR is about 20,000 characters, parsed in about 0.3 s); longer text is refused before it is parsed.
+MAX_LENGTH = 20_000
+# Depth: brackets ``(`` and ``{`` (so ``{{`` filter blocks and attribute groups) open at once.  The
+# evaluator, the serializer and the AST's hash recurse once per level, so this keeps them far from
+# Python's recursion limit; hand-written ECL rarely goes past 5.
+MAX_DEPTH = 50
+# Digits of a number (before and after the point, each): an int64 and a finite float64 hold every such
+# value, so concrete value comparisons, SQL parameters and cardinalities cannot overflow.
+MAX_NUMBER_DIGITS = 18
 
 GRAMMAR_PATH = Path(__file__).with_name("ecl.lark")
 
@@ -135,6 +147,17 @@ class _Block:
 
     content: DescriptionFilters | ConceptFilters | MemberFilters | _HistoryBlock
     position: int
+
+
+def _number_digits(token: Token) -> None:
+    """Refuse a number with more digits than ``MAX_NUMBER_DIGITS`` before or after its point."""
+    whole, _, fraction = token.value.lstrip("+-").partition(".")
+    if len(whole) > MAX_NUMBER_DIGITS or len(fraction) > MAX_NUMBER_DIGITS:
+        raise EclSyntaxError(
+            f"number {token.value[:24]}{'...' if len(token.value) > 24 else ''} has too many digits "
+            f"(at most {MAX_NUMBER_DIGITS} before and after the decimal point)",
+            token.start_pos,
+        )
 
 
 def _unwrap(value: Expression | _Nested) -> Expression:
@@ -282,6 +305,9 @@ class _Builder(Transformer):
 
     def cardinality(self, c: list[Any]) -> Cardinality:
         low, high = c
+        for token in (low, high):
+            if token.type == "INTEGER":
+                _number_digits(token)
         maximum = int(high.value) if high.type == "INTEGER" else None
         if maximum is not None and maximum < int(low.value):
             raise EclSyntaxError(f"cardinality [{low}..{high}] has its minimum above its maximum", low.start_pos)
@@ -291,6 +317,7 @@ class _Builder(Transformer):
         return _comparison(c[0]), c[1]
 
     def numeric_comparison(self, c: list[Any]) -> tuple[Comparison, NumericValue]:
+        _number_digits(c[1])
         text = c[1].value
         number: int | Decimal = Decimal(text) if "." in text else int(text)
         return _comparison(c[0]), NumericValue(number)
@@ -418,8 +445,50 @@ def _parser() -> Lark:
     )
 
 
+# Characters that matter to bracket depth: the brackets, and the starts of what can hold a bracket that does
+# not nest (comments, strings, |terms|).
+_SPECIAL = re.compile(r'[(){}"|]|/\*')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def check_limits(text: str) -> None:
+    """Refuse text longer than ``MAX_LENGTH`` or nested deeper than ``MAX_DEPTH``, before it is parsed.
+
+    The error is an ``EclSyntaxError`` at the first character past the limit (for depth, the bracket that
+    opens one level too many), so callers report it like any other syntax error.
+    """
+    if len(text) > MAX_LENGTH:
+        raise EclSyntaxError(
+            f"the expression is {len(text):,} characters long; at most {MAX_LENGTH:,} are accepted", MAX_LENGTH, text=text
+        )
+    depth, at = 0, 0
+    while (m := _SPECIAL.search(text, at)) is not None:
+        ch, at = m.group(), m.end()
+        if ch in "({":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise EclSyntaxError(f"the expression nests brackets more than {MAX_DEPTH} deep", m.start(), text=text)
+        elif ch in ")}":
+            depth = max(depth - 1, 0)
+        else:  # skip a comment, string or term; an unclosed one is the parser's to report
+            if ch == '"':
+                closed = _STRING.match(text, m.start())
+                end = closed.end() if closed else -1
+            else:
+                end = text.find("*/" if ch == "/*" else "|", at)
+                end = end if end < 0 else end + (2 if ch == "/*" else 1)
+            if end < 0:
+                return
+            at = end
+
+
 def parse_ecl(text: str) -> Expression:
-    """Parse ECL (brief or long syntax) into an AST; raises ``EclSyntaxError`` on malformed input."""
+    """Parse ECL (brief or long syntax) into an AST; raises ``EclSyntaxError`` on malformed input.
+
+    Text past the limits (``check_limits``: length, bracket depth; numbers of at most ``MAX_NUMBER_DIGITS``
+    digits) is refused with a positioned ``EclSyntaxError`` too.
+    """
+    check_limits(text)
     try:
         return _parser().parse(text)
     except EclSyntaxError as err:
@@ -433,7 +502,21 @@ def parse_ecl(text: str) -> Expression:
 
 
 def _only_comments(text: str) -> bool:
-    return not re.sub(r"/\*(?:[^*]|\*(?!/))*\*/|\s+", "", text)
+    """Whether the text is nothing but whitespace and closed comments (linear: no backtracking regex)."""
+    at = 0
+    while True:
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if at == len(text):
+            return True
+        if not text.startswith("/*", at):
+            return False
+        end = text.find("*/", at + 2)
+        if end < 0:
+            return False
+        at = end + 2
+
+
+_SPACE = re.compile(r"\s*")
 
 
 # --------------------------------------------------------------------------- error messages

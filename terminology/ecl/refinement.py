@@ -331,7 +331,9 @@ class Refinements(Members):
         sel = sel[kind == fmt.CV_STRING]
         texts = self.ix.concrete_text(cv["row"][sel])
         tests = [self._string_test(term) for term in value.terms]
-        ok = np.array([any(test(x) for test in tests) for x in texts], bool)
+        ok = np.zeros(len(texts), bool)
+        for part in self.chunks(len(texts)):
+            ok[part] = [any(test(x) for test in tests) for x in texts[part]]
         return sel[ok if comparison is Comparison.EQ else ~ok]
 
     @staticmethod

@@ -9,6 +9,7 @@ because it needs a release.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -19,7 +20,25 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .ast import Attribute, ConceptRef, Concrete, Expression, Refinement, SubExpression
 
-__all__ = ["ExpressionSyntaxError", "looks_like_expression", "parse_expression"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_NUMBER_DIGITS",
+    "ExpressionSyntaxError",
+    "looks_like_expression",
+    "parse_expression",
+]
+
+# The parse limits of compositional grammar, checked here and nowhere else.  Length: a post-coordinated
+# expression with dozens of attributes is a few thousand characters.  Depth: brackets ``(`` (nested
+# sub-expressions) and ``{`` (groups) open at once; validation, normal forms and rendering recurse once
+# per level, so this keeps them far from Python's recursion limit.  Numbers: at most 18 digits before
+# and after the point, so every value fits an int64 and a finite float64.
+MAX_LENGTH = 20_000
+MAX_DEPTH = 30
+MAX_NUMBER_DIGITS = 18
+_SPECIAL = re.compile(r'[(){}"|]|/\*')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 GRAMMAR = Path(__file__).with_name("scg.lark")
 _READABLE = {
@@ -104,6 +123,13 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def numeric_value(self, c: list[Token]) -> Concrete:
         text = str(c[0])
+        whole, _, fraction = text.lstrip("+-").partition(".")
+        if len(whole) > MAX_NUMBER_DIGITS or len(fraction) > MAX_NUMBER_DIGITS:
+            raise ExpressionSyntaxError(
+                f"number {text[:24]}{'...' if len(text) > 24 else ''} has too many digits "
+                f"(at most {MAX_NUMBER_DIGITS} before and after the decimal point)",
+                c[0].start_pos or 0,
+            )
         if "." in text:
             return Concrete("decimal", Decimal(text))
         return Concrete("integer", int(text))
@@ -121,6 +147,7 @@ def parse_expression(text: str) -> Expression:
     """Parse one expression; raises :class:`ExpressionSyntaxError` saying where and what was expected."""
     if not text or not text.strip():
         raise ExpressionSyntaxError("the expression is empty", 0)
+    _check_limits(text)
     try:
         return _parser().parse(text)  # type: ignore[no-any-return]
     except VisitError as exc:
@@ -131,6 +158,33 @@ def parse_expression(text: str) -> Expression:
         raise
     except UnexpectedInput as exc:
         raise _translate(exc, text) from None
+
+
+def _check_limits(text: str) -> None:
+    """Refuse text longer than ``MAX_LENGTH`` or nested deeper than ``MAX_DEPTH`` (at the offending bracket)."""
+    if len(text) > MAX_LENGTH:
+        raise ExpressionSyntaxError(
+            f"the expression is {len(text):,} characters long; at most {MAX_LENGTH:,} are accepted", MAX_LENGTH
+        )
+    depth, at = 0, 0
+    while (m := _SPECIAL.search(text, at)) is not None:
+        ch, at = m.group(), m.end()
+        if ch in "({":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ExpressionSyntaxError(f"the expression nests brackets more than {MAX_DEPTH} deep", m.start())
+        elif ch in ")}":
+            depth = max(depth - 1, 0)
+        else:  # skip a comment, string or term; an unclosed one is the parser's to report
+            if ch == '"':
+                closed = _STRING.match(text, m.start())
+                end = closed.end() if closed else -1
+            else:
+                end = text.find("*/" if ch == "/*" else "|", at)
+                end = end if end < 0 else end + (2 if ch == "/*" else 1)
+            if end < 0:
+                return
+            at = end
 
 
 def looks_like_expression(code: str) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..ecl import EclEvaluationError, EclSyntaxError, parse_ecl
 from ..ecl.ast import mentioned_concepts
-from ..ecl.evaluator import evaluator
+from ..ecl.evaluator import TAG_TIME_BUDGET_S, evaluator
 
 if TYPE_CHECKING:
     from loaders.guidelines import TagSpec
@@ -82,9 +82,13 @@ def _rows(t: Terminology, cache: _Cache, key: Any, text: str) -> np.ndarray:
     rows = cache.rows.get(key)
     if rows is None:
         try:
-            rows = np.asarray(evaluator(t).evaluate(key, None, cache=False).rows, dtype=np.int32)
-        except (EclSyntaxError, EclEvaluationError) as exc:  # validated when tagged; a later release may still not answer it
-            log.warning("guideline ECL tag %r is not evaluated: %s", text, exc)
+            if isinstance(key, str):  # it did not parse (refused when written; an older store may hold one)
+                parse_ecl(key)  # raises the parser's error again, for the log
+            # The write-time budget: a tag past it (stored before tags were checked against it, or slow on
+            # this release) is skipped, so no tag can hold up start-up or a worker's first request.
+            rows = np.asarray(evaluator(t).evaluate(key, TAG_TIME_BUDGET_S, cache=False).rows, dtype=np.int32)
+        except (EclSyntaxError, EclEvaluationError, RecursionError) as exc:  # validated when tagged
+            log.warning("guideline ECL tag %r is skipped (it links nothing): %s", text[:200], exc)
             rows = np.zeros(0, np.int32)
         cache.rows[key] = rows
     return rows

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 
 from loaders.guidelines import GuidelineDocument, Recommendation, Reference, TagSpec
 from terminology.authoring import StoredGuideline, check_exportable
-from terminology.authoring.validation import baselines, check_tag
+from terminology.authoring.validation import baselines, check_guideline_tags
 
 from ... import auth
 from ...context import Answer, json_object, responds, schema_of
@@ -80,11 +80,8 @@ def _dump_input(data: dict[str, Any]) -> dict[str, Any]:
 def _validate(doc: GuidelineDocument, current: StoredGuideline | None) -> None:
     """File-format check, then the terminology check of each tag that is new (unchanged tags are not re-judged,
     so a guideline whose old tag a new release inactivated can still get its title fixed)."""
-    check_exportable(doc)
-    old = {(s.concept, s.ecl, tuple(s.exclude)) for s in (current.doc.tags if current else [])}
-    for i, spec in enumerate(doc.tags):
-        if (spec.concept, spec.ecl, tuple(spec.exclude)) not in old:
-            check_tag(terminology(), spec, f"tags[{i}].")
+    check_exportable(doc)  # the tag count first, then the file format
+    check_guideline_tags(terminology(), doc.tags, current.doc.tags if current else ())
 
 
 def _write_whole(gid: str, data: dict[str, Any], action: str, current: StoredGuideline | None = None) -> Answer:

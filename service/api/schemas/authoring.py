@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from loaders.guidelines import SLUG, STATUSES, STRENGTHS
 from loaders.sctid import ComponentKind, sctid_problem
 
-from .common import ConceptRef
+from .common import MAX_INT64, ConceptRef
 
 # "check" would be shadowed by GET /api/v1/guidelines/check.
 RESERVED_IDS = ("check",)
@@ -274,7 +274,7 @@ class FindingOut(Schema):
 
 class ReleaseCheckQuery(Schema):
     ratio = fields.Float(load_default=0.2, validate=validate.Range(0, 100))
-    minChange = fields.Int(load_default=5, validate=validate.Range(0))
+    minChange = fields.Int(load_default=5, validate=validate.Range(0, MAX_INT64))
 
 
 class ReleaseCheckOut(Schema):
@@ -285,7 +285,7 @@ class ReleaseCheckOut(Schema):
 
 class AuditQuery(Schema):
     limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))
-    offset = fields.Int(load_default=0, validate=validate.Range(0))
+    offset = fields.Int(load_default=0, validate=validate.Range(0, MAX_INT64))
     guideline = fields.Str(load_default=None)
     actor = fields.Str(load_default=None)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 MAX_PAGE = 1000
+# The largest integer a query parameter (or path segment, ``service.app``) may hold: what the databases'
+# BIGINT and numpy's int64 hold, so a larger one is a 400 (404 in a path), not an overflow in a query.
+MAX_INT64 = 2**63 - 1
 
 
 class LangQuery(Schema):
@@ -16,7 +19,7 @@ class LangQuery(Schema):
 
 class PageQuery(LangQuery):
     limit = fields.Int(load_default=50, validate=validate.Range(1, MAX_PAGE))
-    offset = fields.Int(load_default=0, validate=validate.Range(0))
+    offset = fields.Int(load_default=0, validate=validate.Range(0, MAX_INT64))
 
 
 class ConceptRef(Schema):

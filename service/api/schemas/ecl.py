@@ -7,7 +7,7 @@ from marshmallow import fields as mf
 
 from terminology.ecl import MAX_PAGE
 
-from .common import ConceptRef
+from .common import MAX_INT64, ConceptRef
 
 MAX_ECL_LENGTH = 20_000
 
@@ -25,7 +25,7 @@ class EclQuery(Schema):
         validate=validate.Range(1, MAX_PAGE),
         metadata={"description": f"Page size (at most {MAX_PAGE})"},
     )
-    offset = mf.Int(load_default=0, validate=validate.Range(0))
+    offset = mf.Int(load_default=0, validate=validate.Range(0, MAX_INT64))
     countOnly = mf.Bool(load_default=False, metadata={"description": "Return the total only (no items)"})
     lang = mf.Str(
         load_default=None,

@@ -111,7 +111,7 @@ def test_an_ecl_the_evaluator_cannot_answer_is_reported(sample: Terminology, mon
     # The failure surfaces (size unknown, with the evaluator's reason); it is not read as "no evaluator".
     from terminology.ecl.evaluator import EclTimeoutError
 
-    def timed_out(t: Terminology, expr: object) -> object:
+    def timed_out(t: Terminology, expr: object, **budget: object) -> object:
         raise EclTimeoutError(0.001, 0.5)
 
     monkeypatch.setattr(v, "evaluate", timed_out)
