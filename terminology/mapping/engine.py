@@ -50,6 +50,7 @@ MATCH_THRESHOLD = 0.5  # calibrated: the first candidate is right more often tha
 ABBREVIATION_COST = 0.98  # a reading through an abbreviation scores this share of its calibrated score
 STRUCTURE_FACTOR = 0.95  # body structures and morphologies, for a text that names a finding
 PARTIAL_STRUCTURE_FACTOR = 0.85  # the same, when the structure leaves words of the text unexplained
+COMPARABLE = 0.1  # a finding this close in raw score to a morphology naming the same words ranks first
 AMBIGUITY_MARGIN = 0.05  # readings of one abbreviation closer than this are both kept (ambiguous)
 COMPOSE_SKIP = 0.99  # a lexical raw score this good is the precoordinated concept: no composition
 POOL = 3  # lexical candidates fetched per reading: limit * POOL (at least 15)
@@ -190,8 +191,9 @@ def _diagnoses_first(entries: dict[int, dict[str, Any]], order: list[int], kinds
     """Structures and morphologies after the findings, for a text that names a finding (see `text_names`).
 
     Each scores STRUCTURE_FACTOR of its score, PARTIAL_STRUCTURE_FACTOR when it leaves words of the
-    text unexplained; and when a finding explains one of those words ("metastasis" in "right iliac
-    bone metastasis"), the structure ranks below that finding.
+    text unexplained; and it ranks below a finding that explains one of those words ("metastasis" in
+    "right iliac bone metastasis"), or the same words with a raw score at most COMPARABLE lower
+    ("Hepatocellular carcinoma" names the disorder and the morphology alike).
     """
     findings = [cid for cid in order if kinds[cid] == "finding"]
     for cid in order:
@@ -202,12 +204,19 @@ def _diagnoses_first(entries: dict[int, dict[str, Any]], order: list[int], kinds
         factor = PARTIAL_STRUCTURE_FACTOR if unexplained else STRUCTURE_FACTOR
         e["score"] *= factor
         why = f"a {kinds[cid]} concept, and the text names a finding or disorder: score x {factor}"
-        above = [f for f in findings if unexplained & _explained_words(entries[f])]
+        # Findings that explain the words it leaves unexplained, or the same words about as well.
+        mine = _explained_words(e)
+        above = [
+            f
+            for f in findings
+            if unexplained & _explained_words(entries[f])
+            or (mine & _explained_words(entries[f]) and entries[f]["raw"] >= e["raw"] - COMPARABLE)
+        ]
         if above:
             cap = max(entries[f]["score"] for f in above) * 0.99
             if e["score"] > cap:
                 e["score"] = cap
-                why += f"; below the finding that explains '{', '.join(sorted(unexplained))}'"
+                why += "; ranked below the finding or disorder that the same words name"
         e["explanation"]["diagnosesFirst"] = why
 
 
