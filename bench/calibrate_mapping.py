@@ -156,7 +156,7 @@ def main() -> None:
         curves[source] = {"raw": [round(float(x), 4) for x in xs], "calibrated": [round(float(y), 4) for y in ys], "n": len(points)}
         table[source] = reliability(points, (xs, ys))
     for source, rows in table.items():
-        print(f"\n{source}" + ("" if source in curves else " (too few observations: the pooled curve of all paths)") + f"\n| raw score | n | mean raw | mean calibrated | share right |\n|---|---|---|---|---|")
+        print(f"\n{source}" + ("" if source in curves else " (too few observations: the pooled curve of all paths)") + "\n| raw score | n | mean raw | mean calibrated | share right |\n|---|---|---|---|---|")
         for r in rows:
             print(f"| {r['raw']} | {r['n']} | {r['meanRaw']} | {r['meanCalibrated']} | {r['shareRight']} |")
     if args.write:

@@ -106,9 +106,9 @@ def test_subset_a_text_naming_a_site_gets_the_structure(subset: Terminology, tex
 
 @pytest.mark.real_release
 def test_subset_within_restricts_to_the_ecl(subset: Terminology) -> None:
-    from terminology.ecl import evaluate
-
     import numpy as np
+
+    from terminology.ecl import evaluate
 
     rows = evaluate(subset, "<< 49755003").rows
     mask = np.zeros(len(subset.ids), bool)
@@ -220,3 +220,15 @@ def test_subset_acronyms_learned_at_index_time(subset: Terminology) -> None:
     assert ("alcoholic liver disease" in [e for e, _ in learned["ald"]])
     r = map_phrase(subset, "AFLP", limit=3)
     assert "learned from the release" in r.candidates[0].explanation["abbreviations"][0]["source"]
+
+
+def test_close_readings_of_one_abbreviation_stay_ambiguous() -> None:
+    from terminology.mapping.engine import _ambiguities
+
+    rs = readings(None, "known MS")
+    # Best calibrated score and first concept per reading (as the engine records them), made up:
+    # the two expansions end 0.02 apart on different concepts -> ambiguous; 0.3 apart -> resolved.
+    close = _ambiguities(rs, [(0.4, 1), (0.81, 2), (0.79, 3)])
+    assert [a["abbreviation"] for a in close] == ["ms"]
+    assert close[0]["readings"] == ["multiple sclerosis", "mitral stenosis"]
+    assert _ambiguities(rs, [(0.4, 1), (0.9, 2), (0.6, 3)]) == []
