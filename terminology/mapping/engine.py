@@ -53,7 +53,7 @@ PARTIAL_STRUCTURE_FACTOR = 0.85  # the same, when the structure leaves words of 
 COMPARABLE = 0.1  # a finding this close in raw score to a morphology naming the same words ranks first
 AMBIGUITY_MARGIN = 0.05  # readings of one abbreviation closer than this are both kept (ambiguous)
 COMPOSE_SKIP = 0.99  # a lexical raw score this good is the precoordinated concept: no composition
-POOL = 3  # lexical candidates fetched per reading: limit * POOL (at least 15)
+POOL = 5  # lexical candidates fetched per reading beyond `limit` (room for diagnoses first to reorder)
 
 STRUCTURE_CUES = frozenset({"structure", "entire", "anatomy", "anatomical", "region", "part"})
 MORPHOLOGY_CUES = frozenset({"morphology", "morphologic", "histology", "histological", "histologic"})
@@ -99,7 +99,7 @@ def map_phrase(
     if limit <= 0 or not text.strip():
         return empty
     readings = abbr.readings(t, text)
-    pool = max(limit * POOL, 15)
+    pool = limit + POOL
     entries: dict[int, dict[str, Any]] = {}
     order: list[int] = []
     best_by_reading: list[tuple[float, int | None]] = []
@@ -160,9 +160,10 @@ def map_phrase(
         _diagnoses_first(entries, order, kinds)
 
     ambiguous = _ambiguities(readings, best_by_reading)
+    seen = {cid: i for i, cid in enumerate(order)}
     ids = sorted(
         order,
-        key=lambda cid: (-round(entries[cid]["score"], 4), min(_SOURCE_RANK[s] for s in entries[cid]["sources"]), order.index(cid)),
+        key=lambda cid: (-round(entries[cid]["score"], 4), min(_SOURCE_RANK[s] for s in entries[cid]["sources"]), seen[cid]),
     )[:limit]
     terms = t.preferred_terms(ids, lang)
     out = []
