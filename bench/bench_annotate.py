@@ -1,7 +1,7 @@
 """Speed of compositional mapping and text annotation on the full-size synthetic release.
 
 Run: python bench/bench_annotate.py [--concepts 370000] [--texts 60] [--queries 300]
-Writes bench/out/annotate.json. Targets: map (``map_with_composition``, what ``POST /api/v1/map``
+Writes bench/out/annotate.json. Targets: map (``map_phrase``, the engine ``POST /api/v1/map``
 runs) median <= 10 ms; annotating a 3,000-character text median <= 100 ms.
 
 The index is ``bench/_common.py::synthetic_index`` (built on first use and cached under bench/data;
@@ -82,8 +82,8 @@ def main() -> None:
     args = ap.parse_args()
     from terminology.ecl import evaluate
     from terminology.mapping.annotate import annotate
-    from terminology.mapping.composition import map_with_composition
     from terminology.mapping.concept_model import concept_groups
+    from terminology.mapping.engine import map_phrase
 
     t = _open(args.concepts)
     rng = random.Random(args.seed)
@@ -122,11 +122,11 @@ def main() -> None:
         if made >= args.queries // 3:
             break
     for _, q in queries[:20]:
-        map_with_composition(t, q, 10)
+        map_phrase(t, q, limit=10)
     by_kind: dict[str, list[float]] = {}
     for kind, q in queries:
         t1 = time.perf_counter()
-        map_with_composition(t, q, 10)
+        map_phrase(t, q, limit=10)
         by_kind.setdefault(kind, []).append((time.perf_counter() - t1) * 1000)
     all_map = [x for v in by_kind.values() for x in v]
 

@@ -20,7 +20,7 @@ A case is right at rank k when one of the expected concepts is among the first k
 query may be the description of several concepts: all count). On "nothing" the score is the
 abstention rate (the mapper says ``matched: false``).
 
-Systems: ``snomap`` is `terminology.mapping.composition.map_with_composition` (what ``POST /api/v1/map``
+Systems: ``snomap`` is `terminology.mapping.engine.map_phrase` (what ``POST /api/v1/map``
 answers); ``baseline`` is an exact normalised lookup (the canonical token set equals a description's)
 then token overlap (Jaccard of canonical token sets over the descriptions sharing a token),
 abstaining below BASELINE_THRESHOLD.
@@ -295,12 +295,12 @@ class Snomap:
     name = "snomap"
 
     def __init__(self, t: Any):
-        from terminology.mapping.composition import map_with_composition
+        from terminology.mapping.engine import map_phrase
 
-        self.t, self.fn = t, map_with_composition
+        self.t, self.fn = t, map_phrase
 
     def rank(self, text: str) -> tuple[list[int], bool]:
-        r = self.fn(self.t, text, 10)
+        r = self.fn(self.t, text, limit=10)
         return [c.concept_id for c in r.candidates], r.matched
 
 
@@ -400,9 +400,9 @@ def evaluate_cases(system: Any, cases: list[Case], examples: bool = True) -> dic
 
 
 def run(t: Any, cases: list[Case], examples: bool = True) -> dict[str, Any]:
-    from terminology.mapping.composition import map_with_composition
+    from terminology.mapping.engine import map_phrase
 
-    map_with_composition(t, "warm up", 1)
+    map_phrase(t, "warm up", limit=1)
     return {s.name: evaluate_cases(s, cases, examples) for s in (Snomap(t), Baseline(t))}
 
 

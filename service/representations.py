@@ -138,6 +138,7 @@ def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
             "ancestors": nearest_ancestors(t, c.concept_id, lang),
             "ancestorCount": t.ancestors(c.concept_id).size,
             "sources": list(c.sources),
+            "kind": c.explanation.get("kind", "other"),
         }
         for c in result.candidates
     ]
@@ -146,6 +147,9 @@ def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
         "matched": result.matched,
         "threshold": result.threshold,
         "composition": composition_body(t, result.composition, lang) if result.composition else None,
+        "names": getattr(result, "names", "finding"),
+        "readings": getattr(result, "readings", []),
+        "ambiguous": getattr(result, "ambiguous", []),
     }
 
 

@@ -1,6 +1,6 @@
 """Bulk mapping: a column of texts and codes onto concepts, each distinct value once (pandas, Dask, Spark).
 
-One item is a free text (lexical mapping, `map_text`), a code (SCTID, description id, inactive id,
+One item is a free text (the mapping engine, `map_phrase`), a code (SCTID, description id, inactive id,
 through `resolve_code`), a post-coordinated expression (its closest precoordinated ancestors), a
 ``{system, code}`` pair (SNOMED CT, or ICD-10 / ICD-10-CM through the map refsets), or a FHIR
 Condition (read by its codings, as a CDS client reads it). Every item gets its own result and its
@@ -31,7 +31,7 @@ import pandas as pd
 from .errors import TerminologyError
 from .linking import guidelines_for_concept, resolve_code
 from .linking.resolution import SNOMED_SYSTEMS
-from .mapping import MapResult, expression_ancestors, map_text
+from .mapping import EngineResult, expression_ancestors, map_phrase
 from .maps import canonical_system
 from .terminology import Terminology
 
@@ -83,8 +83,8 @@ class ItemMapping:
 
 
 def reports_context() -> bool:
-    """Does the lexical mapper report context flags (negated, hypothetical, ...)? Then batches carry them."""
-    return any(f.name in ("context", "flags") for f in dataclasses.fields(MapResult))
+    """Does the mapping engine report context flags (negated, hypothetical, ...)? Then batches carry them."""
+    return any(f.name in ("context", "flags") for f in dataclasses.fields(EngineResult))
 
 
 def classify(value: str) -> str:
@@ -148,7 +148,7 @@ def map_item(t: Terminology, value: Any, system: str | None = None, lang: str | 
 def _map_value(t: Terminology, text: str, system: str | None, lang: str | None) -> ItemMapping:
     if system is not None or classify(text) != "text":
         return resolve_value(t, text, system)
-    result = map_text(t, text, 1, lang)
+    result = map_phrase(t, text, limit=1, lang=lang)
     best = result.candidates[0] if result.candidates else None
     flags = _flags(result)
     if best is None or not result.matched:
@@ -178,7 +178,7 @@ def _resolved(t: Terminology, code: str, system: str | None) -> ItemMapping:
     return ItemMapping(tuple(res.concepts), 1.0, True, res.how)
 
 
-def _flags(result: MapResult) -> dict[str, bool] | None:
+def _flags(result: EngineResult) -> dict[str, bool] | None:
     context = getattr(result, "context", None) or getattr(result, "flags", None)
     if context is None:
         return None

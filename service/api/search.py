@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from flask import Blueprint
 
 from terminology.ecl import evaluate
-from terminology.mapping import map_with_composition
+from terminology.mapping import map_phrase
 from terminology.text.search import search
 
 from ..config import setting
@@ -54,10 +55,16 @@ def map_condition(args: dict[str, Any]) -> dict[str, Any]:
         required: true
         content: {application/json: {schema: MapIn}}
       responses:
-        200: {description: "Candidates (an exact precoordinated concept first); with `composition` when the text names parts (morphology, site, laterality, ...): the exact concept, or a post-coordinated expression checked against the MRCM and its closest precoordinated ancestors", content: {application/json: {schema: CompositeMapOut}}}
+        200: {description: "Candidates ordered by their calibrated score (a disorder before its morphology or site unless the text names a structure; `within` restricts them to an ECL expression); with `composition` when the text names parts (morphology, site, laterality, ...): the exact concept, or a post-coordinated expression checked against the MRCM and its closest precoordinated ancestors", content: {application/json: {schema: CompositeMapOut}}}
         400: {description: "Missing or invalid text or limit (the problem names the field)"}
     """
     t = terminology()
-    # Lexical candidates merged with the parts' exact concept or closest ancestors, and a
-    # post-coordinated expression when no exact concept exists (terminology/composition.py).
-    return map_body(t, map_with_composition(t, args["text"], args["limit"], args["lang"]), args["lang"])
+    # The one mapping engine (terminology/mapping/engine.py): lexical candidates of every reading of
+    # the text merged with the parts' exact concept or closest ancestors, ordered by calibrated score.
+    within = None
+    if args.get("within"):
+        rows = evaluate(t, args["within"], time_budget_s=setting("SNOMAP_ECL_TIME_BUDGET")).rows
+        within = np.zeros(len(t.ids), bool)
+        within[np.asarray(rows, np.int64)] = True
+    result = map_phrase(t, args["text"], limit=args["limit"], lang=args["lang"], within=within)
+    return map_body(t, result, args["lang"])

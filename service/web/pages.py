@@ -11,7 +11,7 @@ from markupsafe import Markup
 from terminology import ConceptNotFoundError, InvalidSctidError, Terminology, UnanswerableError, parse_sctid
 from terminology.ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
 from terminology.linking import guidelines_for_concept, resolve_code
-from terminology.mapping import map_text
+from terminology.mapping import map_phrase
 from terminology.text.search import search
 
 from ..config import setting
@@ -84,7 +84,7 @@ def find():  # type: ignore[no-untyped-def]
         ctx["kind"] = "text"
         hits = search(t, q, 20, lang)
         ctx["hits"] = hits
-        result = map_text(t, q, 10, lang)
+        result = map_phrase(t, q, limit=10, lang=lang)  # the engine POST /api/v1/map uses
         ctx["mapped"] = result.candidates
         ctx["matched"] = result.matched
     return render_template("web/find.html", **ctx)

@@ -9,7 +9,7 @@ from terminology.linking import (
     resolve_code,
 )
 from terminology.linking.resolution import SNOMED_SYSTEMS
-from terminology.mapping import map_text
+from terminology.mapping import map_phrase
 from terminology.maps import canonical_system
 
 __all__ = [
@@ -21,6 +21,6 @@ __all__ = [
     "guidelines_for_concept",
     "guidelines_for_expression",
     "looks_like_expression",
-    "map_text",
+    "map_phrase",
     "resolve_code",
 ]

@@ -32,7 +32,7 @@ from ._terminology import (
     guidelines_for_concept,
     guidelines_for_expression,
     looks_like_expression,
-    map_text,
+    map_phrase,
     resolve_code,
 )
 from .conditions import ConditionIn
@@ -170,7 +170,7 @@ def _text_findings(
     t: Terminology, repo: GuidelineRepository, c: ConditionIn, lang: str | None, notes: list[str]
 ) -> list[Finding]:
     text = c.text or ""
-    result = map_text(t, text, limit=1, lang=lang)
+    result = map_phrase(t, text, limit=1, lang=lang)
     if not result.matched:
         notes.append(f"{c.label}: the text {text!r} names no concept closely enough to link guidelines")
         return []

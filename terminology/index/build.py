@@ -323,6 +323,7 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
         live,
         is_fsn=desc_type_sorted == fmt.FSN,
         concept_active=active[d_concept],
+        desc_concept=d_concept,
     )
     # --- end of lexical tables
     db.commit()

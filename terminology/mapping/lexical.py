@@ -137,9 +137,12 @@ def query_groups(lex: Lexicon, text: str) -> tuple[list[QueryGroup], dict[str, t
     known = lex.vocab([a for g in groups for a in g.alts] + [a for g in groups for a in g.implied])
     for g in groups:
         if g.token.token not in known and g.token.kind == "word" and not lex.knows_word(g.token.source):
-            for word, edits in lex.corrections(g.token.source):
+            for word, edits in safe_corrections(lex, g.token.source):
                 for tok in canonical_tokens(word):
                     g.alts.setdefault(tok, (TYPO_WEIGHTS[edits], f"typo:{word}"))
+                    # The corrected word's own soft links ("hepatiic" -> hepatic ~ liver), weaker still.
+                    for other, w in RELATED.get(tok, {}).items():
+                        g.alts.setdefault(other, (round(TYPO_WEIGHTS[edits] * w, 3), f"typo:{word}"))
     known.update(lex.vocab(a for g in groups for a in g.alts if a not in known))
     n = lex.n_rows
     for g in groups:
@@ -154,6 +157,22 @@ def query_groups(lex: Lexicon, text: str) -> tuple[list[QueryGroup], dict[str, t
         else:
             g.weight = _idf(0, n)
     return groups, known
+
+
+def safe_corrections(lex: Lexicon, word: str) -> list[tuple[str, int]]:
+    """Spelling corrections that cannot change the meaning of `word` (issue 13, item 3).
+
+    Only the corrections at the smallest edit distance are kept: "hepatiic" is one edit from
+    *hepatic* and two from *hepatitis*, so it becomes hepatic, never hepatitis. When several words
+    tie at that distance (two different clinical words), neither is guessed: all tied words are kept,
+    each at the same typo weight, so neither wins on the correction alone and the rest of the text
+    decides. The explanation names the correction and its cost (1 - its match strength).
+    """
+    found = lex.corrections(word, limit=5)
+    if not found:
+        return []
+    best = min(d for _, d in found)
+    return [(w, d) for w, d in found if d == best]
 
 
 # ----- candidates
@@ -337,7 +356,7 @@ def _explain(
             else:
                 how = "synonym or abbreviation"
         elif how.startswith("typo:"):
-            how = f"typo corrected to '{how[5:]}'"
+            how = f"typo corrected to '{how[5:]}' (cost {1 - strength:.2f} of this word's match)"
         else:
             how = "related word"
         entry = {"text": g.token.source, "term": " / ".join(term_words), "how": how, "strength": round(strength, 2)}

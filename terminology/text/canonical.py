@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .normalise import words
 
@@ -42,9 +43,7 @@ STOPWORDS = _wordset(
 
 # Whole words rewritten before any other rule: irregular plurals and clinical abbreviations.
 _WORD_MAP_SOURCE: dict[str, str] = {
-    # metastasis
-    "mets": "metastasis",
-    "met": "metastasis",
+    # metastasis (the abbreviations mets, met, secondaries are rows of data/abbreviations.tsv)
     "metastatic": "metastasis",
     "metastases": "metastasis",
     "metastasize": "metastasis",
@@ -53,13 +52,7 @@ _WORD_MAP_SOURCE: dict[str, str] = {
     "metastasised": "metastasis",
     "metastasizing": "metastasis",
     "metastasising": "metastasis",
-    "secondaries": "metastasis",
-    # malignant neoplasm
-    "ca": "malignant neoplasm",
-    "cancer": "malignant neoplasm",
-    "cancers": "malignant neoplasm",
-    "malignancy": "malignant neoplasm",
-    "malignancies": "malignant neoplasm",
+    # neoplasm (ca, cancer, malignancy are rows of data/abbreviations.tsv)
     "tumour": "neoplasm",
     "tumours": "neoplasm",
     "tumor": "neoplasm",
@@ -67,24 +60,7 @@ _WORD_MAP_SOURCE: dict[str, str] = {
     "neoplasia": "neoplasm",
     "neoplastic": "neoplasm",
     "neoplasms": "neoplasm",
-    # common abbreviations
-    "mi": "myocardial infarction",
-    "htn": "hypertension",
-    "dm": "diabetes mellitus",
-    "t1dm": "type 1 diabetes mellitus",
-    "t2dm": "type 2 diabetes mellitus",
-    "iddm": "type 1 diabetes mellitus",
-    "niddm": "type 2 diabetes mellitus",
-    "copd": "chronic obstructive pulmonary disease",
-    "chf": "congestive heart failure",
-    "ckd": "chronic kidney disease",
-    "uti": "urinary tract infection",
-    "cva": "cerebrovascular accident",
-    "dvt": "deep vein thrombosis",
-    "pe": "pulmonary embolism",
-    "fx": "fracture",
-    "hx": "history",
-    "afib": "atrial fibrillation",
+    # clinical abbreviations with one meaning: the "fold" rows of data/abbreviations.tsv (see below)
     # irregular plurals
     "feet": "foot",
     "teeth": "tooth",
@@ -226,6 +202,7 @@ _RELATED_SOURCE: list[tuple[str, str, float]] = [
     ("broken", "fracture", 0.8),
     ("infected", "infection", 0.9),
     ("inflamed", "inflammation", 0.9),
+    ("alcoholic", "alcohol", 0.9),
 ]
 
 # One-way links: a query word accounts for these words of a term (term coverage only, never retrieval):
@@ -386,6 +363,28 @@ def _canon_phrase(phrase: str) -> tuple[str, ...]:
         out.extend(canonical_word(w)[0] if w in _WORD_MAP else (_stem(w),))
     return tuple(out)
 
+
+def _abbreviation_rows() -> list[tuple[str, tuple[str, ...], str, str]]:
+    """The rows of data/abbreviations.tsv: (abbreviation as folded words, expansions, mode, where used)."""
+    out = []
+    text = (Path(__file__).parent / "data" / "abbreviations.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines()[1:]:
+        if not line.strip() or line.startswith("#") or line.startswith("abbreviation\t"):
+            continue
+        a, exp, mode, note = (line.split("\t") + ["", "", ""])[:4]
+        out.append((" ".join(words(a)), tuple(e.strip() for e in exp.split("|") if e.strip()), mode.strip(), note.strip()))
+    return out
+
+
+ABBREVIATION_ROWS = _abbreviation_rows()
+for _a, _exps, _mode, _note in ABBREVIATION_ROWS:
+    if _mode == "fold":
+        _WORD_MAP_SOURCE.setdefault(_a, _exps[0])
+# Query-side abbreviations (mode "expand"): folded words -> [(expansion, where used)], longest first.
+EXPANSIONS: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+for _a, _exps, _mode, _note in ABBREVIATION_ROWS:
+    if _mode == "expand":
+        EXPANSIONS[tuple(_a.split())] = [(e, _note) for e in _exps]
 
 _WORD_MAP: dict[str, tuple[str, ...]] = {}
 for _k, _v in _WORD_MAP_SOURCE.items():

@@ -7,6 +7,7 @@ tokens (`canonical`); the word vocabulary serves prefix expansion and typo corre
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -34,6 +35,54 @@ NORM_PTR = "lex_norm_ptr"  # lexical row -> slice of lex_norm_ids
 NORM_IDS = "lex_norm_ids"  # canonical token ids of each row (sorted, unique)
 NORM_DF = "norm_df"  # canonical token id -> number of rows holding it
 LEX_SPLIT = "lex_split"  # [number of rows of active concepts]: they come first in rowid order
+ACRONYM_TABLE = "acronyms"  # acronyms the release spells out (learn_acronyms)
+
+_ACRONYM_DASH = re.compile(r"^([A-Z][A-Za-z0-9]{1,9}) - (.{4,})$")
+_ALL_CAPS = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+
+
+def _letters_in_order(acronym: str, expansion: str) -> bool:
+    """True when the acronym's letters occur in order in the expansion, the first letter first."""
+    letters = [c for c in acronym.lower() if c.isalpha()]
+    text = "".join(c for c in expansion.lower() if c.isalnum())
+    if not letters or not text or text[0] != letters[0]:
+        return False
+    pos = 0
+    for c in letters:
+        pos = text.find(c, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
+
+
+def learn_acronyms(terms: Sequence[str], concepts: Sequence[int]) -> list[tuple[str, str, str]]:
+    """(acronym folded, expansion, the description it was learned from) that a release spells out.
+
+    * "NASH - Nonalcoholic steatohepatitis": an acronym (two or more capitals, no spaces), a dash and
+      an expansion holding the acronym's letters in order, starting with its first;
+    * a description that is one all-capitals token ("HCC") equal to the initials of another
+      description of the same concept (content words, or all words).
+    """
+    found: dict[tuple[str, str], str] = {}
+    caps: dict[int, list[str]] = {}
+    for term, c in zip(terms, concepts, strict=True):
+        m = _ACRONYM_DASH.match(term)
+        if m is not None and sum(ch.isupper() for ch in m.group(1)) >= 2 and _letters_in_order(m.group(1), m.group(2)):
+            found.setdefault((m.group(1).lower(), m.group(2).strip().lower()), term)
+        elif _ALL_CAPS.match(term):
+            caps.setdefault(int(c), []).append(term)
+    if caps:
+        for term, c in zip(terms, concepts, strict=True):
+            acr = caps.get(int(c))
+            if not acr or term in acr:
+                continue
+            ws = words(_SEMANTIC_TAG.sub("", term))
+            initials = {"".join(w[0] for w in ws), "".join(w[0] for w in ws if w not in STOPWORDS)}
+            for a in acr:
+                if a.lower() in initials:
+                    found.setdefault((a.lower(), " ".join(ws)), f"{a} / {term}")
+    return [(a, e, src) for (a, e), src in sorted(found.items())]
 
 
 # ----- the lexical tables of the index
@@ -46,6 +95,7 @@ def build_lexical_index(
     rows: np.ndarray,
     is_fsn: np.ndarray,
     concept_active: np.ndarray,
+    desc_concept: np.ndarray | None = None,
 ) -> None:
     """Add the search and mapping tables for description rows `rows` (active, not definitions).
 
@@ -154,6 +204,12 @@ def build_lexical_index(
     db.execute(f"CREATE TABLE {WORD_VOCAB_TABLE}(word TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID")
     db.execute(f"INSERT INTO {WORD_VOCAB_TABLE} SELECT term, doc FROM temp.search_vocab")
     db.execute("DROP TABLE temp.search_vocab")
+    if desc_concept is not None:
+        # Acronyms the release spells out (active concepts' descriptions), for the mapper's readings.
+        live = rows[~inactive]
+        learned = learn_acronyms([terms[r] for r in live.tolist()], np.asarray(desc_concept)[live].tolist())
+        db.execute(f"CREATE TABLE {ACRONYM_TABLE}(acronym TEXT, expansion TEXT, source TEXT)")
+        db.executemany(f"INSERT INTO {ACRONYM_TABLE} VALUES (?, ?, ?)", learned)
 
 
 # ----- reading the lexical tables
@@ -195,6 +251,16 @@ class Lexicon:
     @functools.cached_property
     def norm_df(self) -> np.ndarray:
         return self.t.array(NORM_DF)
+
+    @functools.cached_property
+    def acronyms(self) -> dict[str, list[tuple[str, str]]]:
+        """Acronyms learned from the release when the index was built: acronym -> [(expansion, source)]."""
+        if not self.t.has_table(ACRONYM_TABLE):
+            return {}
+        out: dict[str, list[tuple[str, str]]] = {}
+        for a, e, src in self.t.sql(f"SELECT acronym, expansion, source FROM {ACRONYM_TABLE} ORDER BY acronym, expansion"):
+            out.setdefault(a, []).append((e, src))
+        return out
 
     @property
     def n_rows(self) -> int:

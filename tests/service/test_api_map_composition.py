@@ -23,11 +23,14 @@ def test_map_carries_the_expression_and_closest_ancestors(client: FlaskClient) -
     assert r.status_code == 200
     body = r.get_json()
     assert CompositeMapOut().validate(body) == {}
-    assert body["matched"] is True
+    # The closest ancestor is first, but it is not what the text names (the expression is): its
+    # calibrated score (docs/mapping.md: closest ancestors were seldom right on the calibration set)
+    # stays below the threshold, so the engine does not claim a match.
+    assert body["matched"] is False
     first = body["candidates"][0]
     assert first["conceptId"] == ILIUM_METS and "closest ancestor" in first["sources"]
     assert first["ancestors"][0]["conceptId"] == "1049990001107"
-    assert "closest precoordinated ancestors" in first["explanation"]["rank"]
+    assert "closest ancestor" in first["explanation"]["rank"]  # the engine says which path found it
     comp = body["composition"]
     assert comp["expression"] == EXPRESSION and comp["expressionValid"] is True
     assert comp["closest"] == [{"conceptId": ILIUM_METS, "pt": "Metastatic malignant neoplasm to ilium"}]

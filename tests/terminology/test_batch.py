@@ -1,4 +1,4 @@
-"""terminology.batch: map_frame row for row against single map_text / resolve calls, dedupe, order, formats, errors.
+"""terminology.batch: map_frame row for row against single map_phrase / resolve calls, dedupe, order, formats, errors.
 
 Expected concepts come from the sample release's RF2 rows (named at each use) and the guideline
 front matter of sample_data/guidelines (all published): for 1059990001105 the tags give, most
@@ -27,7 +27,7 @@ from terminology.batch import (
     reports_context,
     write_table,
 )
-from terminology.mapping import map_text
+from terminology.mapping import map_phrase
 from terminology.sample import sample_guidelines_dir
 
 ILIUM_MET = 1059990001105
@@ -56,10 +56,10 @@ def frame(sample: Terminology, df: pd.DataFrame, column: str = "x", system: str 
     return map_frame(df, column, system, terminology=sample, guidelines=repo)
 
 
-def test_texts_row_for_row_as_single_map_text_calls(sample: Terminology) -> None:
+def test_texts_row_for_row_as_single_map_phrase_calls(sample: Terminology) -> None:
     out = frame(sample, pd.DataFrame({"x": TEXTS}))
     for text, (_, row) in zip(TEXTS, out.iterrows(), strict=True):
-        single = map_text(sample, text)
+        single = map_phrase(sample, text, limit=1)
         best = single.candidates[0] if single.candidates else None
         assert row["matched"] == single.matched, text
         assert row["conceptId"] == (str(best.concept_id) if single.matched else None), text
@@ -67,7 +67,7 @@ def test_texts_row_for_row_as_single_map_text_calls(sample: Terminology) -> None
         assert row["pt"] == (sample.preferred_term(best.concept_id) if single.matched else None)
         assert row["how"] == "text"
         assert row["error"] is None
-    # Independently of map_text: the RF2 descriptions these texts name.
+    # Independently of the engine: the RF2 descriptions these texts name.
     assert out["conceptId"].tolist()[:4] == [str(ILIUM_MET), str(LIVER_MET), str(LIVER_MET), str(ILIUM_MET)]
     assert out["conceptId"].iloc[4] is None and not out["matched"].iloc[4]
 
@@ -234,7 +234,7 @@ def test_subset_texts_row_for_row(subset: Terminology) -> None:
     texts = ["liver metastasis", "hepatic mets", "cva", "stroke", "liver cancer", "thank you doctor", "liver metastasis"]
     out = map_frame(pd.DataFrame({"t": texts}), "t", terminology=subset)
     for text, cid, matched in zip(texts, out["conceptId"], out["matched"], strict=True):
-        single = map_text(subset, text)
+        single = map_phrase(subset, text, limit=1)
         assert matched == single.matched
         assert cid == (str(single.candidates[0].concept_id) if single.matched else None)
     # tests/terminology/test_mapping.py: 94381002 (liver metastasis), 230690007 (stroke), 93870000 (liver cancer).

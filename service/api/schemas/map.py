@@ -11,6 +11,11 @@ class MapIn(Schema):
     text = fields.Str(required=True, validate=validate.Length(1, 1000))
     limit = fields.Int(load_default=10, validate=validate.Range(1, 100))
     lang = fields.Str(load_default=None)
+    within = fields.Str(
+        load_default=None,
+        validate=validate.Length(1, 4000),
+        metadata={"description": "An ECL expression: only its concepts are candidates (e.g. << 404684003)"},
+    )
 
 
 class MapCandidateOut(Schema):
@@ -63,6 +68,7 @@ class CompositionOut(Schema):
 
 class CompositeCandidateOut(MapCandidateOut):
     sources = fields.List(fields.Str(), metadata={"description": "lexical, exact composition, closest ancestor"})
+    kind = fields.Str(metadata={"description": "finding, morphology, structure or other"})
 
 
 class CompositeMapOut(Schema):
@@ -70,3 +76,10 @@ class CompositeMapOut(Schema):
     matched = fields.Bool()
     threshold = fields.Float()
     composition = fields.Nested(CompositionOut, allow_none=True)
+    names = fields.Str(
+        metadata={"description": "What the text names (finding, structure or morphology): findings rank before structures and morphologies unless it names one"}
+    )
+    readings = fields.List(fields.Raw(), metadata={"description": "Readings of the text through its abbreviations"})
+    ambiguous = fields.List(
+        fields.Raw(), metadata={"description": "Abbreviations the text leaves ambiguous (then `matched` is false)"}
+    )
