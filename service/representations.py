@@ -125,7 +125,13 @@ def nearest_ancestors(t: Terminology, sctid: int, lang: str | None, limit: int =
 
 
 def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
-    """Candidates of a compositional mapping, each with its nearest ancestors (CompositeMapOut)."""
+    """Candidates of a compositional mapping, each with its nearest ancestors (CompositeMapOut).
+
+    The text's context flags (negated, hypothetical, historical, family, uncertain) are given at the top
+    level and on each candidate: they say in what context the text names the candidate.
+    """
+    ctx = result.context
+    flags = ctx.flags()
     candidates = [
         {
             "conceptId": str(c.concept_id),
@@ -137,6 +143,7 @@ def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
             "ancestors": nearest_ancestors(t, c.concept_id, lang),
             "ancestorCount": t.ancestors(c.concept_id).size,
             "sources": list(c.sources),
+            **flags,
         }
         for c in result.candidates
     ]
@@ -145,6 +152,9 @@ def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
         "matched": result.matched,
         "threshold": result.threshold,
         "composition": composition_body(t, result.composition, lang) if result.composition else None,
+        **flags,
+        "contextTriggers": list(ctx.triggers),
+        "contextCore": ctx.core,
     }
 
 

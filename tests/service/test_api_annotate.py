@@ -44,6 +44,9 @@ def test_annotate_returns_mentions(annotate_client: FlaskClient) -> None:
         "score": 1.0,
         "negated": True,
         "hypothetical": False,
+        "historical": False,
+        "family": False,
+        "uncertain": False,
         "trigger": "no evidence of",
     }
     assert (ilium["conceptId"], ilium["hypothetical"], ilium["trigger"]) == ("1059990001105", True, "suspected")

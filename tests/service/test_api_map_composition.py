@@ -14,7 +14,8 @@ from service.api.schemas.map import CompositeMapOut
 ILIUM_METS = "1059990001105"
 EXPRESSION = (
     "1059990001105 |Metastatic malignant neoplasm to ilium| : "
-    "{ 363698007 |Finding site| = 2089990001108 |Bone structure of left ilium| }"
+    "{ 116676008 |Associated morphology| = 3029990001100 |Neoplasm, metastatic|, "
+    "363698007 |Finding site| = 2089990001108 |Bone structure of left ilium| }"
 )
 
 
