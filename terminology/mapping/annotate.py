@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -291,9 +293,45 @@ FILLER = frozenset({
     "the", "of", "on", "and", "background", "established", "confirmed", "underlying", "noted", "seen", "found",
 })
 SHORT_CLAUSE_WORDS = 4  # content words a clause may have left to be mapped as a whole
+SHORT_CLAUSE_MAX = 6  # words a clause may have in all: a short sentence ("Patient has cirrhosis.")
 SHORT_CLAUSE_MIN_SCORE = 0.85  # the restricted mapper's score a whole-clause mention needs
-MAX_SHORT_CLAUSES = 24  # clauses mapped as a whole in one call (each costs a mapper call)
+MAX_SHORT_CLAUSES = 12  # clauses mapped as a whole in one call (each costs a mapper call)
 _CLAUSE = re.compile(r"[^.;:!?\n\r]+")
+
+
+class _ClauseCache:
+    """Per release: the findings a short clause's words map to, for the last CLAUSE_CACHE texts (notes
+    repeat their conditions, and each mapping costs milliseconds)."""
+
+    def __init__(self, t: Terminology):
+        self.items: OrderedDict[tuple[str, str | None], list[tuple[int, str, float]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, t: Terminology, words_text: str, mask: np.ndarray, lang: str | None) -> list[tuple[int, str, float]]:
+        from ._restricted import map_within
+
+        key = (words_text.casefold(), lang)
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        found = []
+        for c in map_within(t, words_text, mask, limit=3, lang=lang):
+            if c.score < SHORT_CLAUSE_MIN_SCORE or float(c.explanation.get("text_coverage", 0.0)) < 0.999:
+                break
+            found.append((c.concept_id, c.matched_term, round(c.score, 4)))
+        with self.lock:
+            self.items[key] = found
+            while len(self.items) > CLAUSE_CACHE:
+                self.items.popitem(last=False)
+        return found
+
+
+CLAUSE_CACHE = 4096
+
+
+def _clause_cache(t: Terminology) -> _ClauseCache:
+    return t.derived(_ClauseCache)
 
 
 def _short_clauses(
@@ -306,7 +344,6 @@ def _short_clauses(
     within: np.ndarray | None,
 ) -> list[Mention]:
     """Mentions of clinical findings in short clauses where no mention was found (step 6 of the module doc)."""
-    from ._restricted import map_within
     from .concept_model import concept_model
 
     taken = [(m.start, m.end) for m in chosen] + [(tr.start, tr.end) for tr in triggers if tr.kind != "terminator"]
@@ -318,6 +355,8 @@ def _short_clauses(
         if any(s < b and a < e for s, e in [(m.start, m.end) for m in chosen]):
             continue
         inside = [w for w in ws if a <= w.start and w.end <= b]
+        if len(inside) > SHORT_CLAUSE_MAX:
+            continue
         content = [w for w in inside if w.text not in FILLER and not any(s <= w.start < e for s, e in taken)]
         if not content or len(content) > SHORT_CLAUSE_WORDS:
             continue
@@ -328,14 +367,13 @@ def _short_clauses(
             break
         tried += 1
         start, end = content[0].start, content[-1].end
-        for c in map_within(t, text[start:end], mask, limit=3, lang=lang):
-            if c.score < SHORT_CLAUSE_MIN_SCORE or float(c.explanation.get("text_coverage", 0.0)) < 0.999:
-                break
+        found = _clause_cache(t).get(t, text[start:end], mask, lang)
+        for cid, matched, score in found:
             if within is not None:
-                k = int(np.searchsorted(within, c.concept_id))
-                if k >= len(within) or int(within[k]) != c.concept_id:
+                k = int(np.searchsorted(within, cid))
+                if k >= len(within) or int(within[k]) != cid:
                     continue
-            out.append(Mention(start, end, text[start:end], c.concept_id, None, c.matched_term, round(c.score, 4)))
+            out.append(Mention(start, end, text[start:end], cid, None, matched, score))
             break
     return out
 

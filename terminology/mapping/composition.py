@@ -53,7 +53,7 @@ from loaders.snomed import (
 )
 
 from ..errors import ConceptNotFoundError, TerminologyError
-from ..terminology import Terminology
+from ..terminology import Terminology, warmed
 from .concept_model import (
     concept_groups,
     covered_by,
@@ -499,10 +499,12 @@ def map_with_composition(t: Terminology, text: str, limit: int = 10, lang: str |
     """
     ctx = text_context(text)
     if not ctx.any or not ctx.core:
-        return replace(_map_plain(t, text, limit, lang), context=ctx)
+        plain = _map_plain(t, text, limit, lang)
+        kept = _same_context(t, plain.candidates, ctx)
+        return replace(plain, candidates=kept, context=ctx, matched=plain.matched and bool(kept) and kept[0] == plain.candidates[0])
     core = _map_plain(t, ctx.core, limit, lang)
     situations = _situations(t, text, ctx, lang)
-    cands = [c for c in core.candidates if c.concept_id not in {s.concept_id for s in situations}]
+    cands = [c for c in _same_context(t, core.candidates, ctx) if c.concept_id not in {s.concept_id for s in situations}]
     matched = core.matched
     if ctx.negated or ctx.family:
         matched = bool(situations) and situations[0].score >= MATCH_THRESHOLD
@@ -540,12 +542,37 @@ def _situations(t: Terminology, text: str, ctx: Context, lang: str | None) -> li
     return out
 
 
+def _same_context(t: Terminology, candidates: list[CompositeCandidate], ctx: Context) -> list[CompositeCandidate]:
+    """The candidates less the situations worded with another context than the text's ("No family history
+    of stroke" for "stroke" or "family history of stroke")."""
+    mask = _situation_mask(t)
+    if mask is None:
+        return candidates
+    out = []
+    for c in candidates:
+        row = t.index_of(c.concept_id)
+        if row is not None and mask[row]:
+            own = text_context(c.term)
+            if (own.negated, own.family) != (ctx.negated, ctx.family):
+                continue
+        out.append(c)
+    return out
+
+
 def _situation_mask(t: Terminology) -> np.ndarray | None:
-    if not t.has_concept(SITUATION_WITH_EXPLICIT_CONTEXT):
-        return None
-    mask = np.zeros(len(t.ids), bool)
-    mask[ecl_rows(t, f"<< {SITUATION_WITH_EXPLICIT_CONTEXT}")] = True
-    return mask & t.active_mask
+    return t.derived(_Situations).mask
+
+
+@warmed
+class _Situations:
+    """Per release: concept rows of situations with explicit context (<< 243796009)."""
+
+    def __init__(self, t: Terminology):
+        self.mask: np.ndarray | None = None
+        if t.has_concept(SITUATION_WITH_EXPLICIT_CONTEXT):
+            mask = np.zeros(len(t.ids), bool)
+            mask[ecl_rows(t, f"<< {SITUATION_WITH_EXPLICIT_CONTEXT}")] = True
+            self.mask = mask & t.active_mask
 
 
 def _map_plain(t: Terminology, text: str, limit: int = 10, lang: str | None = None) -> CompositeMapResult:
