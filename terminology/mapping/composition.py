@@ -19,11 +19,20 @@ laterality. The concept model says how those combine: a disorder's role group {A
    phrase does not account for are dropped (`covered_by`: "Pathological fracture due to metastatic
    bone disease" has a second, fracture group), and the most specific of the rest are the *closest*
    precoordinated ancestors. One whose groups are exactly the phrase's is an *exact* match.
-3. *Expression*: with no exact match, the closest concepts refined by the parts they do not already
-   say, in compositional grammar, e.g. ``1059990001105 |Metastatic malignant neoplasm to ilium| :
-   { 363698007 |Finding site| = 2089990001108 |Bone structure of left ilium| }``. A laterality goes
-   into the site: a precoordinated lateral body structure when the release has one, else a nested
-   ``(S : 272741003 = L)``; every expression is checked against the MRCM and alternatives are tried.
+3. *Expression*: with no exact match, the closest concepts refined by the phrase's role groups they
+   do not already say, each restated whole so that a refined value stays with the values of its
+   group, e.g. ``1059990001105 |Metastatic malignant neoplasm to ilium| : { 116676008 |Associated
+   morphology| = 3029990001100 |Neoplasm, metastatic|, 363698007 |Finding site| = 2089990001108 |Bone
+   structure of left ilium| }``. A laterality goes into the site of the morphology's group: a
+   precoordinated lateral body structure when the release has one, else a nested
+   ``(S : 272741003 = L)``; with no site part it goes into the focus's own site ("left ilium
+   metastasis"). Every expression is checked against the MRCM and alternatives are tried.
+   Soundness (issue 13): candidates sharing one set of role groups give way to their common
+   proximal parent (`_untie`); a site that is neither above nor below the focus's own site is not
+   made its finding site (`_contradicts_site`); the ancestors reported for an expression a client
+   sends are checked with expression subsumption (`_truly_subsuming`).
+4. *Context*: "no", "family history of", "?", "history of" ... (`negation.text_context`) are taken out
+   before mapping and reported; a negated or family-history text never matches the condition itself.
 
 `map_with_composition` merges this with the lexical mapper for ``POST /api/v1/map``: an exact
 precoordinated concept comes first, then (for a phrase the parts fully explain) its closest
