@@ -126,7 +126,13 @@ def nearest_ancestors(t: Terminology, sctid: int, lang: str | None, limit: int =
 
 
 def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
-    """Candidates of a compositional mapping, each with its nearest ancestors (CompositeMapOut)."""
+    """Candidates of a compositional mapping, each with its nearest ancestors (CompositeMapOut).
+
+    The text's context flags (negated, hypothetical, historical, family, uncertain) are given at the top
+    level and on each candidate: they say in what context the text names the candidate.
+    """
+    ctx = result.context
+    flags = ctx.flags()
     candidates = [
         {
             "conceptId": str(c.concept_id),
@@ -139,6 +145,7 @@ def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
             "ancestorCount": t.ancestors(c.concept_id).size,
             "sources": list(c.sources),
             "kind": c.explanation.get("kind", "other"),
+            **flags,
         }
         for c in result.candidates
     ]
@@ -150,6 +157,9 @@ def map_body(t: Terminology, result: Any, lang: str | None) -> dict[str, Any]:
         "names": getattr(result, "names", "finding"),
         "readings": getattr(result, "readings", []),
         "ambiguous": getattr(result, "ambiguous", []),
+        **flags,
+        "contextTriggers": list(ctx.triggers),
+        "contextCore": ctx.core,
     }
 
 

@@ -15,15 +15,23 @@ annotated in well under 100 ms on a full-size release. The mapper is never calle
    an ECL `within`), and for each span the best concept wins (findings before procedures before
    body structures ...; see HIERARCHY_PRIORITY);
 4. overlapping mentions resolve to the longest, then best-scoring one;
-5. NegEx-style triggers (`negation`) mark mentions negated ("no evidence of metastasis") or
-   hypothetical ("suspected fracture"), with scope to the end of the clause.
+5. NegEx-style triggers (`negation`) mark mentions negated ("no evidence of metastasis"),
+   hypothetical ("suspected fracture"; `uncertain` when the trigger doubts it), historical ("history of
+   appendicitis") or a relative's (`family`: "mother had liver cancer"), with scope to the end of the clause;
+6. a short clause that names a condition in words no description equals ("Patient has cirrhosis.":
+   the release says "Cirrhosis of liver") and in which step 2 found nothing is mapped as a whole with
+   the lexical mapper restricted to clinical findings, once its filler words ("patient", "has",
+   "known") and context triggers are set aside (`_short_clauses`).
 """
 
 from __future__ import annotations
 
 import bisect
+import re
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +59,7 @@ from ..text import (
     units_of,
     words,
 )
-from .negation import Scope, Trigger, scopes
+from .negation import Scope, Trigger, flags_at, scopes
 
 MAX_TEXT = 100_000  # characters accepted in one call
 EXACT_WORDS = 1.0
@@ -91,7 +99,10 @@ class Mention:
     score: float
     negated: bool = False
     hypothetical: bool = False
-    trigger: str | None = None  # the negation or uncertainty trigger, if any
+    trigger: str | None = None  # the first context trigger, if any
+    historical: bool = False
+    family: bool = False
+    uncertain: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +115,9 @@ class Mention:
             "score": round(self.score, 4),
             "negated": self.negated,
             "hypothetical": self.hypothetical,
+            "historical": self.historical,
+            "family": self.family,
+            "uncertain": self.uncertain,
             "trigger": self.trigger,
         }
 
@@ -148,11 +162,11 @@ def annotate(
     known = token_ids(index.lex, sorted({tok for u in units for tok in u.tokens}))
     spans = _spans(ws, units, break_positions(text, ws), known)
     hits = index.lookup(spans, known)
-    if not hits:
-        return []
     scope_list, triggers = scopes(text, ws)
-    candidates = _best_per_span(t, text, ws, units, hits, lang, within)
-    chosen = [m for m in _resolve(candidates, triggers) if m.score >= min_score]
+    candidates = _best_per_span(t, text, ws, units, hits, lang, within) if hits else []
+    chosen = _resolve(candidates, triggers)
+    chosen = sorted([*chosen, *_short_clauses(t, text, ws, chosen, triggers, lang, within)], key=lambda m: m.start)
+    chosen = [m for m in chosen if m.score >= min_score]
     terms = t.preferred_terms(sorted({m.concept_id for m in chosen}), lang)
     return [_with_context(m, scope_list, terms[m.concept_id]) for m in chosen]
 
@@ -259,16 +273,109 @@ def _resolve(candidates: list[Mention], triggers: list[Trigger]) -> list[Mention
 
 
 def _with_context(m: Mention, scope_list: list[Scope], pt: str | None) -> Mention:
-    negated = hypothetical = False
-    trigger = None
-    for s in scope_list:
-        if s.start <= m.start and m.end <= s.end:
-            if s.kind == "negated":
-                negated = True
-            else:
-                hypothetical = True
-            trigger = trigger or s.trigger
-    return Mention(m.start, m.end, m.text, m.concept_id, pt, m.matched_term, m.score, negated, hypothetical, trigger)
+    kinds, trig = flags_at(scope_list, m.start, m.end)
+    return replace(
+        m,
+        pt=pt,
+        negated="negated" in kinds,
+        hypothetical="hypothetical" in kinds,
+        historical="historical" in kinds,
+        family="family" in kinds,
+        uncertain="uncertain" in kinds,
+        trigger=trig[0] if trig else None,
+    )
+
+
+# Words that state a condition without naming any of it: "Patient has cirrhosis.", "Known HCC."
+FILLER = frozenset({
+    "patient", "pt", "pts", "has", "have", "had", "having", "is", "was", "with", "known", "diagnosed", "diagnosis",
+    "dx", "presents", "presenting", "presented", "he", "she", "they", "we", "also", "now", "currently", "a", "an",
+    "the", "of", "on", "and", "background", "established", "confirmed", "underlying", "noted", "seen", "found",
+})
+SHORT_CLAUSE_WORDS = 4  # content words a clause may have left to be mapped as a whole
+SHORT_CLAUSE_MAX = 6  # words a clause may have in all: a short sentence ("Patient has cirrhosis.")
+SHORT_CLAUSE_MIN_SCORE = 0.85  # the restricted mapper's score a whole-clause mention needs
+MAX_SHORT_CLAUSES = 12  # clauses mapped as a whole in one call (each costs a mapper call)
+_CLAUSE = re.compile(r"[^.;:!?\n\r]+")
+
+
+class _ClauseCache:
+    """Per release: the findings a short clause's words map to, for the last CLAUSE_CACHE texts (notes
+    repeat their conditions, and each mapping costs milliseconds)."""
+
+    def __init__(self, t: Terminology):
+        self.items: OrderedDict[tuple[str, str | None], list[tuple[int, str, float]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, t: Terminology, words_text: str, mask: np.ndarray, lang: str | None) -> list[tuple[int, str, float]]:
+        from ._restricted import map_within
+
+        key = (words_text.casefold(), lang)
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        found = []
+        for c in map_within(t, words_text, mask, limit=3, lang=lang):
+            if c.score < SHORT_CLAUSE_MIN_SCORE or float(c.explanation.get("text_coverage", 0.0)) < 0.999:
+                break
+            found.append((c.concept_id, c.matched_term, round(c.score, 4)))
+        with self.lock:
+            self.items[key] = found
+            while len(self.items) > CLAUSE_CACHE:
+                self.items.popitem(last=False)
+        return found
+
+
+CLAUSE_CACHE = 4096
+
+
+def _clause_cache(t: Terminology) -> _ClauseCache:
+    return t.derived(_ClauseCache)
+
+
+def _short_clauses(
+    t: Terminology,
+    text: str,
+    ws: list[Word],
+    chosen: list[Mention],
+    triggers: list[Trigger],
+    lang: str | None,
+    within: np.ndarray | None,
+) -> list[Mention]:
+    """Mentions of clinical findings in short clauses where no mention was found (step 6 of the module doc)."""
+    from .concept_model import concept_model
+
+    taken = [(m.start, m.end) for m in chosen] + [(tr.start, tr.end) for tr in triggers if tr.kind != "terminator"]
+    mask = concept_model(t).finding_mask & t.active_mask
+    out: list[Mention] = []
+    tried = 0
+    for clause in _CLAUSE.finditer(text):
+        a, b = clause.span()
+        if any(s < b and a < e for s, e in [(m.start, m.end) for m in chosen]):
+            continue
+        inside = [w for w in ws if a <= w.start and w.end <= b]
+        if len(inside) > SHORT_CLAUSE_MAX:
+            continue
+        content = [w for w in inside if w.text not in FILLER and not any(s <= w.start < e for s, e in taken)]
+        if not content or len(content) > SHORT_CLAUSE_WORDS:
+            continue
+        first, last = inside.index(content[0]), inside.index(content[-1])
+        if any(w.text in FILLER or any(s <= w.start < e for s, e in taken) for w in inside[first : last + 1]):
+            continue  # the words left are not one run
+        if tried >= MAX_SHORT_CLAUSES:
+            break
+        tried += 1
+        start, end = content[0].start, content[-1].end
+        found = _clause_cache(t).get(t, text[start:end], mask, lang)
+        for cid, matched, score in found:
+            if within is not None:
+                k = int(np.searchsorted(within, cid))
+                if k >= len(within) or int(within[k]) != cid:
+                    continue
+            out.append(Mention(start, end, text[start:end], cid, None, matched, score))
+            break
+    return out
 
 
 def annotate_timed(

@@ -174,7 +174,9 @@ def concept_model(t: Terminology) -> ConceptModel:
 Group = dict[int, int]  # attribute SCTID -> value SCTID
 
 
-def covered_by(t: Terminology, candidates: np.ndarray, groups: Sequence[Group]) -> np.ndarray:
+def covered_by(
+    t: Terminology, candidates: np.ndarray, groups: Sequence[Group], ignore: Iterable[int] = ()
+) -> np.ndarray:
     """The candidate rows every one of whose role groups is matched by one of `groups`.
 
     A role group of the candidate is matched by a group g when each of its attributes has the same
@@ -202,8 +204,9 @@ def covered_by(t: Terminology, candidates: np.ndarray, groups: Sequence[Group]) 
     unit_key = owner * (1 << 20) + np.where(grp > 0, grp, (1 << 16) + local)
     units, unit_of = np.unique(unit_key, return_inverse=True)
     unit_ok = np.zeros(len(units), bool)
+    ignored = np.isin(typ, [r for r in (t.index_of(a) for a in ignore) if r is not None])
     for g in groups:
-        ok = np.zeros(total, bool)
+        ok = ignored.copy()
         for attr, value in g.items():
             ai, vi = t.index_of(attr), t.index_of(value)
             if ai is None or vi is None:

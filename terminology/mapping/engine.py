@@ -31,7 +31,7 @@ correction (with its cost) and abbreviation reading, and why it ranks where it d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,8 +42,9 @@ from ..terminology import Terminology
 from ..text import abbreviations as abbr
 from ..text import words
 from .calibration import calibrated
-from .composition import CLOSEST_FACTOR, Composition, compose
+from .composition import CLOSEST_FACTOR, Composition, _same_context, _situations, compose
 from .lexical import MapCandidate, map_text
+from .negation import Context, text_context
 
 MORPHOLOGIC_ABNORMALITY = 49755003
 MATCH_THRESHOLD = 0.5  # calibrated: the first candidate is right more often than not
@@ -89,12 +90,51 @@ class EngineResult:
     names: str = "finding"  # what the text names: finding, structure or morphology (diagnoses first)
     readings: list[dict[str, Any]] = field(default_factory=list)
     ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    context: Context = field(default_factory=Context)  # negated, hypothetical, historical, family, uncertain
 
 
 def map_phrase(
     t: Terminology, text: str, *, limit: int = 10, lang: str | None = None, within: np.ndarray | None = None
 ) -> EngineResult:
-    """Map one phrase onto concepts (see the module docstring); `within`: a bool mask over concept rows."""
+    """Map one phrase onto concepts, read in its context; `within`: a bool mask over concept rows.
+
+    The context triggers ("no", "family history of", "?", "previous"; `negation.text_context`) are taken
+    out and the rest is mapped. A negated or family-history text never matches the patient's own
+    condition: `matched` is True only for a situation concept worded with the same context, offered
+    first (the generic family-history situation is offered after the condition when the release has
+    no specific one). Situations worded with another context are dropped.
+    """
+    ctx = text_context(text)
+    if not ctx.any or not ctx.core:
+        plain = _map_core(t, text, limit=limit, lang=lang, within=within)
+        kept = _engine(_same_context(t, plain.candidates, ctx))  # type: ignore[arg-type]
+        matched = plain.matched and bool(kept) and kept[0].concept_id == plain.candidates[0].concept_id
+        return replace(plain, candidates=kept, matched=matched, context=ctx)
+    core = _map_core(t, ctx.core, limit=limit, lang=lang, within=within)
+    situations = _engine(_situations(t, text, ctx, lang))
+    taken = {s.concept_id for s in situations}
+    cands = [c for c in _engine(_same_context(t, core.candidates, ctx)) if c.concept_id not in taken]  # type: ignore[arg-type]
+    matched = core.matched
+    if ctx.negated or ctx.family:
+        matched = bool(situations) and situations[0].score >= MATCH_THRESHOLD
+        cands = [situations[0], *cands, *situations[1:]] if matched else cands[:1] + situations + cands[1:]
+    elif situations:
+        cands = cands[:1] + situations + cands[1:]
+    return replace(core, candidates=cands[:limit], matched=matched, context=ctx)
+
+
+def _engine(candidates: list[Any]) -> list[EngineCandidate]:
+    """Candidates of the composition's context step as the engine's own (the same fields)."""
+    return [
+        c if isinstance(c, EngineCandidate) else EngineCandidate(c.concept_id, c.term, c.matched_term, c.score, tuple(c.sources), dict(c.explanation))
+        for c in candidates
+    ]
+
+
+def _map_core(
+    t: Terminology, text: str, *, limit: int = 10, lang: str | None = None, within: np.ndarray | None = None
+) -> EngineResult:
+    """Map one phrase (without its context triggers) onto concepts (see the module docstring)."""
     empty = EngineResult([], False, MATCH_THRESHOLD, None)
     if limit <= 0 or not text.strip():
         return empty

@@ -44,6 +44,9 @@ def test_annotate_returns_mentions(annotate_client: FlaskClient) -> None:
         "score": 1.0,
         "negated": True,
         "hypothetical": False,
+        "historical": False,
+        "family": False,
+        "uncertain": False,
         "trigger": "no evidence of",
     }
     assert (ilium["conceptId"], ilium["hypothetical"], ilium["trigger"]) == ("1059990001105", True, "suspected")
@@ -95,3 +98,11 @@ def test_cli_annotate(sample_index: Path, tmp_path: Path) -> None:
     assert body["total"] == 3 and body["mentions"][1]["hypothetical"] is True
     r = runner.invoke(annotate_cmd, ["-", "--index", str(sample_index), "--ecl", "<< ("], input="ilium")
     assert r.exit_code == 2 and "error:" in r.stderr
+
+
+def test_annotate_context_flags(annotate_client: FlaskClient) -> None:
+    # issue 13: historical and negated mentions, flagged per mention.
+    r = annotate_client.post("/api/v1/annotate", json={"text": "History of metastasis to ilium. Exclude pneumonia."})
+    assert r.status_code == 200
+    ms = r.get_json()["mentions"]
+    assert [(m["conceptId"], m["historical"], m["negated"]) for m in ms] == [("1059990001105", True, False), ("1189990001104", False, True)]

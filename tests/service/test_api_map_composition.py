@@ -14,7 +14,8 @@ from service.api.schemas.map import CompositeMapOut
 ILIUM_METS = "1059990001105"
 EXPRESSION = (
     "1059990001105 |Metastatic malignant neoplasm to ilium| : "
-    "{ 363698007 |Finding site| = 2089990001108 |Bone structure of left ilium| }"
+    "{ 116676008 |Associated morphology| = 3029990001100 |Neoplasm, metastatic|, "
+    "363698007 |Finding site| = 2089990001108 |Bone structure of left ilium| }"
 )
 
 
@@ -83,3 +84,42 @@ def test_guidelines_for_an_expression_errors(client: FlaskClient) -> None:
 def test_concept_parameter_still_wins(client: FlaskClient) -> None:
     r = client.get("/api/v1/guidelines", query_string={"concept": ILIUM_METS, "expression": EXPRESSION})
     assert r.status_code == 200 and r.get_json()["concept"]["conceptId"] == ILIUM_METS
+
+
+# ----- issue 13: sound closest ancestors, laterality in the group, context flags
+
+
+def test_guidelines_closest_ancestor_subsumes_the_expression(client: FlaskClient) -> None:
+    # 1059990001105 does not subsume a Disease-focused expression (its primitive supertype 1039990001102 is
+    # not above Disease), so it is not reported as the closest ancestor; Disease (the focus) is.
+    e = "64572001 : { 116676008 = 3029990001100, 363698007 = 2089990001108 }"
+    r = client.get("/api/v1/guidelines", query_string={"expression": e})
+    assert r.status_code == 200
+    closest = [c["conceptId"] for c in r.get_json()["closest"]]
+    assert ILIUM_METS not in closest and closest == ["64572001"]
+
+
+def test_map_lateral_metastasis_keeps_its_laterality(client: FlaskClient) -> None:
+    for text, side in (("right iliac bone metastasis", "2099990001105"), ("left ilium metastasis", "2089990001108")):
+        body = client.post("/api/v1/map", json={"text": text}).get_json()
+        assert CompositeMapOut().validate(body) == {}
+        # First, as the closest ancestor of the lateral expression; `matched` is the calibrated engine's call
+        # (an ancestor of the meaning is not claimed as the meaning itself).
+        assert body["candidates"][0]["conceptId"] == ILIUM_METS
+        comp = body["composition"]
+        assert comp["unrepresented"] == [] and f"363698007 |Finding site| = {side}" in comp["expression"]
+
+
+def test_map_reports_context_and_never_matches_a_negated_condition(client: FlaskClient) -> None:
+    body = client.post("/api/v1/map", json={"text": "no metastasis to ilium"}).get_json()
+    assert CompositeMapOut().validate(body) == {}
+    assert body["negated"] is True and body["matched"] is False and body["contextTriggers"] == ["no"]
+    assert body["candidates"][0]["conceptId"] == ILIUM_METS and body["candidates"][0]["negated"] is True
+    body = client.post("/api/v1/map", json={"text": "mother had metastasis to ilium"}).get_json()
+    assert body["family"] is True and body["matched"] is False
+    body = client.post("/api/v1/map", json={"text": "suspected metastasis to ilium"}).get_json()
+    assert body["hypothetical"] is True and body["uncertain"] is True and body["matched"] is True
+    body = client.post("/api/v1/map", json={"text": "previous metastasis to ilium"}).get_json()
+    assert body["historical"] is True and body["candidates"][0]["conceptId"] == ILIUM_METS
+    body = client.post("/api/v1/map", json={"text": "metastasis to ilium"}).get_json()
+    assert not any(body[f] for f in ("negated", "hypothetical", "historical", "family", "uncertain"))

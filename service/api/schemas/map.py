@@ -66,14 +66,33 @@ class CompositionOut(Schema):
     explanation = fields.Raw()
 
 
-class CompositeCandidateOut(MapCandidateOut):
-    sources = fields.List(fields.Str(), metadata={"description": "lexical, exact composition, closest ancestor"})
+_FLAG_TEXT = {
+    "negated": "The text says the patient does not have it (\"no\", \"exclude\", \"ruled out\")",
+    "hypothetical": "The text considers it without stating it (\"rule out\", \"suspected\", \"?\")",
+    "historical": "The text places it in the past (\"history of\", \"previous\")",
+    "family": "The text names a relative's condition (\"family history of\", \"mother had\")",
+    "uncertain": "The text doubts it (\"suspected\", \"possible\", \"?\"); a kind of hypothetical",
+}
+
+
+class ContextFlags(Schema):
+    negated = fields.Bool(metadata={"description": _FLAG_TEXT["negated"]})
+    hypothetical = fields.Bool(metadata={"description": _FLAG_TEXT["hypothetical"]})
+    historical = fields.Bool(metadata={"description": _FLAG_TEXT["historical"]})
+    family = fields.Bool(metadata={"description": _FLAG_TEXT["family"]})
+    uncertain = fields.Bool(metadata={"description": _FLAG_TEXT["uncertain"]})
+
+
+class CompositeCandidateOut(MapCandidateOut, ContextFlags):
+    sources = fields.List(fields.Str(), metadata={"description": "lexical, exact composition, closest ancestor, situation"})
     kind = fields.Str(metadata={"description": "finding, morphology, structure or other"})
 
 
-class CompositeMapOut(Schema):
+class CompositeMapOut(ContextFlags):
     candidates = fields.List(fields.Nested(CompositeCandidateOut))
-    matched = fields.Bool()
+    matched = fields.Bool(
+        metadata={"description": "The best candidate is what the text names; never for the patient's own condition in a negated or family-history text"}
+    )
     threshold = fields.Float()
     composition = fields.Nested(CompositionOut, allow_none=True)
     names = fields.Str(
@@ -83,3 +102,5 @@ class CompositeMapOut(Schema):
     ambiguous = fields.List(
         fields.Raw(), metadata={"description": "Abbreviations the text leaves ambiguous (then `matched` is false)"}
     )
+    contextTriggers = fields.List(fields.Str(), metadata={"description": "The words that set the context flags"})
+    contextCore = fields.Str(metadata={"description": "The text without its context triggers: what was mapped"})

@@ -63,7 +63,9 @@ def test_longest_mention_wins(sample: Terminology) -> None:
 def test_mentions_do_not_cross_clause_breaks(sample: Terminology) -> None:
     # "liver. Metastasis" would be {liver, metastas} = "Metastasis to liver" without the full stop.
     ms = annotate(sample, "Liver. Metastasis")
-    assert [m.concept_id for m in ms] == [2069990001103]
+    assert ms[0].concept_id == 2069990001103 and ms[0].end == 5
+    # The second clause is mapped on its own (a short clause, issue 13), never as the liver metastasis.
+    assert all(m.concept_id != 1099990001101 and (m.end <= 5 or m.start >= 7) for m in ms)
 
 
 def test_qualifiers_are_not_suggested_and_ecl_restricts(sample: Terminology) -> None:
