@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from terminology import parse_sctid
 
-from ..context import accepts, responds, terminology
+from ..context import accepts, release_cached, responds, terminology
 from ..representations import concept_body, page_body
 from .schemas.common import Page, PageQuery
 from .schemas.concepts import ConceptOut, SubsumesOut, SubsumesQuery
@@ -17,6 +17,7 @@ bp = Blueprint("concepts", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/concepts/<concept_id>")
+@release_cached
 @accepts(PageQuery)
 @responds(ConceptOut)
 def get_concept(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:
