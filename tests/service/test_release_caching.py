@@ -23,7 +23,7 @@ def test_concept_lookup_has_an_etag_and_cache_control_and_answers_304(client: Fl
     etag = r.headers["ETag"]
     assert etag.startswith('"') and len(etag) > 2
     assert "max-age=" in r.headers["Cache-Control"] and "public" in r.headers["Cache-Control"]
-    assert r.get_json()["id"] == BENIGN_BONE
+    assert r.get_json()["conceptId"] == BENIGN_BONE
     again = client.get(f"/api/v1/concepts/{BENIGN_BONE}", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.get_data() == b""
