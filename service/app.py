@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
@@ -28,6 +30,25 @@ def _guideline_repository(directory: str | Path | None, url: str | None) -> Any:
     from terminology.authoring import open_repository
 
     return open_repository(url)
+
+
+class _OrjsonProvider(DefaultJSONProvider):
+    """JSON bodies encoded by orjson (several times faster than the standard library on concept bodies).
+
+    Keys keep their insertion order, as before; whatever orjson cannot encode natively (dates as
+    HTTP dates, decimals, ``__html__``) goes through Flask's own default.
+    """
+
+    _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if kwargs:  # an explicit option (indent, sort_keys...): the standard encoder honours it
+            return super().dumps(obj, **kwargs)
+        return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()
+
+    def response(self, *args: Any, **kwargs: Any) -> Any:
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(orjson.dumps(obj, default=self.default, option=self._OPTIONS), mimetype=self.mimetype)
 
 
 class _PagesOnlySessions(SecureCookieSessionInterface):
@@ -65,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__)
     app.url_map.converters["int"] = Int64Converter  # before any route is added
+    app.json = _OrjsonProvider(app)
     given = dict(config or {})
     app.config.from_mapping(JSON_SORT_KEYS=False)
     app.config.update(given)

@@ -7,8 +7,11 @@ schema's shape and sent as it is.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, wraps
@@ -20,11 +23,47 @@ from marshmallow import Schema
 from terminology import Terminology
 
 
+class ReleaseBodies:
+    """An LRU of encoded response bodies of immutable release data (concept lookup, FHIR ``$lookup``).
+
+    Keyed by the request's canonical form (path, sorted query, the headers the answer depends on) and
+    the releases served, so an entry can never outlive the data it was built from. One per app.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._entries: OrderedDict[Any, tuple[bytes, str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> tuple[bytes, str, str] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: Any, value: tuple[bytes, str, str]) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 @dataclass
 class Services:
     terminology: Terminology
     guidelines: Any  # a terminology.linking.guidelines.GuidelineRepository
     editions: tuple[Terminology, ...] = ()  # further SNOMED CT editions/versions the FHIR API serves
+    bodies: ReleaseBodies = field(default_factory=ReleaseBodies)
+
+    @property
+    def release_key(self) -> str:
+        """Identifies the releases served (their index builds): part of every cached body's key and ETag."""
+        return "|".join(str(t.manifest.get("build_id") or t.release.uri) for t in (self.terminology, *self.editions))
 
 
 def services() -> Services:
@@ -199,6 +238,46 @@ def respond(schema: type[Schema] | None, result: Any) -> Response:
     if answer.conditional:
         response.make_conditional(request)
     return response
+
+
+# Release data never changes while served: clients and proxies may keep it for a day (revalidated by ETag).
+RELEASE_CACHE_CONTROL = "max-age=86400"
+
+
+def release_cached(view: Callable[..., Response]) -> Callable[..., Response]:
+    """A GET view over immutable release data: its encoded body is kept in the app's LRU (`ReleaseBodies`),
+    sent with an ``ETag`` and ``Cache-Control``, and If-None-Match is answered 304. Errors are not kept."""
+
+    @wraps(view)
+    def wrapper(*a: Any, **kw: Any) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return view(*a, **kw)
+        s = services()
+        key = (
+            request.path,
+            tuple(sorted(request.args.items(multi=True))),
+            request.headers.get("Accept-Language"),
+            request.headers.get("Accept"),
+            s.release_key,
+        )
+        hit = s.bodies.get(key)
+        if hit is None:
+            response = view(*a, **kw)
+            if response.status_code != 200:
+                return response
+            data = response.get_data()
+            etag = hashlib.blake2b(s.release_key.encode() + b"\0" + data, digest_size=12).hexdigest()
+            hit = (data, response.headers.get("Content-Type", "application/json"), etag)
+            s.bodies.put(key, hit)
+        data, content_type, etag = hit
+        response = current_app.response_class(data, status=200, content_type=content_type)
+        response.set_etag(etag)
+        private = bool(current_app.config.get("SNOMAP_READS_REQUIRE_TOKEN"))
+        response.headers["Cache-Control"] = ("private, " if private else "public, ") + RELEASE_CACHE_CONTROL
+        response.headers["Vary"] = "Accept, Accept-Language" + (", Authorization" if private else "")
+        return response.make_conditional(request)
+
+    return wrapper
 
 
 def responds(schema: type[Schema] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Response]]:

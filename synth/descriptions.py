@@ -41,6 +41,9 @@ class Descriptions:
     language_members: int
 
 
+TERM_LIMIT = 255
+
+
 def write_descriptions(w: Writer, r: Content, tick: Callable[[str], None]) -> Descriptions:
     """FSN, preferred synonym, its en-GB spelling and 1-3 more synonyms per concept; text definitions
     for some disorders; every description and definition in the en-US and en-GB language refsets."""
@@ -68,6 +71,13 @@ def write_descriptions(w: Writer, r: Content, tick: Callable[[str], None]) -> De
         return np.concatenate([np.broadcast_to(np.asarray(x[i]), x[0].shape) for x in slots])[order]
 
     term, dtype, us_acc, gb_acc, case = stack(1), stack(2), stack(3), stack(4), stack(5)
+    # RF2 allows 255 characters in an FSN or synonym (loaders refuse longer ones): the longest generated
+    # procedure names are cut at a word boundary, keeping an FSN's semantic tag.
+    for k in np.flatnonzero(np.fromiter(map(len, term), np.int64, term.size) > TERM_LIMIT).tolist():
+        text = str(term[k])
+        tag = text[text.rfind(" (") :] if dtype[k] == FSN_TYPE and text.endswith(")") else ""
+        body = text[: len(text) - len(tag)][: TERM_LIMIT - len(tag)]
+        term[k] = body[: body.rfind(" ")] + tag if " " in body else body + tag
     # A concept never carries the same synonym twice (vocabulary combinations can collide).
     keep = ~pd.DataFrame({"c": concept, "t": term}).duplicated().to_numpy()
     concept, term, dtype, us_acc, gb_acc, case = (x[keep] for x in (concept, term, dtype, us_acc, gb_acc, case))

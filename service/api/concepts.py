@@ -9,7 +9,7 @@ from flask import Blueprint
 from terminology import parse_sctid
 from terminology.maps import Patient, forward_map, parse_age
 
-from ..context import accepts, responds, terminology
+from ..context import accepts, release_cached, responds, terminology
 from ..problems import Problem
 from ..representations import concept_body, maps_body, page_body
 from .schemas.common import Page, PageQuery
@@ -20,6 +20,7 @@ bp = Blueprint("concepts", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/concepts/<concept_id>")
+@release_cached
 @accepts(PageQuery)
 @responds(ConceptOut)
 def get_concept(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:

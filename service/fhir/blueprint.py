@@ -38,7 +38,7 @@ from terminology.fhir import (
 )
 
 from ..config import fhir_settings
-from ..context import load_json
+from ..context import load_json, release_cached
 
 __all__ = ["EXTENSION_KEY", "bp", "fhir_context", "outcome_response"]
 
@@ -169,6 +169,7 @@ def versions_op() -> Response:
 
 
 @bp.route("/CodeSystem/$lookup", methods=OPS)
+@release_cached
 def cs_lookup() -> Response:
     return _run(lambda: lookup(fhir_context(), _params(), _language()))
 

@@ -46,6 +46,7 @@ import numpy as np
 from loaders import snomed
 
 from ..index import format as fmt
+from ..text.postings import Postings, postings
 from . import _sets as sets
 
 if TYPE_CHECKING:
@@ -128,7 +129,6 @@ class EclIndex:
         self.n = len(t.ids)
         self.concept_active = t.array("concept_active")
         self._columns: dict[str, list[str]] = {}
-        self._fts_vocabulary: tuple[list[str], np.ndarray] | None = None
 
     def array(self, name: str) -> np.ndarray:
         """A persisted engine array (``ecl_*``, see the module docstring)."""
@@ -147,15 +147,10 @@ class EclIndex:
             "row_of_refset_member",
             "ascii_terms",
             "non_ascii_rows",
+            "postings",
+            "term_text",
         ):
             getattr(self, prop)
-        if self.has_fts:
-            self.fts_vocabulary()
-
-    @cached_property
-    def has_fts(self) -> bool:
-        """Whether the index has the description full-text table (term filters may then ask it)."""
-        return self.t.has_table("description_fts")
 
     # ----- derived, small
     @cached_property
@@ -228,23 +223,19 @@ class EclIndex:
         """(refset SCTIDs sorted, member concept rows) of the member arrays."""
         return np.asarray(self.t.array("member_refset")), np.asarray(self.t.array("member_concept_by_refset"), np.int32)
 
-    def fts_vocabulary(self) -> list[str]:
-        """Every token of the description FTS index (for wild patterns that start inside a word)."""
-        return self._vocabulary()[0]
+    @cached_property
+    def postings(self) -> Postings:
+        """The word -> description postings that term filters are answered from."""
+        return postings(self.t)
 
-    def fts_vocabulary_docs(self) -> np.ndarray:
-        """Per token of `fts_vocabulary` (same order): how many descriptions hold it (to estimate FTS hit counts)."""
-        return self._vocabulary()[1]
+    @cached_property
+    def term_text(self) -> tuple[np.ndarray, memoryview]:
+        """(term_ptr, term_blob as a memoryview): the terms read by the exact check of term filter candidates."""
+        return np.asarray(self.t.array("term_ptr")), memoryview(np.asarray(self.t.array("term_blob")))
 
-    def _vocabulary(self) -> tuple[list[str], np.ndarray]:
-        if self._fts_vocabulary is None:
-            # fts5vocab reads the FTS index itself; the virtual table lives in this connection's temp schema.
-            self.t.sql(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ecl_fts_vocab USING fts5vocab(main, 'description_fts', 'row')"
-            )
-            pairs = self.t.sql("SELECT term, doc FROM temp.ecl_fts_vocab")
-            self._fts_vocabulary = [r[0] for r in pairs], np.fromiter((r[1] for r in pairs), np.int64, len(pairs))
-        return self._fts_vocabulary
+    @cached_property
+    def n_desc(self) -> int:
+        return len(self.t.array("desc_concept"))
 
     @cached_property
     def non_ascii_rows(self) -> np.ndarray:

@@ -1,15 +1,16 @@
 """ECL filters: concept filters, description filters (term, language, type, dialect...) and term matching.
 
-A term filter is answered one of two ways, whichever is estimated cheaper: read the
-candidate descriptions' terms and match them (``term_test``, vectorised for ``wild``
-patterns over ASCII terms), or ask the description FTS index for a superset and confirm.
-Both fold and split text by the one rule of ``terminology.text.normalise``.
+A term filter is answered from the word postings of the index (``terminology.text.postings``):
+the vocabulary gives the words a search term can match (a prefix range for ``match``, a linear
+scan of the vocabulary for the inner runs of a ``wild`` pattern, never a scan of descriptions),
+their posting arrays restricted to the focus concepts and intersected give the candidate
+descriptions, and only candidates the postings cannot prove are read and matched
+(``term_matcher``; ``wild`` by ``glob_match``, linear with no backtracking). Everything folds and
+splits text by the one rule of ``terminology.text.normalise``.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,7 +20,8 @@ import numpy as np
 from loaders import snomed
 
 from ..index import format as fmt
-from ..text.normalise import WORD, fold, fts_quote, words
+from ..text.normalise import WORD, fold, words
+from ..text.postings import PUNCTUATION
 from . import _sets as sets
 from ._run import Run
 from .ast import (
@@ -46,7 +48,7 @@ from .ast import (
 )
 from .errors import EclEvaluationError
 
-__all__ = ["DIALECT_ALIASES", "Filters", "compare", "fts_plan", "term_matcher", "times_ok", "wild_parts"]
+__all__ = ["DIALECT_ALIASES", "Filters", "compare", "glob_match", "term_matcher", "times_ok", "wild_parts", "wild_segments"]
 
 # Dialect aliases of the ECL specification's table that snomap knows the language refset of.
 DIALECT_ALIASES: dict[str, int] = {
@@ -61,11 +63,14 @@ _ACCEPTABILITY_CODES = {
     Acceptability.ACCEPT.concept_id: fmt.ACCEPTABLE_CODE,
     Acceptability.PREFER.concept_id: fmt.PREFERRED_CODE,
 }
-# Above this many candidate descriptions a term filter asks the FTS index instead of reading terms.
-_FTS_FROM = 2000
-# FTS instead of testing a concept set's descriptions when the estimated hits are below this many per description
-_FTS_WILD_RATIO = 0.2  # wild terms are tested vectorised (wild_ascii)
-_FTS_MATCH_RATIO = 8.0  # match terms are tested one description at a time
+_CHECK_EVERY = 20000
+# A posting list longer than this many times the candidates left is not intersected: the exact check is cheaper.
+_INTERSECT_RATIO = 32
+_INTERSECT_MIN = 20000
+# Wild runs shorter than this are not looked up by scanning the vocabulary (nearly every word holds them)
+# unless the pattern has nothing else to look up.
+_SCAN_RUN_MIN = 3
+_RUN = re.compile(r"[a-z0-9]+")
 
 
 # --------------------------------------------------------------------------- text matching
@@ -85,12 +90,44 @@ def wild_parts(term: SearchTerm) -> list[str | None]:
     return out
 
 
+def wild_segments(term: SearchTerm) -> list[str]:
+    """A wild pattern folded and split at each unescaped ``*``: the literal text between stars."""
+    segments = [""]
+    for p in wild_parts(term):
+        if p is None:
+            segments.append("")
+        else:
+            segments[-1] += fold(p)
+    return segments
+
+
+def glob_match(segments: Sequence[str], text: str) -> bool:
+    """Whether `text` matches the star pattern given as its literal segments (``wild_segments``).
+
+    Linear, with no backtracking: the first segment must be a prefix and the last a suffix; each
+    segment between them is placed at its leftmost occurrence after the previous one (the earliest
+    placement never loses a match, since a star absorbs whatever is skipped). At most O(len(text) *
+    len(pattern)) character comparisons, whatever the pattern (``*a*a*a*a*a*!*`` included).
+    """
+    if len(segments) == 1:
+        return text == segments[0]
+    first, last = segments[0], segments[-1]
+    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+        return False
+    pos, end = len(first), len(text) - len(last)
+    for segment in segments[1:-1]:
+        found = text.find(segment, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(segment)
+    return True
+
+
 def term_matcher(term: SearchTerm) -> Callable[[str], bool]:
     """A predicate over a (folded) description term for one search term."""
     if term.type is SearchType.WILD:
-        pattern = "".join(".*" if p is None else re.escape(fold(p)) for p in wild_parts(term))
-        rx = re.compile(pattern, re.DOTALL)
-        return lambda folded: rx.fullmatch(folded) is not None
+        segments = wild_segments(term)
+        return lambda folded: glob_match(segments, folded)
     wanted = words(term.decoded())
 
     def match(folded: str) -> bool:
@@ -98,52 +135,6 @@ def term_matcher(term: SearchTerm) -> Callable[[str], bool]:
         return all(any(w.startswith(q) for w in have) for q in wanted)
 
     return match
-
-
-def _runs(term: SearchTerm) -> list[tuple[str, bool]]:
-    """Literal word runs of a wild pattern, folded, each with whether it starts a word.
-
-    A run starts a word when the pattern has it at its start or after a literal
-    non-word character (not after ``*``): then every matching term has a word that
-    begins with the run.
-    """
-    out: list[tuple[str, bool]] = []
-    parts = wild_parts(term)
-    i = 0
-    while i < len(parts):
-        p = parts[i]
-        if p is None or not WORD.fullmatch(fold(p)):
-            i += 1
-            continue
-        j = i
-        while j < len(parts) and parts[j] is not None and WORD.fullmatch(fold(parts[j] or "")):
-            j += 1
-        before = parts[i - 1] if i else ""
-        text = fold("".join(x for x in parts[i:j] if x is not None))
-        out.append((text, before is not None))
-        i = j
-    return out
-
-
-def fts_plan(term: SearchTerm) -> tuple[str, str] | None:
-    """How the FTS index can find a superset of the descriptions a search term matches.
-
-    ``("prefix", query)``: an FTS5 query, exact for ``match`` (each word a prefix of a
-    word) and a superset for ``wild`` (the runs that start a word); ``("contains", run)``:
-    descriptions with a token containing the run (a ``wild`` pattern with no word start,
-    such as ``*itis``).  None when the pattern has no literal word at all.
-    """
-    if term.type is SearchType.MATCH:
-        anchors = words(term.decoded())
-    else:
-        runs = _runs(term)
-        anchors = [w for text, starts in runs if starts for w in words(text)[:1]]
-        if not anchors:
-            longest = max((text for text, _ in runs), key=len, default="")
-            return ("contains", longest) if longest else None
-    if not anchors:
-        return None
-    return "prefix", " AND ".join(fts_quote(a) + "*" for a in anchors)
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -219,41 +210,23 @@ class Filters(Run):
         return rows[keep]
 
     def description_block(self, rows: np.ndarray, block: DescriptionFilters) -> np.ndarray:
-        """The concepts with at least one description that meets every filter of the block."""
+        """The concepts with at least one description that meets every filter of the block.
+
+        Term filters are answered from the word postings (``terminology.text.postings``): the
+        descriptions of the focus concepts that can match are found without reading any term, and
+        only those the postings cannot prove are read and matched (``term_matcher``).
+        """
         st = self.t.array
         fs = block.filters
         terms = [f for f in fs if isinstance(f, TermFilter)]
         actives = [f for f in fs if isinstance(f, ActiveFilter)]
-        active_only = not actives or all(f.active == (f.comparison is Comparison.EQ) for f in actives)
-        candidates = sets.segment_lengths(st("desc_by_concept_ptr"), rows)
-        # The FTS index narrows the descriptions to read when its estimated hit count is well below
-        # the concept set's description count (else reading the set's terms directly is cheaper).
-        fts_filter: TermFilter | None = None
-        if active_only and candidates > _FTS_FROM:
-            fts_filter = next(
-                (
-                    f
-                    for f in terms
-                    if f.comparison is Comparison.EQ and self.fts_able(f) and self.fts_cheaper(f, candidates)
-                ),
-                None,
-            )
-        exact: np.ndarray | None = None  # rows whose match with fts_filter the FTS query already proved
-        if fts_filter is not None:
-            hits = self.fts(fts_filter)
-            defs = self.ix.definition_rows
-            if any(t.type is SearchType.WILD for t in fts_filter.terms):
-                # A wild run is a token prefix/infix for ASCII terms; other terms are confirmed one by one.
-                hits = sets.unique(np.concatenate((hits, self.ix.non_ascii_rows)))
-            desc = np.concatenate((hits, defs))
-            exact = np.concatenate(
-                (
-                    np.full(len(hits), all(t.type is SearchType.MATCH for t in fts_filter.terms)),
-                    np.zeros(len(defs), bool),
-                )
-            )
-            inside = self.member(rows, np.asarray(st("desc_concept"))[desc])
-            desc, exact = desc[inside], exact[inside]
+        focus = sets.mask(rows, self.n)
+        candidates = {id(f): self.term_candidates(f, focus) for f in terms}
+        # The descriptions to look at: those of the smallest posting-based candidate set of an "=" term
+        # filter (every matching description is in it), else every description of the focus concepts.
+        narrowing = [candidates[id(f)] for f in terms if f.comparison is Comparison.EQ and candidates[id(f)][0] is not None]
+        if narrowing:
+            desc = min(narrowing, key=lambda c: len(c[0]))[0]  # type: ignore[arg-type, return-value]
         else:
             desc = sets.positions(st("desc_by_concept_ptr")[rows], st("desc_by_concept_ptr")[rows + 1])
         keep = np.ones(len(desc), bool)
@@ -265,21 +238,130 @@ class Filters(Run):
                 continue
             keep &= self.description_test(desc, f)
         desc = desc[keep]
-        if exact is not None:
-            exact = exact[keep]
         for f in terms:
             if len(desc) == 0:
                 break
-            if f is fts_filter and exact is not None:
-                todo = ~exact
-                ok = np.ones(len(desc), bool)
-                ok[todo] = self.term_test(desc[todo], f)
-            else:
-                ok = self.term_test(desc, f)
-            desc = desc[ok]
-            if exact is not None:
-                exact = exact[ok]
+            desc = desc[self.term_test(desc, f, candidates[id(f)])]
         return sets.intersect(rows, sets.unique(np.asarray(st("desc_concept"))[desc].astype(np.int32), self.n), self.n)
+
+    def term_candidates(self, f: TermFilter, focus: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | bool]:
+        """The descriptions of the focus concepts that may match any of the filter's terms, from the postings.
+
+        Returns (rows, proven): sorted description rows (None: every description may match) and, per
+        row or for all, whether the postings prove the match (else the term must be read and matched).
+        Every description outside ``rows`` is proven not to match.
+        """
+        parts = [self.term_rows(term, focus) for term in f.terms]
+        if any(r is None for r, _ in parts):
+            every_proven = [p for r, p in parts if r is None]
+            return None, bool(all(every_proven)) if len(parts) == 1 else False
+        rows_list = [r for r, _ in parts if r is not None and len(r)]
+        if not rows_list:
+            return np.zeros(0, np.int64), np.zeros(0, bool)
+        if len(rows_list) == 1:
+            (r, p), = [(r, p) for r, p in parts if r is not None and len(r)]
+            return r, np.broadcast_to(p, len(r)) if isinstance(p, bool | np.bool_) else p
+        allrows = np.concatenate([r for r, _ in parts if r is not None])
+        proven = np.concatenate([np.broadcast_to(p, len(r)) for r, p in parts if r is not None])
+        order = np.lexsort((~proven, allrows))  # by row, proven first: the first of each row decides
+        allrows, proven = allrows[order], proven[order]
+        first = np.ones(len(allrows), bool)
+        first[1:] = allrows[1:] != allrows[:-1]
+        return allrows[first], proven[first]
+
+    def term_rows(self, term: SearchTerm, focus: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | bool]:
+        """(rows, proven) as ``term_candidates`` says, for one search term."""
+        post = self.ix.postings
+        # Lookups: (cost = total posting length, word ids as a range or an array, or a punctuation byte).
+        lookups: list[tuple[int, Any]] = []
+        exact_when_all = False
+        if term.type is SearchType.MATCH:
+            wanted = words(term.decoded())
+            if not wanted:
+                return None, True  # no word to find: every term matches
+            for q in wanted:
+                rng = post.prefix(q)
+                lookups.append((post.cost(rng), rng))
+            exact_when_all = True
+        else:
+            segments = wild_segments(term)
+            if len(segments) > 1 and not any(segments):
+                return None, True  # only stars
+            if all(seg.isascii() for seg in segments):
+                runs: list[tuple[str, bool, bool]] = []
+                for i, seg in enumerate(segments):
+                    for m in _RUN.finditer(seg):
+                        # A run starts a word when the term starts there or a (separating) non-word character precedes it.
+                        runs.append(
+                            (m.group(), m.start() > 0 or i == 0, m.end() < len(seg) or i == len(segments) - 1)
+                        )
+                for run, starts, ends in runs:
+                    if starts and ends:
+                        rng = post.exact(run)
+                        lookups.append((post.cost(rng), rng))
+                    elif starts:
+                        rng = post.prefix(run)
+                        lookups.append((post.cost(rng), rng))
+                for byte in sorted({ord(c) for seg in segments for c in seg} & PUNCTUATION):
+                    lookups.append((post.char_cost(byte), byte))
+                scans = [r for r in runs if not r[1]]
+                if scans and (not lookups or any(len(r[0]) >= _SCAN_RUN_MIN for r in scans)):
+                    for run, _, ends in sorted(scans, key=lambda r: -len(r[0])):
+                        if len(run) < _SCAN_RUN_MIN and lookups:
+                            continue
+                        self.check()
+                        ids = post.containing(run, at_end=ends)
+                        lookups.append((post.cost(ids), ids))
+                exact_when_all = len(segments) == 3 and not segments[0] and not segments[2] and bool(
+                    _RUN.fullmatch(segments[1])
+                )
+            else:
+                lookups.append((0, (0, 0)))  # a non-ASCII character after folding: no ASCII term matches
+        st = self.t.array
+        concept = st("desc_concept")
+        if not lookups:  # nothing to look up (a pattern of punctuation and spaces): every ASCII term is a candidate
+            focus_rows = np.flatnonzero(focus)
+            ptr = st("desc_by_concept_ptr")
+            rows = sets.positions(ptr[focus_rows], ptr[focus_rows + 1])
+            rows = rows[self.ix.ascii_terms[rows]]
+            proven = np.zeros(len(rows), bool)
+        else:
+            lookups.sort(key=lambda x: x[0])
+            cand = self._posting_rows(lookups[0][1])
+            cand = cand[focus[np.asarray(concept)[cand]]]
+            cand = sets.unique(cand, self.ix.n_desc)
+            applied = 1
+            for cost, what in lookups[1:]:
+                if not len(cand):
+                    break
+                if cost > _INTERSECT_RATIO * len(cand) + _INTERSECT_MIN:
+                    continue  # left to the exact check
+                self.check()
+                other = self._posting_rows(what)
+                if len(other) > self.ix.n_desc // 16:
+                    m = np.zeros(self.ix.n_desc, bool)
+                    m[other] = True
+                    cand = cand[m[cand]]
+                else:
+                    cand = cand[sets.contains(np.sort(other), cand)]
+                applied += 1
+            rows = cand.astype(np.int64)
+            proven = np.full(len(rows), exact_when_all and applied == len(lookups))
+        # Terms that are not plain ASCII are not in the postings: always candidates, always checked.
+        others = self.ix.non_ascii_rows
+        others = others[focus[np.asarray(concept)[others]]]
+        if len(others):
+            rows = np.concatenate((rows, others))
+            proven = np.concatenate((proven, np.zeros(len(others), bool)))
+            order = np.argsort(rows, kind="stable")
+            rows, proven = rows[order], proven[order]
+        return rows, proven
+
+    def _posting_rows(self, what: Any) -> np.ndarray:
+        post = self.ix.postings
+        if isinstance(what, int):
+            return post.char_rows(what)
+        return post.rows(what)
 
     def description_test(self, desc: np.ndarray, f: Any) -> np.ndarray:
         """Vectorised test of one non-term description filter."""
@@ -341,122 +423,34 @@ class Filters(Run):
                 ok |= np.isin(values, codes)
         return ok
 
-    def fts_able(self, f: TermFilter) -> bool:
-        return self.ix.has_fts and all(fts_plan(t) is not None for t in f.terms)
-
-    def fts_cheaper(self, f: TermFilter, candidates: int) -> bool:
-        """Whether fetching the FTS hits of `f` costs less than testing `candidates` descriptions directly.
-
-        The hit count is estimated from the token document counts (an upper bound for one token).
-        Testing ``wild`` terms directly is vectorised (wild_ascii), ``match`` terms are read one by one.
-        """
-        vocab, docs = self.ix.fts_vocabulary(), self.ix.fts_vocabulary_docs()
-        estimate = 0
-        for term in f.terms:
-            plan = fts_plan(term)
-            assert plan is not None
-            kind, text = plan
-            if kind == "prefix":
-                anchors = (
-                    words(term.decoded())
-                    if term.type is SearchType.MATCH
-                    else [w for r, starts in _runs(term) if starts for w in words(r)[:1]]
-                )
-                estimate += min(
-                    int(docs[bisect.bisect_left(vocab, a) : bisect.bisect_left(vocab, a + "\U0010ffff")].sum())
-                    for a in anchors
-                )
-            else:
-                self.check()
-                estimate += int(docs[[k for k, w in enumerate(vocab) if text in w]].sum())
-        per_candidate = _FTS_WILD_RATIO if all(t.type is SearchType.WILD for t in f.terms) else _FTS_MATCH_RATIO
-        return estimate < candidates * per_candidate
-
-    def fts(self, f: TermFilter) -> np.ndarray:
-        """Description rows the FTS index returns for any of the filter's terms (active, not definitions)."""
-        parts = []
-        for term in f.terms:
-            plan = fts_plan(term)
-            assert plan is not None
-            kind, text = plan
-            if kind == "prefix":
-                queries = [text]
-            else:
-                tokens = [w for w in self.ix.fts_vocabulary() if text in w]
-                queries = [" OR ".join(fts_quote(w) for w in tokens[k : k + 200]) for k in range(0, len(tokens), 200)]
-            for query in queries:
-                self.check()
-                hits = self.sql("SELECT rowid FROM description_fts WHERE description_fts MATCH ?", (query,))
-                parts.append(np.fromiter(itertools.chain.from_iterable(hits), np.int64, len(hits)))
-        return sets.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-
-    def term_test(self, desc: np.ndarray, f: TermFilter) -> np.ndarray:
-        """Read the terms and match them (used when the candidates are few, or to confirm FTS hits)."""
-        tests = [term_matcher(t) for t in f.terms]
-        ptr, blob = self.t.array("term_ptr"), self.t.array("term_blob")
-        out = np.zeros(len(desc), bool)
-        todo = np.arange(len(desc))
-        if len(desc) > _FTS_FROM and all(t.type is SearchType.WILD for t in f.terms):
-            out, todo = self.wild_ascii(desc, f.terms)
-        positions, rows = todo.tolist(), desc[todo].tolist()
-        for part in self.chunks(len(positions)):  # the budget holds however slow one test is
-            for k, d in zip(positions[part], rows[part], strict=True):
-                folded = fold(bytes(blob[int(ptr[d]) : int(ptr[d + 1])]).decode("utf-8"))
-                out[k] = any(test(folded) for test in tests)
+    def term_test(
+        self, desc: np.ndarray, f: TermFilter, candidates: tuple[np.ndarray | None, np.ndarray | bool]
+    ) -> np.ndarray:
+        """Which descriptions meet a term filter: proven by the postings, or read and matched when not."""
+        rows, proven = candidates
+        if rows is None:
+            inside = np.ones(len(desc), bool)
+            sure = np.full(len(desc), bool(proven))
+        else:
+            pos = np.searchsorted(rows, desc)
+            pos[pos == len(rows)] = 0
+            inside = rows[pos] == desc if len(rows) else np.zeros(len(desc), bool)
+            sure = inside & np.asarray(proven)[pos] if len(rows) else inside
+        out = sure.copy()
+        todo = np.flatnonzero(inside & ~sure)
+        if len(todo):
+            out[todo] = self.read_and_match(desc[todo], f.terms)
         return out if f.comparison is Comparison.EQ else ~out
 
-    def wild_ascii(self, desc: np.ndarray, terms: Sequence[SearchTerm]) -> tuple[np.ndarray, np.ndarray]:
-        """Wild patterns over many ASCII terms at once, without reading terms one by one in Python.
-
-        The literal head and tail of a pattern are compared as byte columns (``terms[:, :k]``);
-        what is left goes through one regex pass over the survivors joined by newlines.
-        Returns the result for the ASCII terms and the positions of the others (matched one by one).
-        """
-        st = self.t.array
-        ptr, blob = np.asarray(st("term_ptr")), np.asarray(st("term_blob"))
-        plain = self.ix.ascii_terms[desc]
+    def read_and_match(self, desc: np.ndarray, terms: Sequence[SearchTerm]) -> np.ndarray:
+        """Read the terms of some descriptions and match them (the exact check of the candidates)."""
+        tests = [term_matcher(t) for t in terms]
+        ptr, blob = self.ix.term_text
+        starts, ends = ptr[desc].tolist(), ptr[desc + 1].tolist()
         out = np.zeros(len(desc), bool)
-        rows = np.flatnonzero(plain)
-        starts, lens = ptr[desc[rows]], (ptr[desc[rows] + 1] - ptr[desc[rows]]).astype(np.int64)
-
-        def lower(a: np.ndarray) -> np.ndarray:
-            return np.where((a >= 65) & (a <= 90), a + 32, a).astype(np.uint8)
-
-        for term in terms:
-            self.check()
-            parts = wild_parts(term)
-            lead = [p for p in itertools.takewhile(lambda p: p is not None, parts) if p is not None]
-            trail = [p for p in itertools.takewhile(lambda p: p is not None, reversed(parts)) if p is not None]
-            head = b"".join(fold(p).encode() for p in lead)
-            tail = b"".join(fold(p).encode() for p in reversed(trail))
-            keep = np.arange(len(rows))
-            if head == b"".join(fold(p).encode() for p in parts if p is not None) and None not in parts:
-                tail = b""  # no wildcard at all: the head is the whole term
-                keep = keep[lens == len(head)]
-            for text, at_end in ((head, False), (tail, True)):
-                if not text or not len(keep):
-                    continue
-                k = len(text)
-                keep = keep[lens[keep] >= k]
-                first = (starts[keep] + lens[keep] - k) if at_end else starts[keep]
-                for j, byte in enumerate(text):  # one column at a time: the survivors shrink fast
-                    if not len(keep):
-                        break
-                    hit = lower(blob[first + j]) == byte
-                    keep, first = keep[hit], first[hit]
-            if not len(keep):
-                continue
-            if parts and parts[-1] is None and all(p is not None for p in parts[:-1]):
-                out[rows[keep]] = True  # "literal*": the head test was the whole test
-                continue
-            body = b"".join(b"[^\\n]*" if p is None else re.escape(fold(p).encode()) for p in parts)
-            rx = re.compile(b"^" + body + b"$", re.MULTILINE)
-            for part in self.chunks(len(keep)):  # one regex pass per chunk of lines, the budget checked between
-                kp = keep[part]
-                ks, kl = starts[kp], lens[kp]
-                line_start = np.cumsum(kl + 1) - (kl + 1)
-                joined = np.full(int(kl.sum()) + len(kp), 10, np.uint8)
-                joined[sets.positions(line_start, line_start + kl)] = blob[sets.positions(ks, ks + kl)]
-                hits = np.fromiter((m.start() for m in rx.finditer(joined.tobytes().lower())), np.int64)
-                out[rows[kp[np.searchsorted(line_start, hits, "right") - 1]]] = True
-        return out, np.flatnonzero(~plain)
+        for k in range(len(desc)):
+            if k % _CHECK_EVERY == 0:
+                self.check()
+            folded = fold(str(blob[starts[k] : ends[k]], "utf-8"))
+            out[k] = any(test(folded) for test in tests)
+        return out

@@ -313,6 +313,10 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
             "INSERT INTO description_fts(rowid, term) VALUES (?, ?)",
             zip(live.tolist(), terms[live].tolist(), strict=True),
         )
+    # --- word -> description postings for ECL term filters (terminology/text/postings.py)
+    from ..text.postings import build_postings
+
+    build_postings(all_terms, blob, t_ptr, lambda name, arr: _save(dir_, name, arr))
     # --- lexical search and mapping tables (terminology/text/lexicon.py; used by search and mapping)
     from ..text.lexicon import build_lexical_index
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from loaders import snomed
 
 FORMAT_NAME = "snomap-index"
-FORMAT_VERSION = 4  # 4: the manifest records each file's size and checksum
+FORMAT_VERSION = 5  # 4: the manifest records each file's size and checksum; 5: word postings (ECL term filters)
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
 ARRAYS = "arrays"
@@ -117,5 +117,12 @@ ARRAY_NAMES: frozenset[str] = frozenset(
         "lex_norm_ptr",
         "lex_split",
         "norm_df",
+        # word -> description postings for ECL term filters (terminology.text.postings)
+        "char_post_desc",
+        "char_post_ptr",
+        "word_post_desc",
+        "word_post_ptr",
+        "word_vocab_blob",
+        "word_vocab_ptr",
     }
 )
