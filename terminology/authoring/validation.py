@@ -15,6 +15,7 @@ ECL tags are sized with the ECL evaluator (`terminology.ecl.evaluate`); an expre
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -301,6 +302,7 @@ def assess_tags(
     most ``TAG_TIME_BUDGET_S``); tags left when it is spent are reported with their size unknown.
     """
     deadline = time.monotonic() + budget_s
+    pt = functools.cache(t.preferred_term)  # tags repeat concepts: one lookup each
     roots = [h for h in hierarchies if t.has_concept(h)]
     first: dict[int, int] = {}  # tagged concept -> index of its first usable tag
     for i, s in enumerate(specs):
@@ -313,9 +315,9 @@ def assess_tags(
         if c is not None and c in first:
             above = set(t.ancestors(c).tolist())
             if roots and not any(r == c or r in above for r in roots):
-                names = ", ".join(f"{r} |{t.preferred_term(r)}|" for r in roots)
+                names = ", ".join(f"{r} |{pt(r)}|" for r in roots)
                 warnings.append(
-                    TagWarning("hierarchy", f"concept {c} |{t.preferred_term(c)}| is not in a diagnosis hierarchy ({names})", i, c)
+                    TagWarning("hierarchy", f"concept {c} |{pt(c)}| is not in a diagnosis hierarchy ({names})", i, c)
                 )
             covering = sorted(
                 (j, a)
@@ -329,7 +331,7 @@ def assess_tags(
                 warnings.append(
                     TagWarning(
                         "redundant",
-                        f"tag {c} |{t.preferred_term(c)}| is redundant: tag {other} |{t.preferred_term(other)}|{more} "
+                        f"tag {c} |{pt(c)}| is redundant: tag {other} |{pt(other)}|{more} "
                         "already covers it and its descendants",
                         i,
                         c,
