@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate, parse_ecl
+from ...ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
 from ...expressions import (
     Expression,
     ExpressionSyntaxError,
@@ -495,9 +495,10 @@ class Evaluator:
                 return False
             return canonical(other) == canonical(expr) if op == "=" else subsumes(t, other, expr)
         if prop == "constraint":
+            ast = checked_ecl(t, value)  # an invalid constraint is vs-invalid here too
             try:
-                return expression_in_ecl(t, expr, parse_ecl(value))
-            except (EclSyntaxError, EclEvaluationError):
+                return expression_in_ecl(t, expr, ast)
+            except EclEvaluationError:
                 return False
         if prop == "concept" and value.strip().isdigit() and t.has_concept(int(value)):
             c = int(value)
