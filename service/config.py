@@ -98,7 +98,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SNOMAP_GUIDELINES", None, _text, "A directory of guideline files to serve read-only (default: the authoring store)."),
     Setting("SNOMAP_DATABASE_URL", None, _text, "The guideline store (default: the SQLite file $SNOMAP_DATA_DIR/guidelines.db)."),
     Setting("SNOMAP_DATA_DIR", None, _directory, "Where the embedded store and the page-session key live (default ~/.local/share/snomap)."),
-    Setting("SNOMAP_FHIR_EDITIONS", [], _paths, "Further indexes the FHIR API serves beside SNOMAP_INDEX (os.pathsep-separated)."),
+    Setting("SNOMAP_FHIR_EDITIONS", [], _paths, "Further indexes the FHIR API (and REST with ?version= / Accept-Version) serves beside SNOMAP_INDEX (os.pathsep-separated)."),
     Setting("SNOMAP_ECL_TIME_BUDGET", DEFAULT_TIME_BUDGET_S, _seconds, "Seconds one ECL evaluation may take before it is refused (422)."),
     Setting("SNOMAP_READS_REQUIRE_TOKEN", False, _flag, "Require a bearer token (pages: a signed-in session) for reads too."),
     Setting("SNOMAP_TAG_HIERARCHIES", DEFAULT_HIERARCHIES, _sctids, "Concepts whose subtrees a tag may sit in without a warning."),

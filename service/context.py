@@ -71,7 +71,41 @@ def services() -> Services:
 
 
 def terminology() -> Terminology:
-    return services().terminology
+    """The edition a request asks for: ``?version=`` or the ``Accept-Version`` header, else the default.
+
+    The choice is the FHIR API's (``version`` there): among the service's index and the further
+    editions of ``SNOMAP_FHIR_EDITIONS``, the one whose edition URI (``http://snomed.info/sct/{module}
+    /version/{date}`` or ``xsct``), module URI (its latest loaded date) or bare ``yyyymmdd`` matches.
+    A version that is not loaded is a 404 problem that lists the loaded ones.
+    """
+    svc = services()
+    requested = _requested_version()
+    if requested is None:
+        return svc.terminology
+    from .fhir.blueprint import fhir_context  # the one place editions are matched
+    from .problems import Problem
+
+    ctx = fhir_context()
+    chosen = ctx.select(requested)
+    if chosen is None:
+        raise Problem(
+            404,
+            "Unknown version",
+            f"version '{requested}' is not loaded; loaded versions: {ctx.valid_versions}",
+            field="version",
+            kind="unknown-version",
+            versions=[c.edition.uri for c in ctx.loaded],
+        )
+    return chosen.terminology
+
+
+def _requested_version() -> str | None:
+    """The ``version`` query parameter, else the ``Accept-Version`` header (None when neither is given)."""
+    try:
+        value = request.args.get("version") or request.headers.get("Accept-Version")
+    except RuntimeError:  # outside a request (CLI, warm-up): the default edition
+        return None
+    return value.strip() if value and value.strip() else None
 
 
 @cache
@@ -85,7 +119,21 @@ def schema_of(cls: type[Schema]) -> Schema:
 
 def query(schema: type[Schema]) -> dict[str, Any]:
     """Validated query parameters (unknown ones are ignored, as HTTP caches and proxies add some)."""
-    return schema_of(schema).load(request.args.to_dict(), unknown="exclude")
+    return checked_lang(schema_of(schema).load(request.args.to_dict(), unknown="exclude"))
+
+
+def checked_lang(args: dict[str, Any]) -> dict[str, Any]:
+    """A ``lang`` that names no language refset of the release is a 400 problem, never a silent default."""
+    lang = args.get("lang") if isinstance(args, dict) else None
+    if isinstance(lang, str) and lang.strip():
+        from terminology.dialects import unknown_language
+
+        from .problems import Problem
+
+        why = unknown_language(lang, terminology().language_refsets)
+        if why is not None:
+            raise Problem(400, "Unknown language", why, field="lang", kind="unknown-language")
+    return args
 
 
 # The deepest JSON a request body may nest (objects and arrays open at once).  The deepest body snomap
@@ -179,7 +227,7 @@ def json_object() -> dict[str, Any]:
 
 def body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
     """A validated JSON body (unknown fields refused); a missing or malformed body is a 400 naming the problem."""
-    return schema_of(schema).load(json_object(), unknown="raise", partial=partial)
+    return checked_lang(schema_of(schema).load(json_object(), unknown="raise", partial=partial))
 
 
 def accepts(schema: type[Schema], location: str = "query") -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -20,6 +20,7 @@ from terminology.authoring.codec import iso
 from terminology.authoring.validation import TagAssessment
 from terminology.mapping import Composition
 from terminology.maps import MapGroupResult, canonical_system, targets_of
+from terminology.text import semantic_tag
 
 _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 MAX_ANCESTORS = 25
@@ -107,12 +108,23 @@ def concept_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]
     return body
 
 
-def search_body(hits: Iterable[Any]) -> dict[str, Any]:
-    """Term search hits (SearchOut)."""
-    items = [
-        {"conceptId": str(h.concept_id), "pt": h.pt, "term": h.term, "descriptionId": str(h.description_id), "score": round(h.score, 4)}
-        for h in hits
-    ]
+def search_body(t: Terminology, hits: Iterable[Any], lang: str | None = None) -> dict[str, Any]:
+    """Term search hits (SearchOut), each with its FSN and semantic tag so that same-named
+    concepts ("Hepatoblastoma" the disorder and the morphology) can be told apart."""
+    items = []
+    for h in hits:
+        fsn = t.fsn(h.concept_id, lang)
+        items.append(
+            {
+                "conceptId": str(h.concept_id),
+                "pt": h.pt,
+                "fsn": fsn,
+                "semanticTag": semantic_tag(fsn),
+                "term": h.term,
+                "descriptionId": str(h.description_id),
+                "score": round(h.score, 4),
+            }
+        )
     return {"items": items}
 
 
@@ -243,15 +255,19 @@ def resolved_body(item: dict[str, Any], how: str | None) -> dict[str, Any]:
     }
 
 
-def ready_body(t: Terminology) -> dict[str, Any]:
-    """The readiness answer: the served release (ReadyOut)."""
+def ready_body(t: Terminology, uri: str, versions: list[str]) -> dict[str, Any]:
+    """The readiness answer: the served release and every loaded version (ReadyOut).
+
+    ``uri`` is the edition URI exactly as the FHIR API reports it (``xsct`` for an unpublished
+    edition), so the two APIs name a release the same way."""
     r = t.release
     return {
         "status": "ready",
+        "versions": versions,
         "release": {
             "edition": str(r.edition_module),
             "version": r.version,
-            "uri": r.uri,
+            "uri": uri,
             "concepts": r.counts.get("concepts"),
             "activeConcepts": r.counts.get("active_concepts"),
         },

@@ -16,7 +16,7 @@ from marshmallow import Schema
 
 from terminology.batch import ItemMapping, guideline_links, map_json_item
 
-from ..context import responds, schema_of, services
+from ..context import checked_lang, json_object, responds, schema_of, services
 from ..problems import Problem, from_exception
 from ..representations import concept_ref, concept_refs
 from .schemas.batch import MAX_ITEMS, GuidelinesBatchIn, GuidelinesBatchOut, MapBatchIn, MapBatchOut
@@ -30,13 +30,11 @@ def batch_body(schema: type[Schema], key: str = "items") -> dict[str, Any]:
     """The validated body of a batch request; its size and item count are checked before any item is read."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise Problem(413, "Batch too large", f"the body is over {MAX_BODY_BYTES:,} bytes", key, "batch-too-large")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise Problem(400, "Invalid request", "the request body must be a JSON object", kind="invalid-request")
+    data = json_object()  # the one JSON reader: depth, NUL and lone-surrogate checks
     items = data.get(key)
     if isinstance(items, list) and len(items) > MAX_ITEMS:
         raise Problem(413, "Batch too large", f"{len(items):,} {key}; at most {MAX_ITEMS:,} per request", key, "batch-too-large")
-    return schema_of(schema).load(data, unknown="raise")
+    return checked_lang(schema_of(schema).load(data, unknown="raise"))
 
 
 def item_problem(exc: BaseException, index: int, key: str = "items") -> dict[str, Any]:

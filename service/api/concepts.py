@@ -118,7 +118,17 @@ def subsumes(args: dict[str, Any]) -> dict[str, Any]:
         200: {content: {application/json: {schema: SubsumesOut}}}
         400: {description: Missing or invalid SCTID (the problem names the field)}
         404: {description: A concept is not in the release}
+      description: "`warnings` (only when there is one) says which concept is inactive."
     """
     a = parse_sctid(args["a"], field="a")
     b = parse_sctid(args["b"], field="b")
-    return {"outcome": terminology().subsumption(a, b)}
+    t = terminology()
+    outcome = t.subsumption(a, b)
+    # An inactive concept has no is-a relationships, so it subsumes and is subsumed by nothing
+    # but itself: the answer is right but rarely what the caller meant (same rule as FHIR $subsumes).
+    warnings = [
+        f"concept {field} ({sctid}) is inactive: it has no is-a relationships, so it is related to no other concept"
+        for field, sctid in (("a", a), ("b", b))
+        if not t.concept(sctid).active
+    ]
+    return {"outcome": outcome, "warnings": warnings} if warnings else {"outcome": outcome}

@@ -30,7 +30,10 @@ def healthz() -> dict[str, Any]:
 @bp.get("/readyz")
 @responds(ReadyOut)
 def readyz() -> dict[str, Any]:
-    """Readiness: the index is open; reports the release's edition and version.
+    """Readiness: the index is open; reports the release's edition, version and edition URI (as FHIR names it).
+
+    ``versions`` lists every loaded edition URI, the default first; ``?version=`` or
+    ``Accept-Version`` chooses among them here as on every REST endpoint.
     ---
     get:
       tags: [health]
@@ -40,4 +43,9 @@ def readyz() -> dict[str, Any]:
             application/json:
               schema: ReadyOut
     """
-    return ready_body(terminology())
+    from ..fhir.blueprint import fhir_context
+
+    t = terminology()
+    loaded = fhir_context().loaded
+    uri = next((c.edition.uri for c in loaded if c.terminology is t), t.release.uri)
+    return ready_body(t, uri, [c.edition.uri for c in loaded])

@@ -40,7 +40,7 @@ def search_concepts(args: dict[str, Any]) -> dict[str, Any]:
     """
     t = terminology()
     within = evaluate(t, args["ecl"], time_budget_s=setting("SNOMAP_ECL_TIME_BUDGET")).ids if args["ecl"] else None
-    return search_body(search(t, args["q"], args["limit"], args["lang"], args["activeOnly"], within))
+    return search_body(t, search(t, args["q"], args["limit"], args["lang"], args["activeOnly"], within), args["lang"])
 
 
 @bp.post("/map")

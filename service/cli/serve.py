@@ -69,10 +69,13 @@ def serve_cmd(index: str | None, guidelines: str | None, host: str, port: int, w
         config["SNOMAP_VERIFY_INDEX"] = verify
     app = create_app(config)
     warm(app)
-    services = app.extensions["snomap"]
-    click.echo(f"snomap serving {services.terminology.release.uri} on http://{host}:{port} ({workers} workers)")
-    for edition in services.editions:
-        click.echo(f"  FHIR also serves {edition.release.uri}")
+    from ..fhir.blueprint import fhir_context
+
+    with app.app_context():
+        loaded = [c.edition.uri for c in fhir_context().loaded]  # the URIs both APIs report
+    click.echo(f"snomap serving {loaded[0]} on http://{host}:{port} ({workers} workers)")
+    for uri in loaded[1:]:
+        click.echo(f"  also serves {uri} (?version= / Accept-Version on REST, version on FHIR)")
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -108,6 +108,12 @@ def outcome_response(outcome: dict[str, Any], status: int) -> Response:
 
 def _params() -> Params:
     """The operation's parameters: the query string, plus the Parameters body of a POST."""
+    params = _read_params()
+    _check_display_language(params.str("displayLanguage"))
+    return params
+
+
+def _read_params() -> Params:
     query = [(k, v) for k, vs in request.args.lists() for v in vs]
     if request.method != "POST":
         return Params.from_query(query)
@@ -134,6 +140,26 @@ def _params() -> Params:
     params = Params.from_resource(body)
     params.items = Params.from_query(query).items + params.items
     return params
+
+
+def _check_display_language(lang: str | None) -> None:
+    """``displayLanguage`` naming no language refset of a loaded edition: 400 OperationOutcome.
+
+    The parameter is an explicit request (unlike the ``Accept-Language`` header, a preference
+    that HTTP lets a server fall back from, RFC 9110 12.5.4), so snomap refuses it rather than
+    answering silently in the default dialect.
+    """
+    if not lang:
+        return
+    from terminology.dialects import unknown_language
+
+    refsets = sorted({r for c in fhir_context().loaded for r in c.terminology.language_refsets})
+    why = unknown_language(lang, refsets)
+    if why is not None:
+        raise FhirError(
+            400,
+            Issue("error", "not-supported", f"displayLanguage '{lang}': {why}", "not-supported", expression=["displayLanguage"]),
+        )
 
 
 def _language() -> str | None:

@@ -173,6 +173,13 @@ class Refinements(Members):
                 if group
                 else np.asarray(st("rel_src"))[rels].astype(np.int32)
             )
+        if values is None and not a.reverse:
+            # ``= *`` is any value: a concrete one too (``* : 1142135004 = *`` is every concept with a
+            # concrete 1142135004 |Has presentation strength numerator value|; ECL 2.2 section 6.3
+            # allows ``*`` wherever an attribute value may stand).
+            cv = self.ix.concrete
+            sel = self.concrete_of(focus, types)
+            keys = np.concatenate((keys, (cv["unit"][sel] if group else cv["src"][sel]).astype(keys.dtype)))
         if isa:
             keys = np.concatenate((keys, self.isa_keys(focus, values, negate=negate, reverse=a.reverse, group=group)))
         return keys
@@ -309,8 +316,8 @@ class Refinements(Members):
             pos = pos[~inside if negate_src else inside]
         return np.asarray(ix.array("ecl_td_rel"))[pos].astype(np.int64)
 
-    def concrete(self, focus: np.ndarray, types: np.ndarray | None, comparison: Comparison, value: Any) -> np.ndarray:
-        """Positions (in ``EclIndex.concrete`` order) of the focus concepts' concrete values that compare true."""
+    def concrete_of(self, focus: np.ndarray, types: np.ndarray | None) -> np.ndarray:
+        """Positions (in ``EclIndex.concrete`` order) of the focus concepts' concrete values of ``types`` (None: any)."""
         cv = self.ix.concrete
         if types is None:
             sel = np.arange(len(cv["type"]), dtype=np.int64)
@@ -318,7 +325,12 @@ class Refinements(Members):
             sel = sets.positions(
                 np.searchsorted(cv["type"], types, "left"), np.searchsorted(cv["type"], types, "right")
             )
-        sel = sel[self.member(focus, cv["src"][sel])]
+        return sel[self.member(focus, cv["src"][sel])]
+
+    def concrete(self, focus: np.ndarray, types: np.ndarray | None, comparison: Comparison, value: Any) -> np.ndarray:
+        """Positions (in ``EclIndex.concrete`` order) of the focus concepts' concrete values that compare true."""
+        cv = self.ix.concrete
+        sel = self.concrete_of(focus, types)
         kind = cv["kind"][sel]
         if isinstance(value, NumericValue):
             sel = sel[(kind == fmt.CV_INTEGER) | (kind == fmt.CV_DECIMAL)]

@@ -252,20 +252,61 @@ def _ecl(t: Terminology, expr: Expression | SubExpression, c: ecl_ast.Expression
         base = _ecl(t, expr, c.operand)
         if base is not True:
             return base
-        return True if _refinement(t, normal_form(t, expr), c.refinement, None) else None
+        nf = normal_form(t, expr)
+        if _refinement(t, nf, c.refinement, None):
+            return True
+        return False if _refinement_absent(t, nf, c.refinement) else None
     return None
+
+
+def _refinement_absent(t: Terminology, nf: NormalForm, r: ecl_ast.Refinement) -> bool:
+    """The refinement needs an attribute whose type the normal form lacks altogether (so it cannot hold).
+
+    The same reading as ``_proven_not_under``: without general concept inclusion axioms
+    nothing adds an attribute type to a normal form.
+    """
+    if isinstance(r, ecl_ast.Attribute):
+        if r.reverse or (r.cardinality is not None and r.cardinality.min == 0):
+            return False
+        return not any(_concept_satisfies(t, ty, r.name) for g in nf.groups for ty, _ in g)
+    if isinstance(r, ecl_ast.AttributeGroup):
+        if r.cardinality is not None and r.cardinality.min == 0:
+            return False
+        return _refinement_absent(t, nf, r.refinement)
+    results = [_refinement_absent(t, nf, o) for o in r.operands]
+    return any(results) if r.operator is ecl_ast.BinaryOperator.AND else all(results)
 
 
 def _proven_not_under(t: Terminology, expr: Expression | SubExpression, x: int) -> bool | None:
     """False (a membership answer) when the expression is proven not to be under ``x``, else None (unknown).
 
-    Only a primitive ``x`` allows the proof: nothing but its subtypes is under it, so
-    focus concepts none of which is under ``x`` settle it.
+    A primitive ``x`` has no subtypes but its stated ones, so focus concepts none of
+    which is under ``x`` settle it.  A fully defined ``x`` is settled when the
+    expression misses a necessary part of its definition: a proximal primitive
+    supertype none of its focus concepts is under, or an attribute type of which its
+    normal form (the focus concepts' inferred relationships plus its refinements) has
+    no attribute, neither that type nor a subtype.  Whatever is under ``x`` has
+    both, and only a general concept inclusion axiom could give the expression an
+    attribute its normal form lacks; snomap, like the normal forms it compares, reads
+    none (the same assumption as the primitive case).
     """
-    if not t.has_concept(x) or t.concept(x).definition_status == "fully-defined":
+    if not t.has_concept(x):
         return None
     sub = expr.sub if isinstance(expr, Expression) else expr
-    return False if not any(_concept_subsumes(t, x, f.id) for f in sub.focus) else None
+    focus = [f.id for f in sub.focus]
+    if t.concept(x).definition_status != "fully-defined":
+        return False if not any(_concept_subsumes(t, x, f) for f in focus) else None
+    if any(_concept_subsumes(t, x, f) for f in focus):
+        return None  # a focus concept is under x already: nothing to prove
+    for p in t.proximal_primitive_parents(x):
+        if not any(_concept_subsumes(t, p, f) for f in focus):
+            return False
+    have = {ty for g in normal_form(t, expr).groups for ty, _ in g}
+    for g in concept_groups(t, x)[0]:
+        for ty, _ in g:
+            if not any(_concept_subsumes(t, ty, h) for h in have):
+                return False
+    return None
 
 
 def _refinement(t: Terminology, nf: NormalForm, r: ecl_ast.Refinement, group: Group | None) -> bool:

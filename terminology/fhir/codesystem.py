@@ -334,6 +334,7 @@ def subsumes(ctx: FhirContext, params: Params) -> dict[str, Any]:
     version = params.str("version")
     nodes = []
     editions: list[FhirContext] = []
+    warnings: list[Issue] = []
     for side in ("A", "B"):
         coding = params.coding(f"coding{side}")
         code = coding.code if coding else params.str(f"code{side}")
@@ -350,6 +351,12 @@ def subsumes(ctx: FhirContext, params: Params) -> dict[str, Any]:
                     i.text = message("Unknown_Code_in_Version", code, SNOMED, _version_text(ctx, checked))
                     i.expression = [f"code{side}"]
             raise FhirError(404 if any(i.code in ("not-found", "code-invalid") for i in issues) else 400, issues)
+        # An inactive concept is related to nothing but itself; say so (tx.fhir.org's warning,
+        # INACTIVE_CONCEPT_FOUND, as $validate-code reports it), in an `issues` parameter.
+        for i in checked.issues:
+            if i.message_id == "INACTIVE_CONCEPT_FOUND":
+                i.expression = [f"coding{side}" if coding else f"code{side}"]
+                warnings.append(i)
         nodes.append(checked.concept_id if checked.concept_id is not None else checked.expression)
         editions.append(checked.edition or ctx)
     if editions[0] is not editions[1]:
@@ -359,4 +366,7 @@ def subsumes(ctx: FhirContext, params: Params) -> dict[str, Any]:
         )
         raise FhirError(400, Issue("error", "invalid", text, "invalid-data", expression=["version"]))
     outcome = subsumption(editions[0].terminology, nodes[0], nodes[1])  # type: ignore[arg-type]
-    return _parameters([_param("outcome", "Code", outcome)])
+    out = [_param("outcome", "Code", outcome)]
+    if warnings:
+        out.append({"name": "issues", "resource": operation_outcome(warnings)})
+    return _parameters(out)

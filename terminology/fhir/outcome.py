@@ -55,6 +55,7 @@ MESSAGES: dict[str, str] = {
     "UNKNOWN_CONCEPTMAP": "A definition for the ConceptMap '{0}' could not be found",
     "UNSUPPORTED_FILTER": "The filter '{0} {1} {2}' is not supported for the code system '{3}'",
     "INVALID_FILTER": "The filter '{0} {1} {2}' on the code system '{3}' is not valid: {4}",
+    "INVALID_ECL": "Invalid ECL expression: '{0}': {1}",
 }
 
 
@@ -77,6 +78,7 @@ class Issue:
     message_id: str | None = None
     expression: list[str] = field(default_factory=list)
     location: bool = False  # R4 clients still read the deprecated `location`; some tests expect it
+    diagnostics: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -89,6 +91,8 @@ class Issue:
             details["coding"] = [{"system": TX_ISSUE_TYPE, "code": self.tx}]
         details["text"] = self.text
         out["details"] = details
+        if self.diagnostics:
+            out["diagnostics"] = self.diagnostics
         if self.expression:
             if self.location:
                 out["location"] = list(self.expression)
@@ -118,6 +122,21 @@ class FhirError(SnomapError):
         return cls(
             status, Issue("error", "invalid", text, "invalid-data", expression=[expression] if expression else [])
         )
+
+    @classmethod
+    def invalid_ecl(cls, ecl: str, problem: str, position: int | None) -> FhirError:
+        """An ECL constraint that does not parse or names an unknown concept: the value set is invalid.
+
+        tx.fhir.org and Snowstorm answer ``invalid`` with the tx-issue-type ``vs-invalid`` and the
+        message id ``INVALID_ECL`` (HL7's tx-ecosystem tests ``sct/ecl/expand-ecl-unknown-concept``,
+        ``-missing-focus``, ``-trailing-tokens``, ``-invalid-sctid``, ``-ambiguous-precedence``).  The
+        text names the expression; the 0-based character position is in the text and in
+        ``diagnostics`` (``position=N``).
+        """
+        where = f" (at character {position})" if position is not None and f"character {position}" not in problem else ""
+        text = message("INVALID_ECL", ecl, problem + where)
+        diagnostics = f"position={position}" if position is not None else None
+        return cls(400, Issue("error", "invalid", text, "vs-invalid", "INVALID_ECL", diagnostics=diagnostics))
 
     @classmethod
     def not_supported(cls, text: str, status: int = 400) -> FhirError:

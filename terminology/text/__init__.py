@@ -9,7 +9,17 @@
   the function is not re-exported here, so the submodule stays reachable as an attribute).
 """
 
-from .canonical import IMPLIES, RELATED, STOPWORDS, Token, analyse, canonical_tokens, is_rewritten, strip_semantic_tag
+from .canonical import (
+    IMPLIES,
+    RELATED,
+    STOPWORDS,
+    Token,
+    analyse,
+    canonical_tokens,
+    is_rewritten,
+    semantic_tag,
+    strip_semantic_tag,
+)
 from .lexicon import CANON_MARK, NORM_TABLE, SEARCH_TABLE, Lexicon, build_lexical_index, lexicon
 from .normalise import WORD, fold, fts_quote, words
 from .phrases import PhraseIndex, SpanHit, phrase_index, token_ids
@@ -62,6 +72,7 @@ __all__ = [
     "query_words",
     "spans_of",
     "split_words",
+    "semantic_tag",
     "strip_semantic_tag",
     "token_ids",
     "units_of",

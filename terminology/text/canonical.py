@@ -29,6 +29,12 @@ def strip_semantic_tag(fsn: str) -> str:
     return _SEMANTIC_TAG.sub("", fsn)
 
 
+def semantic_tag(fsn: str | None) -> str | None:
+    """ "Hepatoblastoma (disorder)" -> "disorder"; None when the FSN has no tag."""
+    m = _SEMANTIC_TAG.search(fsn or "")
+    return m.group(0).strip()[1:-1] if m else None
+
+
 # ----- canonical tokens
 
 

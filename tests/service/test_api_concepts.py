@@ -558,7 +558,12 @@ def test_unknown_concept_is_404(client: FlaskClient, suffix: str) -> None:
     ],
 )
 def test_subsumes_outcomes(client: FlaskClient, a: str, b: str, outcome: str) -> None:
-    assert get_ok(client, f"/api/v1/subsumes?a={a}&b={b}") == {"outcome": outcome}
+    body = get_ok(client, f"/api/v1/subsumes?a={a}&b={b}")
+    assert body["outcome"] == outcome
+    # sample concept file: 1119990001107 and 1229990001105 are the two rows with active = 0;
+    # an inactive a or b adds a warning naming it (issue 15), nothing else does
+    inactive = [c for c in (a, b) if c in ("1119990001107", "1229990001105")]
+    assert [w.split("(")[1].split(")")[0] for w in body.get("warnings", [])] == inactive
 
 
 @pytest.mark.parametrize(

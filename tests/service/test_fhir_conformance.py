@@ -255,3 +255,67 @@ def test_every_suite_response_is_a_valid_r4_resource(fhir_tx: Path, fhir_base: s
         for p in resource.get("parameter", []) if resource["resourceType"] == "Parameters" else []:
             if "resource" in p:
                 r4.get_fhir_model_class(p["resource"]["resourceType"]).model_validate(p["resource"])
+
+
+# --------------------------------------------------------------------------- the IG's further SNOMED CT tests (sct-ecl)
+
+ECL_SUITE = "sct-ecl"
+ECL_SUITE_SIZE = 103
+# sct-ecl tests whose expected response this server does not give, with why (checked by hand).
+ECL_KNOWN_DIVERGENT = {
+    # `*` expected 2251 concepts, snomap gives 2254: the subset's concept file has 2254 active concepts;
+    # the reference leaves out the three (31000003106, 900000000000012004, 900000000000207008: module
+    # concepts) that have no active relationship row in the subset (their is-a was not carried into it),
+    # as a server evaluating `*` over its hierarchy index does. ECL 2.2 section 6.1: `*` is any concept.
+    "snomed-expand-ecl-wildcard": 'expected "2251", actual "2254"',
+    "snomed-expand-ecl-wildcard-minus": 'expected "1941", actual "1944"',
+    # The expected compose is not the one the request sends: the request has
+    # "(<< 10200004 OR << 128045006) AND << 64572001", the expected response
+    # "(<< 128045006 OR << 10200004) AND << 64572001". snomap echoes the request's text (the
+    # expansion itself, one code 128045006, matches).
+    "snomed-expand-ecl-grouped-or": "compose.include[0].filter[0].value",
+    # Likewise: request "<< 10200004 OR (<< 128045006 AND << 64572001)", expected response
+    # "<< 128045006 OR << 10200004 AND << 64572001" (which is not even valid ECL: mixed operators).
+    "snomed-expand-ecl-grouped-and": "compose.include[0].filter[0].value",
+    # 307530000 |Appendicitis NOS| is inactive (concept file: active 0). The expected answer has no
+    # `inactive` and no INACTIVE_CONCEPT_FOUND warning, although the suite's own
+    # validate-code-inactive-display (snomed suite, which passes) expects both for an inactive code.
+    "snomed-validate-ecl-memberOf-refset-code-in": "(name=inactive, valueBoolean=true)",
+}
+
+
+@pytest.fixture(scope="module")
+def tx_ecosystem_tests(subset_path: Path) -> Path:
+    """The IG's ``tests`` folder (github.com/HL7/fhir-tx-ecosystem-ig, 2.2 MB of sct/ecl files: read, not copied).
+
+    ``SNOMAP_TX_ECOSYSTEM`` names it; else ``../shared/fhir-tx-ecosystem-ig/tests`` beside the subset.
+    """
+    folder = Path(os.environ.get("SNOMAP_TX_ECOSYSTEM") or subset_path.parent / "fhir-tx-ecosystem-ig" / "tests")
+    manifest = folder / "test-cases.json"
+    if not manifest.is_file() or not (folder / "sct" / "ecl").is_dir():
+        pytest.skip(f"the tx-ecosystem IG's tests folder (with sct/ecl) is not at {folder}; set SNOMAP_TX_ECOSYSTEM")
+    if not any(s["name"] == ECL_SUITE for s in json.loads(manifest.read_text())["suites"]):
+        pytest.skip(f"{manifest} has no suite {ECL_SUITE}")
+    return folder
+
+
+def test_tx_ecosystem_sct_ecl_suite(fhir_tx: Path, tx_ecosystem_tests: Path, fhir_base: str, tmp_path: Path) -> None:
+    """The IG's ECL expansion and validation tests on the same subset: 98 of 103 pass, 5 diverge (above)."""
+    summary = tmp_path / "summary.json"
+    run = subprocess.run(
+        [
+            sys.executable, str(fhir_tx / "txtest.py"), "--base", fhir_base, "--tests", str(tx_ecosystem_tests),
+            "--suite", ECL_SUITE, "--json", str(summary),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert summary.exists(), run.stdout + run.stderr
+    result = json.loads(summary.read_text())[ECL_SUITE]
+    failures = {f["test"]: f["reason"] for f in result["failures"]}
+    assert set(failures) <= set(ECL_KNOWN_DIVERGENT), run.stdout
+    for name, reason in failures.items():
+        assert ECL_KNOWN_DIVERGENT[name] in reason, (name, reason)
+    assert result["passed"] + len(failures) == ECL_SUITE_SIZE, run.stdout
+    assert result["passed"] >= ECL_SUITE_SIZE - len(ECL_KNOWN_DIVERGENT), run.stdout

@@ -259,7 +259,10 @@ def test_readyz_reports_the_sample_edition_and_version(client: FlaskClient) -> N
     # 20250301. Nothing depends on 19990001103, so it is the edition; its version is 20250301.
     assert release["edition"] == "19990001103"
     assert release["version"] == "20250301"
-    assert release["uri"] == "http://snomed.info/sct/19990001103/version/20250301"
+    # 19990001103 is a fictional edition, not among those SNOMED International and its members publish,
+    # so its URI is the xsct form (docs/fhir.md "Versions and editions"), the one FHIR reports too.
+    assert release["uri"] == "http://snomed.info/xsct/19990001103/version/20250301"
+    assert body["versions"] == [release["uri"]]
     # Terminology/sct2_Concept_Snapshot_SNOMAP_20250301.txt: 121 rows, 2 with active = 0
     # (1119990001107, 1229990001105).
     assert release["concepts"] == 121

@@ -64,3 +64,7 @@ class SubsumesQuery(Schema):
 
 class SubsumesOut(Schema):
     outcome = fields.Str(validate=validate.OneOf(["equivalent", "subsumes", "subsumed-by", "not-subsumed"]))
+    warnings = fields.List(
+        fields.Str(),
+        metadata={"description": "Present when a or b is inactive (it has no is-a relationships), saying which"},
+    )

@@ -15,4 +15,5 @@ class ReleaseOut(Schema):
 
 class ReadyOut(Schema):
     status = fields.Str()
+    versions = fields.List(fields.Str(), metadata={"description": "Every loaded edition URI, the default first"})
     release = fields.Nested(ReleaseOut)

@@ -19,6 +19,10 @@ class SearchQuery(LangQuery):
 class SearchHitOut(Schema):
     conceptId = fields.Str()
     pt = fields.Str(allow_none=True)
+    fsn = fields.Str(allow_none=True, metadata={"description": "Fully specified name, e.g. 'Hepatoblastoma (disorder)'"})
+    semanticTag = fields.Str(
+        allow_none=True, metadata={"description": "The FSN's semantic tag, e.g. 'disorder' or 'morphologic abnormality'"}
+    )
     term = fields.Str(metadata={"description": "The description that matched"})
     descriptionId = fields.Str()
     score = fields.Float()

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate, parse_ecl
+from ...ecl import EclEvaluationError, EclSyntaxError, EclTimeoutError, evaluate
 from ...expressions import (
     Expression,
     ExpressionSyntaxError,
@@ -30,7 +30,7 @@ from ..codes import CheckedCode, unknown_system_issue, version_issue
 from ..context import FhirContext
 from ..outcome import FhirError, Issue, message
 from ..versions import SNOMED
-from .resolve import ResolvedValueSet, resolve_value_set
+from .resolve import ResolvedValueSet, checked_ecl, resolve_value_set
 
 __all__ = ["SUPPORTED_FILTERS", "CodeInEdition", "Entry", "Evaluator", "Members"]
 
@@ -226,15 +226,11 @@ class Evaluator:
         if prop == "expression":
             return _empty()  # only expressions can match an expression filter
         if prop == "constraint":
+            checked_ecl(t, value)
             try:
                 return evaluate(t, value).rows
-            except EclSyntaxError as exc:
-                raise FhirError(
-                    400,
-                    Issue(
-                        "error", "invalid", message("INVALID_FILTER", prop, op, value, SNOMED, str(exc)), "invalid-data"
-                    ),
-                ) from None
+            except EclSyntaxError as exc:  # checked_ecl parsed it; kept for safety
+                raise FhirError.invalid_ecl(value, str(exc), exc.position) from None
             except EclTimeoutError as exc:
                 issue = Issue("error", "too-costly", f"The ECL constraint '{value}' is too costly: {exc}", None)
                 raise FhirError(422, issue) from None
@@ -499,9 +495,10 @@ class Evaluator:
                 return False
             return canonical(other) == canonical(expr) if op == "=" else subsumes(t, other, expr)
         if prop == "constraint":
+            ast = checked_ecl(t, value)  # an invalid constraint is vs-invalid here too
             try:
-                return expression_in_ecl(t, expr, parse_ecl(value))
-            except (EclSyntaxError, EclEvaluationError):
+                return expression_in_ecl(t, expr, ast)
+            except EclEvaluationError:
                 return False
         if prop == "concept" and value.strip().isdigit() and t.has_concept(int(value)):
             c = int(value)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...ecl import EclSyntaxError, parse_ecl
+from ...ecl.ast import Expression as EclExpression
+from ...ecl.ast import mentioned_concepts
 from ...terminology import Terminology
 from ..codes import version_issue
 from ..context import FhirContext
@@ -20,7 +22,7 @@ from ..outcome import FhirError, Issue, message
 from ..params import Params
 from ..versions import SNOMED, parse_version_uri
 
-__all__ = ["ResolvedValueSet", "implicit_value_set", "resolve_value_set", "version_params"]
+__all__ = ["ResolvedValueSet", "checked_ecl", "implicit_value_set", "resolve_value_set", "version_params"]
 
 REFSET_ROOT = 900000000000455006
 
@@ -119,6 +121,29 @@ def _is_refset(t: Terminology, sctid: int) -> bool:
     )
 
 
+def checked_ecl(t: Terminology, ecl: str) -> EclExpression:
+    """The parsed ECL of a value set, or ``FhirError.invalid_ecl`` (400, ``vs-invalid``).
+
+    Invalid are: text that does not parse (a missing focus, trailing tokens, an id that is
+    not an SCTID, ``AND``/``OR`` mixed without brackets) and a well-formed SCTID the release
+    does not have, as tx.fhir.org and Snowstorm answer ("Unknown SNOMED Concept Id"; HL7's
+    tx-ecosystem test ``sct/ecl/expand-ecl-unknown-concept``).  The ECL engine itself
+    (``GET /api/v1/ecl``) keeps the ECL specification's reading of an unknown id: no match.
+    """
+    try:
+        ast = parse_ecl(ecl)
+    except EclSyntaxError as exc:
+        raise FhirError.invalid_ecl(ecl, str(exc), exc.position) from None
+    unknown = sorted(c for c in mentioned_concepts(ast) if not t.has_concept(c))
+    if unknown:
+        first = str(unknown[0])
+        position = ecl.find(first)
+        raise FhirError.invalid_ecl(
+            ecl, f"Unknown SNOMED Concept Id: {first}", position if position >= 0 else None
+        ) from None
+    return ast
+
+
 def implicit_value_set(ctx: FhirContext, url: str) -> ResolvedValueSet | None:
     """SNOMED CT's implicit value sets (FHIR R4 "Using SNOMED CT with FHIR"), or None when ``url`` is not one."""
     base, sep, query = url.partition("?")
@@ -159,10 +184,7 @@ def implicit_value_set(ctx: FhirContext, url: str) -> ResolvedValueSet | None:
             name, title = f"SCT_REFSET_{ident}", f"SNOMED CT Reference Set {ident} |{term}|"
     elif value.startswith("ecl/"):
         ecl = value[4:]
-        try:
-            parse_ecl(ecl)
-        except EclSyntaxError as exc:
-            raise FhirError(400, Issue("error", "invalid", f"Invalid ECL in '{url}': {exc}", "invalid-data")) from None
+        checked_ecl(t, ecl)
         include["filter"] = [{"property": "constraint", "op": "=", "value": ecl}]
         name, title = "SCT_ECL", f"SNOMED CT concepts matching {ecl}"
     else:
