@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from terminology import Terminology
 from terminology.sample import default_index_path
@@ -28,7 +29,18 @@ def _guideline_repository(directory: str | Path | None, url: str | None) -> Any:
 
 
 class _PagesOnlySessions(SecureCookieSessionInterface):
-    """Only the pages use the signed cookie session; API and FHIR requests skip opening it (measured 5-8% of CPU)."""
+    """Only the pages use the signed cookie session; API and FHIR requests skip opening it (measured 5-8% of CPU).
+
+    The cookie holds the CSRF token, flashed messages and the random id of the server-side session
+    (`service.auth`), never an API token. It is Secure when SNOMAP_SESSION_COOKIE_SECURE says so, or, left
+    on auto, when the request came over HTTPS (directly, or per X-Forwarded-Proto with SNOMAP_PROXY_FIX).
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = app.config.get("SNOMAP_SESSION_COOKIE_SECURE")
+        if configured is not None:
+            return bool(configured)
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or bool(request and request.is_secure)
 
     def open_session(self, app: Flask, request: Any) -> Any:
         if request.path.startswith(("/api/", "/fhir", "/healthz", "/readyz")):
@@ -55,6 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     editions = tuple(Terminology.open(p, verify=verify) for p in app.config["SNOMAP_FHIR_EDITIONS"])
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()
+    proxies = int(app.config["SNOMAP_PROXY_FIX"])
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     problems.init_app(app)
     auth.init_app(app)
     _fill_baselines(app, t, repo)
