@@ -377,6 +377,7 @@ def test_drafts_are_for_authors_only(app: Flask, tokens: dict[str, str]) -> None
         assert "draft-femur" not in listed(who)
         assert client.get("/api/v1/guidelines/draft-femur", headers=who or {}).status_code == 404
         assert client.get("/api/v1/guidelines/draft-femur/source", headers=who or {}).status_code == 404
+        assert client.get("/api/v1/guidelines/draft-femur/revisions/1", headers=who or {}).status_code == 404
         r = client.get("/api/v1/guidelines", query_string={"concept": str(FEMUR_MET), "status": "draft"}, headers=who or {})
         assert r.status_code == 403 and r.mimetype == PROBLEM
         assert linked(who, status="published") == linked(who)
@@ -384,6 +385,7 @@ def test_drafts_are_for_authors_only(app: Flask, tokens: dict[str, str]) -> None
     assert {"draft-femur", "retired-femur"} <= set(linked(author)) and "draft-femur" in listed(author)
     assert linked(author, status="draft") == ["draft-femur"]
     assert client.get("/api/v1/guidelines/draft-femur", headers=author).status_code == 200
+    assert client.get("/api/v1/guidelines/draft-femur/revisions/1", headers=author).get_json()["snapshot"]["doc"]["status"] == "draft"
 
 
 def test_pages_show_drafts_to_signed_in_authors_only(app: Flask, tokens: dict[str, str]) -> None:
