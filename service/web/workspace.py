@@ -194,6 +194,9 @@ def sign_in():  # type: ignore[no-untyped-def]
         _audit_sign_in(store, "refused", 401, verdict.name if verdict else None, verdict.role if verdict else None, {"token": verdict.reason if verdict else "missing"})
         return sign_in_form(next_page, 401, error="That token was not accepted (unknown, revoked or mistyped).")
     who = verdict.info
+    previous = session.get(auth.SESSION_KEY)
+    if previous:  # signing in again (another token): the old server-side session ends
+        store.end_session(str(previous))
     session.clear()  # a new session (and CSRF token) for the signed-in user
     session[auth.SESSION_KEY] = store.open_session(who, auth.client_address())
     g.web_principal = who

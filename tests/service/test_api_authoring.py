@@ -213,7 +213,7 @@ def test_create_returns_the_guideline_with_etag_sizes_and_warnings(client: Flask
     # A draft (new_guideline's default) is found with an author token only (issue 16).
     assert client.get("/api/v1/guidelines/new-guideline").status_code == 404
     assert client.get("/api/v1/guidelines/new-guideline", headers=h(tokens["author"])).get_json()["title"] == "Femoral metastases"
-    links = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}").get_json()["items"]
+    links = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}", headers=h(tokens["author"])).get_json()["items"]
     assert "new-guideline" in [x["id"] for x in links]
     r = client.post("/api/v1/guidelines", json=body, headers=h(tokens["author"]))
     assert r.status_code == 409 and r.mimetype == PROBLEM
