@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from terminology import Terminology
@@ -44,15 +45,32 @@ class _OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs:  # an explicit option (indent, sort_keys...): the standard encoder honours it
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()
+        return self._encode(obj).decode()
 
     def response(self, *args: Any, **kwargs: Any) -> Any:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(orjson.dumps(obj, default=self.default, option=self._OPTIONS), mimetype=self.mimetype)
+        return self._app.response_class(self._encode(obj), mimetype=self.mimetype)
+
+    def _encode(self, obj: Any) -> bytes:
+        try:
+            return orjson.dumps(obj, default=self.default, option=self._OPTIONS)
+        except TypeError:  # what orjson refuses (an integer past 64 bits echoed from a request): the standard encoder
+            return super().dumps(obj).encode()
 
 
 class _PagesOnlySessions(SecureCookieSessionInterface):
-    """Only the pages use the signed cookie session; API and FHIR requests skip opening it (measured 5-8% of CPU)."""
+    """Only the pages use the signed cookie session; API and FHIR requests skip opening it (measured 5-8% of CPU).
+
+    The cookie holds the CSRF token, flashed messages and the random id of the server-side session
+    (`service.auth`), never an API token. It is Secure when SNOMAP_SESSION_COOKIE_SECURE says so, or, left
+    on auto, when the request came over HTTPS (directly, or per X-Forwarded-Proto with SNOMAP_PROXY_FIX).
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = app.config.get("SNOMAP_SESSION_COOKIE_SECURE")
+        if configured is not None:
+            return bool(configured)
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or bool(request and request.is_secure)
 
     def open_session(self, app: Flask, request: Any) -> Any:
         if request.path.startswith(("/api/", "/fhir", "/healthz", "/readyz")):
@@ -100,6 +118,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     editions = tuple(Terminology.open(p, verify=verify) for p in app.config["SNOMAP_FHIR_EDITIONS"])
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()
+    proxies = int(app.config["SNOMAP_PROXY_FIX"])
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     problems.init_app(app)
     app.before_request(_refuse_nul)
     auth.init_app(app)

@@ -53,6 +53,7 @@ class Problem(SnomapError):
         self.field = field
         self.kind = kind or title.lower().replace(" ", "-")
         self.extra = extra
+        self.headers: dict[str, str] = {}  # response headers the status needs (Retry-After on 429)
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -152,7 +153,14 @@ def from_exception(exc: BaseException) -> Problem:
 
 
 def problem_response(p: Problem) -> Response:
-    return Response(json.dumps(p.body()), status=p.status, mimetype=PROBLEM_JSON)
+    response = Response(json.dumps(p.body()), status=p.status, mimetype=PROBLEM_JSON)
+    for name, value in p.headers.items():
+        response.headers[name] = value
+    return response
+
+
+# The OperationOutcome issue code of a service Problem's status under /fhir (FHIR R4 IssueType).
+_FHIR_ISSUE = {401: "login", 403: "forbidden", 404: "not-found", 413: "too-long", 429: "throttled"}
 
 
 def _fhir_response(app: Flask, exc: BaseException) -> Response:
@@ -163,6 +171,11 @@ def _fhir_response(app: Flask, exc: BaseException) -> Response:
 
     if isinstance(exc, FhirError):
         return outcome_response(exc.outcome(), exc.status)
+    if isinstance(exc, Problem) and exc.status < 500:
+        response = outcome_response(operation_outcome([Issue("error", _FHIR_ISSUE.get(exc.status, "invalid"), exc.detail, None)]), exc.status)
+        for name, value in exc.headers.items():
+            response.headers[name] = value
+        return response
     if isinstance(exc, HTTPException) and (exc.code or 500) < 500:
         issue = Issue("error", "not-supported" if exc.code in (405, 415) else "invalid", exc.description or exc.name, None)
         return outcome_response(operation_outcome([issue]), exc.code or 400)

@@ -518,6 +518,8 @@ def audit_page_body(total: int, limit: int, offset: int, entries: Iterable[Any])
             "guidelineId": e.guideline_id,
             "revision": e.revision,
             "detail": e.detail,
+            "client": e.client,
+            "count": e.count,
         }
         for e in entries
     ]

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, redirect, request, session, url_for
+from flask import request, url_for
 
 from terminology.dialects import NAMES
 
-from ..auth import reads_require_token
+from ..auth import session_principal
 from ..context import services
 from . import bp
 
 DIALECTS = ("en-US", "en-GB")
-TOKEN_KEY = "snomap_token"
 
 
 def current_lang() -> str | None:
@@ -56,28 +55,11 @@ def with_lang(lang: str | None) -> str:
 
 
 def signed_in() -> Any:
-    """The token owner of this browser session (TokenInfo), re-verified once per request, or None."""
-    if "web_principal" in g:
-        return g.web_principal
-    who = None
-    token = session.get(TOKEN_KEY)
-    store = getattr(services().guidelines, "tokens", None)
-    if token and store is not None:
-        who = store.verify(token)
-        if who is None:  # revoked since sign-in
-            session.pop(TOKEN_KEY, None)
-    g.web_principal = who
-    return who
+    """The token owner of this browser's server-side session (TokenInfo), re-checked once per request, or None.
 
-
-@bp.before_request
-def _guard_reads() -> Any:
-    """When the service is configured to need a token for reads, the pages need a signed-in session too."""
-    if request.endpoint in ("web.static", "web.sign_in") or not reads_require_token():
-        return None
-    if signed_in() is None:
-        return redirect(url_for("web.sign_in", next=request.full_path if request.query_string else request.path))
-    return None
+    When reads need a token, `service.auth`'s app-wide guard answers pages without a session with the sign-in form.
+    """
+    return session_principal()
 
 
 @bp.context_processor

@@ -14,6 +14,7 @@ from terminology.linking import guidelines_for_concept, resolve_code
 from terminology.mapping import map_phrase
 from terminology.text.search import search
 
+from ..auth import can_see_drafts
 from ..config import setting
 from ..context import services
 from ..problems import Problem
@@ -160,7 +161,9 @@ def concept(concept_id: str):  # type: ignore[no-untyped-def]
         groups.setdefault(a["group"], []).append(a)
     definitions = [d.term for d in t.descriptions(sctid, active_only=True) if d.type == "definition"]
     try:
-        links = links_body(t, guidelines_for_concept(t, services().guidelines, sctid, lang), lang)
+        # Drafts and retired guidelines are for signed-in authors; everyone else sees the published ones.
+        statuses = None if can_see_drafts() else {"published"}
+        links = links_body(t, guidelines_for_concept(t, services().guidelines, sctid, lang, statuses=statuses), lang)
         links_error = None
     except UnanswerableError as e:
         links, links_error = None, str(e)
@@ -187,7 +190,8 @@ def guidelines():  # type: ignore[no-untyped-def]
     """Every guideline, by title, with the conditions it applies to."""
     lang = current_lang()
     t = services().terminology
-    items = sorted(services().guidelines.list(), key=lambda g: g.title.casefold())
+    drafts = can_see_drafts()
+    items = sorted((g for g in services().guidelines.list() if drafts or g.status == "published"), key=lambda g: g.title.casefold())
     return render_template("web/guidelines.html", items=[summary_body(t, g, lang) for g in items])
 
 
@@ -223,7 +227,7 @@ def guideline(gid: str):  # type: ignore[no-untyped-def]
     """The evidence summary of one guideline."""
     lang = current_lang()
     g = services().guidelines.get(gid)
-    if g is None:
+    if g is None or (g.status != "published" and not can_see_drafts()):
         raise Problem(404, "Not found", f"There is no guideline {gid!r}.", "gid", "not-found")
     body = guideline_body(services().terminology, g, lang)
     refs = {r["id"]: i for i, r in enumerate(body["references"], start=1)}

@@ -4,32 +4,35 @@ The pages are server-side forms (they work without JavaScript) that post to rout
 by the session's CSRF token. Every change goes through the authoring API itself (`/api/v1/guidelines...`),
 dispatched inside this process with the signed-in author's bearer token and the If-Match ETag the form
 was rendered with: validation, access control, conflict detection (412 when someone else saved first)
-and the audit log are the API's, not a second copy of them. The token is kept in the signed, HttpOnly
-session cookie (never readable by scripts) and re-verified on every request, so revoking it ends the
-session.
+and the audit log are the API's, not a second copy of them. Sign-in opens a server-side session (a
+`web_sessions` row bound to the token's id); the HttpOnly cookie carries only its random id, never the
+token. Each request re-checks the session and its token, so revoking the token or signing out ends it,
+and a cookie captured before sign-out signs nobody in afterwards.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from loaders.guidelines import STATUSES, STRENGTHS
 from terminology import Terminology
-from terminology.authoring import SqlGuidelineRepository
+from terminology.authoring import Actor, SqlGuidelineRepository
 from terminology.mapping import map_text
 from terminology.text.search import search
 
+from .. import auth
 from ..config import setting
 from ..context import services
 from . import bp
-from .common import TOKEN_KEY, current_lang, signed_in, url
+from .common import current_lang, signed_in, url
 
 WRITE_ROLES = ("author", "admin")
 BLANK_RECOMMENDATIONS = 2
@@ -79,16 +82,16 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[str]:
 def api(method: str, path: str, body: Any = None, etag: str | None = None) -> ApiAnswer:
     """Call the authoring API in this process as the signed-in author (fresh app and request contexts)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    who = signed_in()
     headers = {}
-    token = session.get(TOKEN_KEY)
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     if etag:
         headers["If-Match"] = f'"{etag}"'
     kwargs: dict[str, Any] = {"method": method, "headers": headers}
     if body is not None:
         kwargs["json"] = body
     with app.app_context(), app.test_request_context(path, **kwargs):
+        if who is not None:
+            g.snomap_principal = who  # the session's caller, as if its token had been sent (it is not kept)
         response = app.full_dispatch_request()
         data = response.get_json(silent=True)
         tag = response.headers.get("ETag")
@@ -119,17 +122,26 @@ def needs_author(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_CONTROL = {"Cc", "Cf", "Zl", "Zp"}
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no //host or scheme) may be the page to return to."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not any(ord(c) < 32 or ord(c) == 127 for c in target)  # a newline cannot go in a Location header
-    ):
-        return target
-    return url_for("web.workspace")
+    """The page to return to after sign-in: a path on this site only, else the workspace.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/<TAB>/evil.example` and
+    `/\\evil.example` are both `//evil.example`, another host. Control and format characters are
+    therefore refused outright (not stripped, which would leave a different path), backslashes refused,
+    and the rest must parse (urllib) as a path with no scheme or host that starts with exactly one "/".
+    """
+    fallback = url_for("web.workspace")
+    if not target or len(target) > 2000:
+        return fallback
+    if any(unicodedata.category(ch) in _CONTROL for ch in target) or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
 
 
 def _gid_path(gid: str, rest: str = "") -> str:
@@ -139,28 +151,72 @@ def _gid_path(gid: str, rest: str = "") -> str:
 # ----------------------------------------------------------------------------- sign in and out
 
 
+def sign_in_form(next_page: str | None = None, status: int = 200, **ctx: Any) -> tuple[str, int]:
+    """The sign-in page (also the answer to any page when reads need a session and there is none: 401)."""
+    return render_template("web/sign_in.html", next=_safe_next(next_page), reason=ctx.pop("reason", unavailable_reason()), **ctx), status
+
+
+def _audit_sign_in(store: Any, outcome: str, status: int | None, name: str | None, role: str | None, detail: dict[str, Any] | None = None) -> None:
+    """Sign-ins and sign-outs in the audit log; refusals aggregated per client and minute (anyone can send them)."""
+    if not isinstance(services().guidelines, SqlGuidelineRepository):
+        return
+    try:
+        services().guidelines.record_audit(
+            Actor(name or "anonymous", role, request.method, request.path, auth.client_address()),
+            request.endpoint.split(".")[-1].replace("_", "-") if request.endpoint else "sign-in",
+            outcome,
+            status=status,
+            detail=detail,
+            aggregate=outcome == "refused",
+        )
+    except Exception:  # noqa: BLE001 - signing in matters more than this row
+        current_app.logger.exception("could not write the audit row of a sign-in")
+
+
 @bp.route("/author/sign-in", methods=["GET", "POST"])
 def sign_in():  # type: ignore[no-untyped-def]
     """Sign in with an API token (made with `snomap tokens create --role author --name NAME`)."""
-    next_page = _safe_next(request.values.get("next"))
+    next_page = request.values.get("next")
     reason = unavailable_reason()
     store = getattr(services().guidelines, "tokens", None)
     if request.method == "GET" or reason or store is None:
         status = 501 if reason and request.method == "POST" else 200
-        return render_template("web/sign_in.html", next=next_page, reason=reason), status
+        return sign_in_form(next_page, status, reason=reason)
+    wait = auth.too_many_failures()
+    if wait is not None:
+        _audit_sign_in(services().guidelines, "refused", 429, None, None, {"reason": "too many failures"})
+        page, status = sign_in_form(next_page, 429, error=f"Too many failed sign-ins from your address. Try again in {wait} seconds.")
+        return page, status, {"Retry-After": str(wait)}
     token = (request.form.get("token") or "").strip()
-    who = store.verify(token) if token else None
-    if who is None:
-        return render_template("web/sign_in.html", next=next_page, error="That token was not accepted (unknown, revoked or mistyped)."), 401
+    verdict = store.check(token) if token else None
+    if verdict is None or verdict.info is None:
+        auth.record_failure()
+        _audit_sign_in(store, "refused", 401, verdict.name if verdict else None, verdict.role if verdict else None, {"token": verdict.reason if verdict else "missing"})
+        return sign_in_form(next_page, 401, error="That token was not accepted (unknown, revoked or mistyped).")
+    who = verdict.info
+    previous = session.get(auth.SESSION_KEY)
+    if previous:  # signing in again (another token): the old server-side session ends
+        store.end_session(str(previous))
     session.clear()  # a new session (and CSRF token) for the signed-in user
-    session[TOKEN_KEY] = token
+    session[auth.SESSION_KEY] = store.open_session(who, auth.client_address())
+    g.web_principal = who
+    _audit_sign_in(store, "ok", None, who.name, who.role)
     flash(f"Signed in as {who.name} ({who.role}).", "success")
-    return redirect(next_page)
+    return redirect(_safe_next(next_page))
 
 
 @bp.post("/author/sign-out")
 def sign_out():  # type: ignore[no-untyped-def]
+    """Sign out: the server-side session is revoked, so this browser's cookie (or a copy of it) signs nobody in."""
+    who = signed_in()
+    sid = session.get(auth.SESSION_KEY)
+    store = getattr(services().guidelines, "tokens", None)
+    if sid and store is not None:
+        store.end_session(str(sid))
+        if who is not None:
+            _audit_sign_in(store, "ok", None, who.name, who.role)
     session.clear()
+    g.web_principal = None
     flash("Signed out.", "success")
     return redirect(url_for("web.find"))
 

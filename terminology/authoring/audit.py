@@ -26,6 +26,7 @@ class Actor:
     role: str | None = None
     method: str | None = None
     path: str | None = None
+    client: str | None = None  # the caller's address
 
 
 def as_actor(a: Actor | str) -> Actor:
@@ -73,7 +74,7 @@ class AuditedStore(GuidelineCache):
             entries = [
                 AuditEntry(
                     int(r["id"]), codec.aware(r["at"]), r["actor"], r["role"], r["action"], r["outcome"], r["status"],  # type: ignore[arg-type]
-                    r["method"], r["path"], r["guideline_id"], r["revision"], r["detail"],
+                    r["method"], r["path"], r["guideline_id"], r["revision"], r["detail"], r["client"], int(r["count"] or 1),
                 )
                 for r in rows
             ]
@@ -87,14 +88,35 @@ class AuditedStore(GuidelineCache):
         status: int | None = None,
         guideline_id: str | None = None,
         detail: dict[str, Any] | None = None,
+        aggregate: bool = False,
     ) -> None:
-        """An audit row on its own (refused API writes; accepted ones are audited inside their transaction)."""
+        """An audit row on its own (refused API writes, sign-ins; accepted writes are audited inside their transaction).
+
+        `aggregate` (refusals of callers with no accepted token, which anyone can send by the thousand):
+        one row per (client, actor, action, status) per clock minute, whose `count` says how many there were.
+        """
         a = as_actor(actor)
+        at = codec.now()
         with self.engine.begin() as conn:
+            if aggregate:
+                minute = at.replace(second=0, microsecond=0)
+                same = sa.and_(
+                    audit_log.c.at >= minute,
+                    audit_log.c.actor == a.name,
+                    audit_log.c.action == action,
+                    audit_log.c.outcome == outcome,
+                    audit_log.c.client == a.client if a.client is not None else audit_log.c.client.is_(None),
+                    audit_log.c.status == status if status is not None else audit_log.c.status.is_(None),
+                    audit_log.c.count >= 1,
+                )
+                row = conn.execute(sa.select(audit_log.c.id).where(same).order_by(audit_log.c.id.desc()).limit(1)).first()
+                if row is not None:
+                    conn.execute(audit_log.update().where(audit_log.c.id == row[0]).values(count=audit_log.c.count + 1))
+                    return
             conn.execute(
                 audit_log.insert().values(
-                    at=codec.now(), actor=a.name, role=a.role, action=action, outcome=outcome, status=status,
-                    method=a.method, path=a.path, guideline_id=guideline_id, detail=detail,
+                    at=at, actor=a.name, role=a.role, action=action, outcome=outcome, status=status,
+                    method=a.method, path=a.path, guideline_id=guideline_id, detail=detail, client=a.client, count=1,
                 )
             )
 
@@ -104,5 +126,6 @@ class AuditedStore(GuidelineCache):
             audit_log.insert().values(
                 at=codec.now(), actor=actor.name, role=actor.role, action=action, outcome="ok",
                 status=None, method=actor.method, path=actor.path, guideline_id=gid, revision=n, detail=detail,
+                client=actor.client,
             )
         )

@@ -97,6 +97,8 @@ class AuditEntry:
     guideline_id: str | None
     revision: int | None
     detail: dict[str, Any] | None
+    client: str | None = None
+    count: int = 1  # refusals aggregated into this row (same client, actor, action and status in one minute)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ Layout, and why:
 - `store_state` is a single row whose `revision` counter every write increments in its transaction;
   readers compare it with what they cached (see `store.SqlGuidelineRepository`), and writers lock it
   first, which serialises writers and rules out deadlocks.
-- `api_tokens` keeps only a salted hash of each token; `audit_log` records every write.
+- `api_tokens` keeps only a salted hash of each token; `web_sessions` the pages' server-side sessions;
+  `audit_log` records every write and sign-in.
 """
 
 from __future__ import annotations
@@ -182,8 +183,25 @@ audit_log = sa.Table(
     sa.Column("guideline_id", sa.String(200)),
     sa.Column("revision", sa.Integer),
     sa.Column("detail", sa.JSON),
+    sa.Column("client", sa.String(100)),  # the caller's address (after the configured proxies)
+    # Refusals with no accepted token are one row per (client, action, status) per minute, counted here.
+    sa.Column("count", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_audit_log_at", "at"),
     sa.Index("ix_audit_log_guideline_id", "guideline_id"),
+)
+
+# Page sessions: the cookie holds only a random session id; its SHA-256 is the key here, bound to the token it
+# was opened with. Sign-out sets `revoked_at`, so a cookie captured before it no longer signs anyone in.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id_hash", sa.LargeBinary, primary_key=True),
+    sa.Column("token_id", sa.String(32), sa.ForeignKey("api_tokens.id"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+    sa.Column("client", sa.String(100)),
+    sa.Index("ix_web_sessions_token_id", "token_id"),
 )
 
 # CDS Hooks (terminology/cds/feedback.py): the cards issued, and the feedback clients post about them.

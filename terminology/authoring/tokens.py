@@ -6,14 +6,25 @@ so a copy of the database does not hand out working tokens. scrypt costs ~30 ms 
 request should not pay every time: a verified token is remembered in-process, keyed by an HMAC of the
 presented secret under a per-process random key, and only while the stored hash is unchanged and the
 row is not revoked (both are read from the database on every request, so revocation is immediate).
+
+Every refusal costs the same: an unknown id, a revoked token or a malformed one runs the same scrypt
+against a dummy hash, so the time a refusal takes does not tell a known token id from an unknown one.
+`check` says why a token was refused (and whose it was, for the audit log); only `verify`'s None reaches
+a client.
+
+Page sessions (`open_session`, `session_principal`, `end_session`) are rows of `web_sessions` keyed by the
+SHA-256 of a random session id: the browser's cookie holds that id, never the token. A session is bound
+to its token's id, so revoking the token ends it too, and sign-out revokes the session row itself.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 import threading
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -22,13 +33,31 @@ from .codec import aware, now
 from .database import write_transaction
 from .errors import AuthoringError
 from .model import TokenInfo
-from .tables import api_tokens, audit_log
+from .tables import api_tokens, audit_log, web_sessions
 
 ROLES = ("reader", "author", "admin")
 PREFIX = "snm"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 KDF = "scrypt:n=16384,r=8,p=1"
 _CACHE_MAX = 4096
+# What a refusal hashes against, so that it takes as long as a wrong secret for a known id (one scrypt).
+_DUMMY_SALT = secrets.token_bytes(16)
+_DUMMY_HASH = secrets.token_bytes(32)
+SESSION_HOURS = 12
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What `TokenStore.check` found: the caller when accepted, else why not (and the token's name when known)."""
+
+    info: TokenInfo | None
+    reason: str  # "ok", "malformed", "unknown", "revoked" or "mismatch"
+    name: str | None = None
+    role: str | None = None
+
+
+def _session_key(sid: str) -> bytes:
+    return hashlib.sha256(sid.encode()).digest()
 
 
 def _kdf(secret: str, salt: bytes) -> bytes:
@@ -101,22 +130,80 @@ class TokenStore:
 
     def verify(self, token: str) -> TokenInfo | None:
         """The token's owner and role, or None for an unknown, revoked or wrong token (never says which)."""
+        return self.check(token).info
+
+    def check(self, token: str) -> TokenCheck:
+        """`verify` with the reason of a refusal (for the audit log); every refusal runs one scrypt."""
         parts = split_token(token)
         if parts is None:
-            return None
+            _kdf(token[:200], _DUMMY_SALT)
+            return TokenCheck(None, "malformed")
         tid, secret = parts
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == tid)).mappings().first()
-        if row is None or row["revoked_at"] is not None:
-            return None
+        if row is None or row["revoked_at"] is not None or row["kdf"] != KDF:
+            hmac.compare_digest(_kdf(secret, _DUMMY_SALT), _DUMMY_HASH)
+            if row is None:
+                return TokenCheck(None, "unknown")
+            return TokenCheck(None, "revoked" if row["revoked_at"] is not None else "mismatch", row["name"], row["role"])
         stored = bytes(row["hash"])
         key = (tid, hmac.new(self._key, secret.encode(), hashlib.sha256).digest())
         cached = self._verified.get(key)
         if cached is None or not hmac.compare_digest(cached, stored):
-            if row["kdf"] != KDF or not hmac.compare_digest(_kdf(secret, bytes(row["salt"])), stored):
-                return None
+            if not hmac.compare_digest(_kdf(secret, bytes(row["salt"])), stored):
+                return TokenCheck(None, "mismatch", row["name"], row["role"])
             with self._lock:
                 if len(self._verified) >= _CACHE_MAX:
                     self._verified.clear()
                 self._verified[key] = stored
-        return TokenInfo(tid, row["name"], row["role"], aware(row["created_at"]))
+        return TokenCheck(TokenInfo(tid, row["name"], row["role"], aware(row["created_at"])), "ok", row["name"], row["role"])
+
+    # ------------------------------------------------------------------ page sessions
+
+    def open_session(self, info: TokenInfo, client: str | None = None, hours: float = SESSION_HOURS) -> str:
+        """A new page session for a verified token; returns the random session id the cookie carries."""
+        sid = secrets.token_urlsafe(32)
+        at = now()
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                web_sessions.insert().values(
+                    id_hash=_session_key(sid), token_id=info.id, created_at=at, expires_at=at + dt.timedelta(hours=hours), client=client
+                )
+            )
+        return sid
+
+    def session_principal(self, sid: str) -> TokenInfo | None:
+        """The token owner of a live session: not signed out, not expired, and its token not revoked."""
+        if not sid or len(sid) > 200:
+            return None
+        q = (
+            sa.select(
+                web_sessions.c.expires_at,
+                web_sessions.c.revoked_at.label("session_revoked_at"),
+                api_tokens.c.id,
+                api_tokens.c.name,
+                api_tokens.c.role,
+                api_tokens.c.created_at,
+                api_tokens.c.revoked_at.label("token_revoked_at"),
+            )
+            .join(api_tokens, api_tokens.c.id == web_sessions.c.token_id)
+            .where(web_sessions.c.id_hash == _session_key(sid))
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).mappings().first()
+        if row is None or row["session_revoked_at"] is not None or row["token_revoked_at"] is not None:
+            return None
+        expires = aware(row["expires_at"])
+        if expires is None or expires <= now():
+            return None
+        return TokenInfo(row["id"], row["name"], row["role"], aware(row["created_at"]))
+
+    def end_session(self, sid: str) -> bool:
+        """Sign-out: the session row is revoked, so the same cookie sent again signs nobody in."""
+        if not sid:
+            return False
+        with write_transaction(self.engine) as conn:
+            res = conn.execute(
+                web_sessions.update().where(web_sessions.c.id_hash == _session_key(sid), web_sessions.c.revoked_at.is_(None)).values(revoked_at=now())
+            )
+        return bool(res.rowcount)

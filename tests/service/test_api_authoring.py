@@ -180,11 +180,12 @@ def test_an_ecl_tag_links_the_guideline_to_its_members(client: FlaskClient, toke
     # Relationship line 25) is a member, one step below the named 1039990001102; ilium (under pelvic) is not.
     body = new_guideline("ecl-only", {"ecl": "<< 1039990001102 MINUS << 1049990001107"})
     assert client.post("/api/v1/guidelines", json=body, headers=h(tokens["author"])).status_code == 201
-    femur = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}").get_json()["items"]
+    # The new guideline is a draft (new_guideline's default): linked for authors only (issue 16).
+    femur = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}", headers=h(tokens["author"])).get_json()["items"]
     link = next(x for x in femur if x["id"] == "ecl-only")
     assert (link["via"]["conceptId"], link["distance"]) == (str(BONE_MET), 1)
     assert [p["conceptId"] for p in link["path"]] == [str(FEMUR_MET), str(BONE_MET)]
-    ilium = client.get(f"/api/v1/guidelines?concept={ILIUM_MET}").get_json()["items"]
+    ilium = client.get(f"/api/v1/guidelines?concept={ILIUM_MET}", headers=h(tokens["author"])).get_json()["items"]
     assert "ecl-only" not in [x["id"] for x in ilium]
 
 
@@ -209,8 +210,10 @@ def test_create_returns_the_guideline_with_etag_sizes_and_warnings(client: Flask
     assert out["tags"][0]["baselineCount"] == 4
     codes = sorted((w["code"], w["tag"]) for w in out["warnings"])
     assert ("redundant", 1) in codes and ("hierarchy", 2) in codes
-    assert client.get("/api/v1/guidelines/new-guideline").get_json()["title"] == "Femoral metastases"
-    links = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}").get_json()["items"]
+    # A draft (new_guideline's default) is found with an author token only (issue 16).
+    assert client.get("/api/v1/guidelines/new-guideline").status_code == 404
+    assert client.get("/api/v1/guidelines/new-guideline", headers=h(tokens["author"])).get_json()["title"] == "Femoral metastases"
+    links = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}", headers=h(tokens["author"])).get_json()["items"]
     assert "new-guideline" in [x["id"] for x in links]
     r = client.post("/api/v1/guidelines", json=body, headers=h(tokens["author"]))
     assert r.status_code == 409 and r.mimetype == PROBLEM

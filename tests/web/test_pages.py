@@ -180,7 +180,7 @@ def test_guideline_page_is_an_evidence_summary(client: FlaskClient) -> None:
 HOSTILE = """---
 id: hostile-guideline
 title: "Guideline <script>alert(1)</script>"
-status: draft
+status: published
 tags:
   - concept: 1059990001105
 recommendations:

@@ -45,7 +45,7 @@ def terminology() -> Terminology:
 def actor() -> Actor:
     who = auth.principal(required=True)
     assert who is not None
-    return Actor(who.name, who.role, request.method, request.path)
+    return Actor(who.name, who.role, request.method, request.path, auth.client_address())
 
 
 def if_match() -> Any:

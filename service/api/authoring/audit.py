@@ -19,18 +19,29 @@ _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 @bp.after_request
 def _audit_refused(response: Response) -> Response:
-    """A refused write (401, 403, 412, 422 ...) leaves an audit row too: who tried what, and the status."""
+    """A refused write (401, 403, 412, 422 ...) leaves an audit row too: who tried what, from where, and the status.
+
+    A refused token is recorded under its name when the store knows it (a revoked or mistyped token), with
+    why in `detail`. Refusals without an accepted token (anyone can send those by the thousand) are
+    aggregated: one row per client, actor, action and status per minute, with a `count`.
+    """
     if request.method in _WRITES and response.status_code >= 400:
         store = services().guidelines
         if isinstance(store, SqlGuidelineRepository):
             who = g.get("snomap_principal")
+            refused = g.get("snomap_refused")
+            name = who.name if who else (refused.name if refused and refused.name else "anonymous")
+            role = who.role if who else (refused.role if refused else None)
+            detail = {"token": refused.reason} if who is None and refused is not None else None
             try:
                 store.record_audit(
-                    Actor(who.name if who else "anonymous", who.role if who else None, request.method, request.path),
+                    Actor(name, role, request.method, request.path, auth.client_address()),
                     request.endpoint.split(".")[-1] if request.endpoint else "unknown",
                     "refused",
                     status=response.status_code,
                     guideline_id=(request.view_args or {}).get("gid"),
+                    detail=detail,
+                    aggregate=who is None,
                 )
             except Exception:  # noqa: BLE001 - the answer to the client matters more than this row
                 current_app.logger.exception("could not write the audit row of a refused write")

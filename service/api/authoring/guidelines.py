@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from loaders.guidelines import GuidelineDocument, Recommendation, Reference, TagSpec
-from terminology.authoring import StoredGuideline, check_exportable
+from terminology.authoring import GuidelineNotFoundError, StoredGuideline, check_exportable
 from terminology.authoring.validation import baselines, check_guideline_tags
 
 from ... import auth
@@ -211,8 +211,12 @@ def guideline_source(gid: str) -> Answer:
         - {in: path, name: gid, required: true, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: GuidelineSourceOut}}}
-        404: {description: "No such guideline"}
+        304: {description: "Not modified (If-None-Match holds the current ETag)"}
+        404: {description: "No such guideline (drafts and retired guidelines are only found with an author token)"}
     """
-    return source_answer(found(gid), conditional=True)
+    stored = found(gid)
+    if stored.doc.status != "published" and not auth.can_see_drafts():
+        raise GuidelineNotFoundError(f"guideline {gid!r} does not exist", "gid")
+    return source_answer(stored, conditional=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from terminology.authoring import GuidelineNotFoundError
+from terminology.authoring import GuidelineNotFoundError, RevisionNotFoundError
 
 from ... import auth
 from ...context import Answer, responds
@@ -44,9 +44,13 @@ def get_revision(gid: str, n: int) -> dict[str, Any]:
         - {in: path, name: n, required: true, schema: {type: integer}}
       responses:
         200: {content: {application/json: {schema: RevisionOut}}}
-        404: {description: "No such revision"}
+        404: {description: "No such revision (a draft or retired revision's document is only found with an author token)"}
     """
-    return revision_body(repo().revision(gid, n), with_snapshot=True)
+    rev = repo().revision(gid, n)
+    status = ((rev.snapshot or {}).get("doc") or {}).get("status")
+    if status != "published" and not auth.can_see_drafts():
+        raise RevisionNotFoundError(f"guideline {gid!r} has no revision {n}", "n")
+    return revision_body(rev, with_snapshot=True)
 
 
 @bp.post("/guidelines/<gid>/revisions/<int:n>/restore")

@@ -51,7 +51,7 @@ SAMPLES = sample_guidelines_dir()
 
 
 def test_open_migrates_to_head_and_schema_matches_the_tables(repo: SqlGuidelineRepository) -> None:
-    assert current_revision(repo.engine) == head_revision() == "0002"
+    assert current_revision(repo.engine) == head_revision() == "0003"
     with repo.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     # Index/constraint naming and server defaults are identical; only type-affinity noise may differ on SQLite.
