@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from terminology import Terminology
 from terminology.sample import default_index_path
 
-from . import auth, problems
+from . import auth, limits, problems
 from . import config as settings
 from .context import Services
 
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()
     problems.init_app(app)
+    limits.init_app(app)  # before any other hook: an oversized body is refused first
     auth.init_app(app)
     _fill_baselines(app, t, repo)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields
 
-from .common import ConceptRef
+from .common import BoundedList, ConceptRef
+
+MAX_CODES = 1000
 
 
 class CodingIn(fields.Field):
@@ -22,7 +24,7 @@ class CodingIn(fields.Field):
 
 
 class ResolveIn(Schema):
-    codes = fields.List(CodingIn(), required=True, validate=validate.Length(1, 1000))
+    codes = BoundedList(CodingIn(), required=True, min_length=1, max_length=MAX_CODES)
     lang = fields.Str(load_default=None)
 
 
