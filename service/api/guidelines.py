@@ -43,7 +43,7 @@ def list_or_link(args: dict[str, Any]) -> Answer | dict[str, Any]:
           content:
             application/json:
               schema:
-                oneOf: [GuidelinesForConceptOut, GuidelinesForExpressionOut, GuidelineListOut]
+                anyOf: [GuidelinesForConceptOut, GuidelinesForExpressionOut, GuidelineListOut]
         400: {description: Invalid SCTID or expression}
         404: {description: Concept not in the release}
         422: {description: Inactive concept with no active replacement}
