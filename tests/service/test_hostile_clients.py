@@ -184,6 +184,10 @@ def test_hostile_clients_do_not_stall_the_service(server: Server, sample: Termin
         t.join(timeout=60)
     assert not any(t.is_alive() for t in others)
 
+    print(
+        f"lookups {unloaded:.0f}/s unloaded, {loaded:.0f}/s loaded; /healthz max {max(latencies) * 1000:.0f} ms"
+        f" over {len(latencies)} probes; ECL answers {len(ecl_statuses)}; slow clients cut at {cut_off}; upload {upload}"
+    )
     assert not errors, errors[:5]
     assert not failures, failures[:5]
     assert len(latencies) >= LOAD_SECONDS / 0.2, len(latencies)  # the probe ran all along
