@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter, Map
 from terminology import Terminology
 from terminology.sample import default_index_path
 
-from . import auth, problems
+from . import auth, limits, problems
 from . import config as settings
 from .api.schemas.common import MAX_INT64
 from .context import Services
@@ -122,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     problems.init_app(app)
+    limits.init_app(app)  # before any other hook: an oversized body is refused first
     app.before_request(_refuse_nul)
     auth.init_app(app)
     _fill_baselines(app, t, repo)

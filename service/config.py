@@ -124,6 +124,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SNOMAP_CDS_ALLOW_UNAUTHENTICATED", False, _flag, "CDS Hooks: let calls without a bearer token through (development only)."),
     Setting("SNOMAP_CDS_PUBLIC_URL", None, _text, "CDS Hooks: the service's external base URL (JWT `aud`, card links) behind a proxy."),
     Setting("SNOMAP_CDS_FHIR_TIMEOUT", 5.0, _seconds, "CDS Hooks: seconds to wait for the EHR's FHIR server when fetching Conditions."),
+    Setting("SNOMAP_MAX_BODY_BYTES", 2 * 1024 * 1024, _count, "The largest request body any route accepts, chunked or not (413 past it)."),
+    Setting("SNOMAP_FHIR_MAX_BODY_BYTES", 16 * 1024 * 1024, _count, "The largest request body under /fhir (Parameters and ValueSets can be large)."),
     Setting("SNOMAP_LOG_LEVEL", "warning", lambda v: str(v).strip().lower(), "gunicorn's log level under `snomap serve`."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -177,11 +177,21 @@ def _fhir_response(app: Flask, exc: BaseException) -> Response:
             response.headers[name] = value
         return response
     if isinstance(exc, HTTPException) and (exc.code or 500) < 500:
-        issue = Issue("error", "not-supported" if exc.code in (405, 415) else "invalid", exc.description or exc.name, None)
-        return outcome_response(operation_outcome([issue]), exc.code or 400)
+        code = {405: "not-supported", 415: "not-supported", 413: "too-costly"}.get(exc.code or 400, "invalid")
+        issue = Issue("error", code, exc.description or exc.name, None)
+        return _with_headers(outcome_response(operation_outcome([issue]), exc.code or 400), exc)
     app.logger.exception("FHIR operation failed", exc_info=exc)
     issue = Issue("error", "exception", "An unexpected error occurred; it has been logged", None)
     return outcome_response(operation_outcome([issue]), 500)
+
+
+def _with_headers(response: Response, exc: BaseException) -> Response:
+    """Keep the headers an HTTP error's status requires (Allow on 405, WWW-Authenticate on 401, Connection on 413)."""
+    if isinstance(exc, HTTPException):
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -193,12 +203,6 @@ def init_app(app: Flask) -> None:
         p = from_exception(exc)
         if p.status >= 500 and not isinstance(exc, HTTPException | IndexFormatError):
             app.logger.exception("unhandled error", exc_info=exc)
-        response = problem_response(p)
-        if isinstance(exc, HTTPException):
-            # Keep headers the status requires (Allow on 405, WWW-Authenticate on 401, ...).
-            for name, value in exc.get_headers():
-                if name.lower() != "content-type":
-                    response.headers[name] = value
-        return response
+        return _with_headers(problem_response(p), exc)
 
     app.register_error_handler(Exception, handle)

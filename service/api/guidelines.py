@@ -45,7 +45,7 @@ def list_or_link(args: dict[str, Any]) -> Answer | dict[str, Any]:
           content:
             application/json:
               schema:
-                oneOf: [GuidelinesForConceptOut, GuidelinesForExpressionOut, GuidelineListOut]
+                anyOf: [GuidelinesForConceptOut, GuidelinesForExpressionOut, GuidelineListOut]
         400: {description: Invalid SCTID or expression}
         403: {description: "status asks for draft or retired guidelines without an author token"}
         404: {description: Concept not in the release}

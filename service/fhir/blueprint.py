@@ -47,7 +47,6 @@ EXTENSION_KEY = "snomap_fhir"
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir", "json", "text/json")
 XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml", "xml")
-MAX_BODY = 16 * 1024 * 1024
 
 
 def fhir_context() -> FhirContext:
@@ -130,8 +129,7 @@ def _read_params() -> Params:
                 "not-supported",
             ),
         )
-    if (request.content_length or 0) > MAX_BODY:
-        raise FhirError(413, Issue("error", "too-costly", "The request body is too large", "not-supported"))
+    # The body's size is bounded for every route by `service.limits` (SNOMAP_FHIR_MAX_BODY_BYTES here).
     raw = request.get_data(cache=False, as_text=True)
     try:
         body = load_json(raw) if raw.strip() else {"resourceType": "Parameters"}

@@ -1,4 +1,4 @@
-"""`snomap serve` for real: gunicorn with 2 workers on a free loopback port, queried over HTTP.
+"""`snomap serve` for real: granian (the default) or gunicorn with 2 workers on a free loopback port, over HTTP.
 
 Bounded waits only (every wait has a deadline), loopback only, and the server is always stopped:
 SIGTERM to the master (gunicorn's graceful shutdown), then SIGKILL by pid if it did not stop.
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 
 pytestmark = pytest.mark.slow
 
@@ -82,9 +83,9 @@ def request(
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # loopback only
-            return resp.status, dict(resp.headers), json.loads(resp.read())
+            return resp.status, CaseInsensitiveDict(resp.headers.items()), json.loads(resp.read())
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), json.loads(e.read())
+        return e.code, CaseInsensitiveDict(e.headers.items()), json.loads(e.read())
 
 
 def wait_until_healthy(server: Server) -> None:
@@ -122,13 +123,13 @@ def stop(server: Server) -> int:
     return int(proc.returncode)
 
 
-def start_server(sample_index: Path, directory: Path) -> Server:
+def start_server(sample_index: Path, directory: Path, extra: list[str] | None = None) -> Server:
     port = free_port()
     log = directory / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*SNOMAP, "serve", "--index", str(sample_index), "--host", HOST, "--port", str(port), "--workers", "2"],
+            [*SNOMAP, "serve", "--index", str(sample_index), "--host", HOST, "--port", str(port), "--workers", "2", *(extra or [])],
             cwd=REPO,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -195,11 +196,7 @@ def test_errors_over_http_are_problems(server: Server) -> None:
     assert body["status"] == 404
 
 
-def test_runs_under_gunicorn_with_two_workers(server: Server) -> None:
-    _, headers, _ = server.get("/healthz")
-    assert headers.get("Server", "").lower().startswith("gunicorn")
-    if not Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").exists():
-        pytest.skip("no /proc children file on this system to count the workers")
+def two_workers_of(server: Server) -> list[int]:
     deadline = time.monotonic() + 20
     workers: list[int] = []
     while time.monotonic() < deadline:
@@ -211,6 +208,67 @@ def test_runs_under_gunicorn_with_two_workers(server: Server) -> None:
     for w in workers:
         status = Path(f"/proc/{w}/status").read_text()
         assert f"\nPPid:\t{server.proc.pid}\n" in status
+    return workers
+
+
+def test_runs_under_granian_with_two_workers(server: Server) -> None:
+    _, headers, _ = server.get("/healthz")
+    assert headers.get("Server", "").lower().startswith("granian")
+    if not Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").exists():
+        pytest.skip("no /proc children file on this system to count the workers")
+    two_workers_of(server)
+
+
+def test_gunicorn_still_serves(sample_index: Path, tmp_path: Path) -> None:
+    srv = start_server(sample_index, tmp_path, ["--server", "gunicorn", "--threads", "2"])
+    try:
+        status, headers, body = srv.get(f"/api/v1/concepts/{ILIUM_MET}")
+        assert status == 200 and body["conceptId"] == ILIUM_MET
+        assert headers.get("Server", "").lower().startswith("gunicorn")
+        status, headers, body = srv.get("/no/such/route")
+        assert status == 404 and headers["Content-Type"].startswith("application/problem+json")
+    finally:
+        assert stop(srv) == 0, srv.output()
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(sample_index: Path) -> None:
+    # A socket held by the test: the server must neither announce itself nor retry.
+    with socket.socket() as held:
+        held.bind((HOST, 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        r = subprocess.run(
+            [*SNOMAP, "serve", "--index", str(sample_index), "--host", HOST, "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert r.returncode == 2
+    assert r.stderr == f"error: port {port} on {HOST} is in use\n"
+    # Nothing announced, and no retries (gunicorn retried its bind 5 times, then exited 1).
+    assert "serving" not in r.stdout
+
+
+def test_the_servers_own_errors_are_not_html(server: Server) -> None:
+    # Requests the app never sees: a malformed request line, and headers larger than the server takes.
+    # granian answers these itself, with an empty body (never an HTML page).
+    for raw in (b"GARBAGE\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 600_000 + b"\r\n\r\n"):
+        with socket.create_connection((HOST, server.port), timeout=10) as s:
+            with contextlib.suppress(OSError):
+                s.sendall(raw)
+            data = b""
+            with contextlib.suppress(OSError):
+                while chunk := s.recv(65536):
+                    data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert b"<html" not in data.lower() and b"<!doctype" not in data.lower(), data[:300]
+        if head:
+            assert head.startswith(b"HTTP/1.1 4"), head
+            assert body == b"" or body.startswith(b"{"), body[:200]
 
 
 def test_terminates_cleanly(sample_index: Path, tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ def audit_log(args: dict[str, Any]) -> dict[str, Any]:
         - {in: query, name: actor, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: AuditPageOut}}}
+        400: {description: "Invalid parameter"}
         401: {description: "No valid token"}
         403: {description: "Not an admin"}
     """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from terminology.authoring.coverage import coverage
 from terminology.authoring.release_check import check_release
 
@@ -27,13 +29,14 @@ def guideline_coverage(gid: str, args: dict[str, Any]) -> dict[str, Any]:
         - {in: query, name: lang, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: CoverageOut}}}
+        400: {description: "Invalid parameter"}
         404: {description: "No such guideline"}
     """
     t = terminology()
     return coverage_body(t, gid, coverage(t, found(gid), args["sample"]), args["lang"])
 
 
-@bp.get("/guidelines/check")
+@bp.get("/guidelines/check", provide_automatic_options=False)  # OPTIONS: release_check_options
 @accepts(ReleaseCheckQuery)
 @responds(ReleaseCheckOut)
 def release_check(args: dict[str, Any]) -> dict[str, Any]:
@@ -46,5 +49,12 @@ def release_check(args: dict[str, Any]) -> dict[str, Any]:
         - {in: query, name: minChange, schema: {type: integer, default: 5}, description: "...and at least this many concepts"}
       responses:
         200: {content: {application/json: {schema: ReleaseCheckOut}}}
+        400: {description: "Invalid parameter"}
     """
     return release_check_body(check_release(repo(), terminology(), args["ratio"], args["minChange"]))
+
+
+@bp.route("/guidelines/check", methods=["OPTIONS"], provide_automatic_options=False)
+def release_check_options() -> Response:
+    """``/guidelines/check`` also matches ``/guidelines/<gid>``: Allow names only this resource's methods."""
+    return Response(status=200, headers={"Allow": "GET, HEAD, OPTIONS"})

@@ -48,6 +48,7 @@ def add_tag(gid: str) -> Answer:
       responses:
         201: {content: {application/json: {schema: TagAddedOut}}, description: "The new tag (with its size) and the guideline; warnings flag redundant or out-of-hierarchy tags"}
         400: {description: "Invalid body, or ECL that does not parse (with position)"}
+        404: {description: "No such guideline"}
         409: {description: "The guideline already has this tag"}
         412: {description: "Stale ETag"}
         422: {description: "Concept not in the release, or inactive (the problem lists its replacements)"}

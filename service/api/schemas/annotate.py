@@ -6,11 +6,17 @@ from marshmallow import Schema, fields, validate
 
 from terminology.mapping.annotate import MAX_TEXT
 
+from .ecl import MAX_ECL_LENGTH
+
 
 class AnnotateIn(Schema):
     text = fields.Str(required=True, validate=validate.Length(1, MAX_TEXT))
     lang = fields.Str(load_default=None)
-    ecl = fields.Str(load_default=None, metadata={"description": "Only suggest concepts of this ECL expression"})
+    ecl = fields.Str(
+        load_default=None,
+        validate=validate.Length(1, MAX_ECL_LENGTH),
+        metadata={"description": "Only suggest concepts of this ECL expression"},
+    )
     minScore = fields.Float(load_default=0.0, validate=validate.Range(0.0, 1.0))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields
 
-from .common import ConceptRef
+from .common import BoundedList, ConceptRef
+
+MAX_CODES = 1000
 
 
 class CodingIn(fields.Field):
@@ -22,9 +24,10 @@ class CodingIn(fields.Field):
 
 
 class ResolveIn(Schema):
-    # Items are read one by one by the handler (CodingIn), so one bad item is that item's error.
-    codes = fields.List(
-        fields.Raw(allow_none=True), required=True, validate=validate.Length(1, 1000), metadata={"description": "SCTIDs or {system, code}"}
+    # Items are read one by one by the handler (CodingIn), so one bad item is that item's error; the count is
+    # checked before any item is read.
+    codes = BoundedList(
+        fields.Raw(allow_none=True), required=True, min_length=1, max_length=MAX_CODES, metadata={"description": "SCTIDs or {system, code}"}
     )
     lang = fields.Str(load_default=None)
 

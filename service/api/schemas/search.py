@@ -5,13 +5,16 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from .common import LangQuery
+from .ecl import MAX_ECL_LENGTH
 
 
 class SearchQuery(LangQuery):
     q = fields.Str(required=True, validate=validate.Length(1, 500))
     limit = fields.Int(load_default=20, validate=validate.Range(1, 200))
     ecl = fields.Str(
-        load_default=None, metadata={"description": "Restrict results to the members of this ECL expression"}
+        load_default=None,
+        validate=validate.Length(1, MAX_ECL_LENGTH),
+        metadata={"description": "Restrict results to the members of this ECL expression"},
     )
     activeOnly = fields.Bool(load_default=True)
 
