@@ -202,10 +202,10 @@ def condition_codings(resource: dict[str, Any]) -> list[tuple[str, str | None]]:
     if not isinstance(code, dict):
         raise InvalidItemError("a Condition needs a code (CodeableConcept)")
     codings = [c for c in code.get("coding") or [] if isinstance(c, dict) and isinstance(c.get("code"), str)]
-    snomed = [(c["code"], _SNOMED_URI) for c in codings if str(c.get("system", "")).lower() in SNOMED_SYSTEMS]
-    mapped = [(c["code"], c["system"]) for c in codings if canonical_system(str(c.get("system", ""))) is not None]
+    snomed: list[tuple[str, str | None]] = [(c["code"], _SNOMED_URI) for c in codings if str(c.get("system", "")).lower() in SNOMED_SYSTEMS]
+    mapped: list[tuple[str, str | None]] = [(c["code"], c["system"]) for c in codings if canonical_system(str(c.get("system", ""))) is not None]
     text = code.get("text")
-    texts = [(text, None)] if isinstance(text, str) and text.strip() else []
+    texts: list[tuple[str, str | None]] = [(text, None)] if isinstance(text, str) and text.strip() else []
     if not snomed and not mapped and not texts:
         raise InvalidItemError("the Condition has no SNOMED CT or ICD-10 coding and no code.text")
     return snomed + mapped + texts
@@ -274,7 +274,7 @@ def output_columns() -> list[str]:
 
 
 def empty_output() -> pd.DataFrame:
-    dtypes = {"conceptId": object, "pt": object, "score": "float64", "matched": "bool", "how": object}
+    dtypes: dict[str, Any] = {"conceptId": object, "pt": object, "score": "float64", "matched": "bool", "how": object}
     dtypes.update(dict.fromkeys(FLAGS, "boolean"))
     dtypes.update({"guidelines": object, "error": object})
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in output_columns()})
@@ -361,7 +361,7 @@ def map_distinct(
     terms = t.preferred_terms(sorted(wanted), lang) if wanted else {}
     for r in results:
         cid = r.concept_id
-        gids = ""
+        gids: str | None = ""
         if r.concepts and repo is not None:
             gids = gl_cache.get(r.concepts)
             if gids is None:
@@ -427,7 +427,7 @@ def open_guidelines(spec: str | Path | None, statuses: Collection[str] | None = 
     return _cached(key, snapshot, Path(spec) if spec is not None and Path(spec).is_dir() else None)
 
 
-def _cached(key: tuple[str, str], make: Any, stamp_file: Path | None) -> Any:
+def _cached(key: tuple[str, ...], make: Any, stamp_file: Path | None) -> Any:
     try:
         stamp = str(stamp_file.stat().st_mtime_ns) if stamp_file is not None else ""
     except OSError:
@@ -474,7 +474,7 @@ def map_dask(
     memory-mapped, through `open_index`; tasks carry only the path. Rows keep their partition and order.
     """
     meta = pd.concat([ddf._meta, empty_output()], axis=1)
-    return ddf.map_partitions(
+    return ddf.map_partitions(  # type: ignore[no-untyped-call]  # dask ships no annotations for map_partitions
         map_partition,
         column,
         system_column,

@@ -22,6 +22,7 @@ from .errors import ConceptNotFoundError, InvalidSctidError
 from .index import IndexStore
 from .index import format as fmt
 from .model import (
+    Acceptability,
     Association,
     Concept,
     ConcreteValue,
@@ -286,7 +287,7 @@ class Terminology:
 
     def _description(self, d: int) -> Description:
         s = self.store
-        acc = {}
+        acc: dict[int, Acceptability] = {}
         row = s.acceptability[d]
         for c, refset in enumerate(self.language_refsets):
             if row[c]:
@@ -519,7 +520,8 @@ class Terminology:
     def role_groups(self, sctid: int) -> dict[int, list[Relationship | ConcreteValue]]:
         """Defining attributes by role group (0 = ungrouped), in group order."""
         groups: dict[int, list[Relationship | ConcreteValue]] = {}
-        for r in [*self.relationships(sctid), *self.concrete_values(sctid)]:
+        rows: list[Relationship | ConcreteValue] = [*self.relationships(sctid), *self.concrete_values(sctid)]
+        for r in rows:
             groups.setdefault(r.group, []).append(r)
         return dict(sorted(groups.items()))
 

@@ -85,7 +85,7 @@ def skip_reason(resource: dict[str, Any]) -> str | None:
 
 def read_condition(resource: dict[str, Any]) -> ConditionIn:
     """The codings and text of one Condition resource, and whether its statuses skip it."""
-    code = resource.get("code") if isinstance(resource.get("code"), dict) else {}
+    code: dict[str, Any] = resource["code"] if isinstance(resource.get("code"), dict) else {}
     codings = []
     for c in code.get("coding") or []:
         if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip():

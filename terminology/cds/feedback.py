@@ -148,7 +148,7 @@ class FeedbackStore:
         """Accepted and overridden counts for a guideline's cards, with the override reasons given."""
         f = cds_feedback.c
         with self.engine.connect() as conn:
-            by_outcome = dict(
+            by_outcome: dict[str, int] = dict(
                 conn.execute(
                     sa.select(f.outcome, sa.func.count()).where(f.guideline_id == guideline_id).group_by(f.outcome)
                 ).all()

@@ -317,7 +317,7 @@ class Members(Run):
     def _history(self, e: History) -> np.ndarray:
         rows = self.expr(e.operand)
         if e.subset is not None:
-            refsets: frozenset[int] | None = frozenset(self.ids_of(self.expr(e.subset)).tolist())
+            refsets: frozenset[int] = frozenset(self.ids_of(self.expr(e.subset)).tolist())
         else:
             refsets = HISTORY_PROFILES[e.profile or HistoryProfile.MAX] or self._history_refsets()
         target = self.ix.array("ecl_assoc_target")

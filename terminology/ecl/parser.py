@@ -270,7 +270,7 @@ class _Builder(Transformer):
                 filters.append(content)
         expression = _unwrap(body)
         if member:
-            expression = replace(expression, filters=tuple(member))  # type: ignore[type-var]
+            expression = replace(expression, filters=tuple(member))  # type: ignore[arg-type]  # only MemberOf reaches here; replace() on the union cannot see that
         if operator is not None:
             expression = Hierarchy(operator, expression)
         if filters:
@@ -490,7 +490,7 @@ def parse_ecl(text: str) -> Expression:
     """
     check_limits(text)
     try:
-        return _parser().parse(text)
+        return _parser().parse(text)  # type: ignore[return-value]  # the transformer builds the AST; lark types parse() as a Tree
     except EclSyntaxError as err:
         err.locate(text)
         raise

@@ -77,7 +77,7 @@ class Mrcm:
             self._ranges.setdefault(int(attr), []).append(RangeRule(int(attr), str(constraint), int(content)))
 
     @staticmethod
-    def _for_expressions(rules: list) -> list:  # type: ignore[type-arg]
+    def _for_expressions(rules: list) -> list:
         chosen = [r for r in rules if r.content_type_id in EXPRESSION_CONTENT]
         return chosen or rules
 

@@ -10,6 +10,7 @@ because it needs a release.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -74,7 +75,7 @@ class ExpressionSyntaxError(ValueError):
         return f"syntax error at character {self.position}: {self.message}"
 
 
-class _Builder(Transformer):  # type: ignore[type-arg]
+class _Builder(Transformer):
     """Builds AST nodes as lark reduces rules."""
 
     def start(self, c: list[Any]) -> Expression:
@@ -149,7 +150,7 @@ def parse_expression(text: str) -> Expression:
         raise ExpressionSyntaxError("the expression is empty", 0)
     _check_limits(text)
     try:
-        return _parser().parse(text)  # type: ignore[no-any-return]
+        return _parser().parse(text)  # type: ignore[return-value]  # the transformer turns the tree into an Expression; lark types parse() as a Tree
     except VisitError as exc:
         if isinstance(exc.orig_exc, ExpressionSyntaxError):
             raise exc.orig_exc from None
@@ -197,7 +198,7 @@ def _translate(exc: UnexpectedInput, text: str) -> ExpressionSyntaxError:
     pos = getattr(exc, "pos_in_stream", None) or 0
     if isinstance(exc, UnexpectedEOF):
         pos = len(text)
-        expected = exc.expected
+        expected: Iterable[str] = exc.expected
         found = "the end of the expression"
     elif isinstance(exc, UnexpectedToken):
         expected = exc.accepts or exc.expected

@@ -150,10 +150,10 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     lang_code = pd.Categorical(desc["languageCode"], categories=languages).codes.astype(np.int8)
     case = desc["caseSignificanceId"].map(fmt.CASE_CODES).fillna(0).to_numpy(np.int8) if nd else np.zeros(0, np.int8)
     encoded = desc["term"].str.encode("utf-8") if nd else pd.Series([], dtype=object)
-    lengths = encoded.str.len().to_numpy(np.int64) if nd else np.zeros(0, np.int64)
+    lengths = encoded.str.len().to_numpy(np.int64) if nd else np.zeros(0, np.int64)  # type: ignore[misc]  # pandas-stubs type .str.len() for str Series only; these are bytes
     t_ptr = np.zeros(nd + 1, np.int64)
     t_ptr[1:] = np.cumsum(lengths)
-    blob = np.frombuffer(b"".join(encoded.tolist()), dtype=np.uint8) if nd else np.zeros(0, np.uint8)
+    blob = np.frombuffer(b"".join(encoded.tolist()), dtype=np.uint8) if nd else np.zeros(0, np.uint8)  # type: ignore[arg-type]  # encoded holds bytes; the stubs cannot tell str from bytes here
     by_concept = np.zeros(n + 1, np.int64)
     np.add.at(by_concept, d_concept.astype(np.int64) + 1, 1)
     sorted_pos = np.argsort(d_ids, kind="stable").astype(np.int32)
@@ -194,9 +194,9 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     pt = np.full((max(len(refsets), 1), n), -1, np.int32)
     fsn = np.full((max(len(refsets), 1), n), -1, np.int32)
     for r in range(len(refsets)):
-        for code, table in ((fmt.SYNONYM, pt), (fmt.FSN, fsn)):
+        for code, by_lang in ((fmt.SYNONYM, pt), (fmt.FSN, fsn)):
             hit = np.flatnonzero(d_active & (desc_type_sorted == code) & (accept[:, r] == fmt.PREFERRED_CODE))
-            table[r, d_concept[hit][::-1]] = hit[::-1]
+            by_lang[r, d_concept[hit][::-1]] = hit[::-1]
     any_fsn = np.full(n, -1, np.int32)
     hit = np.flatnonzero(d_active & (desc_type_sorted == fmt.FSN))
     any_fsn[d_concept[hit][::-1]] = hit[::-1]
@@ -408,7 +408,7 @@ def edition_module(concepts: pd.DataFrame, dependencies: list[dict], modules: di
     the whole graph would be one of those.
     """
     counts = concepts["moduleId"].value_counts() if len(concepts) else pd.Series(dtype="int64")
-    owners = {str(int(m)): int(n) for m, n in counts.items()}
+    owners = {str(int(m)): int(n) for m, n in counts.items()}  # type: ignore[call-overload]  # index labels are ids; the stubs type them Hashable
     if not owners:
         return str(snomed.CORE_MODULE)
     needs: dict[str, set[str]] = {}
@@ -448,20 +448,20 @@ def release_info(release: Release) -> dict:
         if "moduleId" in df.columns and len(df):
             g = df.groupby("moduleId")["effectiveTime"].max()
             for m, t in g.items():
-                modules[str(int(m))] = max(modules.get(str(int(m)), 0), int(t))
+                modules[str(int(m))] = max(modules.get(str(int(m)), 0), int(t))  # type: ignore[call-overload]  # labels are module ids; stubs say Hashable
     dependencies = []
     if len(md):
         md = md[md["active"]]
         for row in md.itertuples(index=False):
             dependencies.append(
                 {
-                    "module": str(int(row.moduleId)),
-                    "depends_on": str(int(row.referencedComponentId)),
+                    "module": str(int(row.moduleId)),  # type: ignore[arg-type]  # itertuples cells are typed as any scalar; these are ids
+                    "depends_on": str(int(row.referencedComponentId)),  # type: ignore[arg-type]  # itertuples cells are typed as any scalar; these are ids
                     "source_effective_time": str(row.sourceEffectiveTime),
                     "target_effective_time": str(row.targetEffectiveTime),
                 }
             )
-            modules[str(int(row.moduleId))] = max(modules.get(str(int(row.moduleId)), 0), int(row.sourceEffectiveTime))
+            modules[str(int(row.moduleId))] = max(modules.get(str(int(row.moduleId)), 0), int(row.sourceEffectiveTime))  # type: ignore[arg-type]  # itertuples cells are typed as any scalar; these are ids and dates
     edition = edition_module(concepts, dependencies, modules)
     version = str(max(modules.values())) if modules else "00000000"
     if edition in modules:

@@ -134,19 +134,19 @@ def build_lexical_index(
             if tag is not None:
                 cw = ws[: len(ws) - len(words(tag.group()))]
         if phrase_starts.isdisjoint(cw):
-            ids: list[int] = []
+            row_ids: list[int] = []
             for w in cw:
                 got = word_ids.get(w)
                 if got is None:
                     toks = () if w in STOPWORDS else canonical_word(w)[0]
                     got = word_ids[w] = tuple(token_id.setdefault(x, len(token_id)) for x in toks)
-                ids.extend(got)
+                row_ids.extend(got)
         else:
-            ids = [token_id.setdefault(x, len(token_id)) for x in canonical_of_words(cw)]
-        if len(ids) > 1:
-            ids = list(dict.fromkeys(ids))
-        counts.append(len(ids))
-        flat.extend(ids)
+            row_ids = [token_id.setdefault(x, len(token_id)) for x in canonical_of_words(cw)]
+        if len(row_ids) > 1:
+            row_ids = list(dict.fromkeys(row_ids))
+        counts.append(len(row_ids))
+        flat.extend(row_ids)
     lengths = np.fromiter(map(len, all_terms), np.int64, n)
     del all_terms
     inactive = ~np.asarray(concept_active, bool)[rows]
@@ -268,7 +268,7 @@ class Lexicon:
 
     @functools.cached_property
     def _blob(self) -> tuple[np.ndarray, memoryview]:
-        return np.asarray(self.t.array("term_ptr")), memoryview(np.asarray(self.t.array("term_blob")))
+        return np.asarray(self.t.array("term_ptr")), memoryview(np.asarray(self.t.array("term_blob")))  # type: ignore[arg-type]  # ndarray supports the buffer protocol; numpy 2 stubs lack __buffer__
 
     def terms(self, rows: Iterable[int]) -> list[str]:
         """The terms of description rows (`Terminology.description_term` for many rows, without per-call overhead)."""

@@ -68,9 +68,9 @@ class PhraseIndex:
         """The description rows whose canonical token set equals each span's (spans with an unknown token skip)."""
         todo: list[tuple[Span, tuple[int, ...]]] = []
         for s in spans:
-            ids = [known.get(tok, -1) for tok in s.tokens]
-            if -1 not in ids:
-                todo.append((s, tuple(sorted(ids))))
+            tok_ids = [known.get(tok, -1) for tok in s.tokens]
+            if -1 not in tok_ids:
+                todo.append((s, tuple(sorted(tok_ids))))
         if not todo:
             return []
         tk = self.token_key
