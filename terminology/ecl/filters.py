@@ -253,8 +253,7 @@ class Filters(Run):
         """
         parts = [self.term_rows(term, focus) for term in f.terms]
         if any(r is None for r, _ in parts):
-            every_proven = [p for r, p in parts if r is None]
-            return None, bool(all(every_proven)) if len(parts) == 1 else False
+            return None, True  # one of the terms matches every description (term_rows says None only then)
         rows_list = [r for r, _ in parts if r is not None and len(r)]
         if not rows_list:
             return np.zeros(0, np.int64), np.zeros(0, bool)
