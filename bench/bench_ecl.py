@@ -121,7 +121,8 @@ def generate_descriptions(t: Any, n: int, seed: int = 2) -> list[tuple[str, str]
     ptr, blob = np.asarray(st.term_ptr), np.asarray(st.term_blob)
     pt_any = np.asarray(st.pt_any)
     pools: dict[int, list[list[str]]] = {}
-    for focus in DESCRIPTION_FOCI:
+    foci = [f for f in DESCRIPTION_FOCI if t.index_of(f) is not None]
+    for focus in foci:
         row = t.index_of(focus)
         rows = np.asarray(st.descendants[st.descendants_ptr[row] : st.descendants_ptr[row + 1]])
         sample = rows[rng.choice(len(rows), min(3000, len(rows)), replace=False)]
@@ -143,7 +144,7 @@ def generate_descriptions(t: Any, n: int, seed: int = 2) -> list[tuple[str, str]
         return w[: max(3, len(w) - int(rng.integers(0, 4)))]
 
     def focus() -> int:
-        return int(DESCRIPTION_FOCI[rng.integers(len(DESCRIPTION_FOCI))])
+        return int(foci[rng.integers(len(foci))])
 
     def two(f: int) -> str:
         ws = words_of(f)

@@ -253,8 +253,7 @@ class Filters(Run):
         """
         parts = [self.term_rows(term, focus) for term in f.terms]
         if any(r is None for r, _ in parts):
-            every_proven = [p for r, p in parts if r is None]
-            return None, bool(all(every_proven)) if len(parts) == 1 else False
+            return None, True  # one of the terms matches every description (term_rows says None only then)
         rows_list = [r for r, _ in parts if r is not None and len(r)]
         if not rows_list:
             return np.zeros(0, np.int64), np.zeros(0, bool)
@@ -444,6 +443,10 @@ class Filters(Run):
 
     def read_and_match(self, desc: np.ndarray, terms: Sequence[SearchTerm]) -> np.ndarray:
         """Read the terms of some descriptions and match them (the exact check of the candidates)."""
+        if len(terms) == 1 and terms[0].type is SearchType.WILD:
+            segments = wild_segments(terms[0])
+            if len(segments) > 1 and all(seg.isascii() for seg in segments):
+                return self._wild_ends(desc, terms, segments)
         tests = [term_matcher(t) for t in terms]
         ptr, blob = self.ix.term_text
         starts, ends = ptr[desc].tolist(), ptr[desc + 1].tolist()
@@ -453,4 +456,39 @@ class Filters(Run):
                 self.check()
             folded = fold(str(blob[starts[k] : ends[k]], "utf-8"))
             out[k] = any(test(folded) for test in tests)
+        return out
+
+    def _wild_ends(self, desc: np.ndarray, terms: Sequence[SearchTerm], segments: list[str]) -> np.ndarray:
+        """A wild pattern's literal head and tail compared as byte columns over the ASCII terms (no term read
+        in Python); ``head*tail`` is then decided, other patterns read only the terms that passed."""
+        ptr, _ = self.ix.term_text
+        blob = np.asarray(self.t.array("term_blob"))
+        plain = self.ix.ascii_terms[desc]
+        starts = ptr[desc]
+        lens = ptr[desc + 1] - starts
+        head, tail = segments[0].encode(), segments[-1].encode()
+        ok = plain & (lens >= len(head) + len(tail))
+        for j, byte in enumerate(head):
+            at = np.flatnonzero(ok)
+            b = blob[starts[at] + j]
+            ok[at] = np.where((b >= 65) & (b <= 90), b + 32, b) == byte
+        for j, byte in enumerate(tail):
+            at = np.flatnonzero(ok)
+            b = blob[starts[at] + lens[at] - len(tail) + j]
+            ok[at] = np.where((b >= 65) & (b <= 90), b + 32, b) == byte
+        out = ok.copy() if len(segments) == 2 else np.zeros(len(desc), bool)
+        rest = np.flatnonzero(~plain if len(segments) == 2 else (~plain | ok))
+        if len(rest):
+            out[rest] = self._read_and_match(desc[rest], terms)
+        return out
+
+    def _read_and_match(self, desc: np.ndarray, terms: Sequence[SearchTerm]) -> np.ndarray:
+        tests = [term_matcher(t) for t in terms]
+        ptr, blob = self.ix.term_text
+        starts, ends = ptr[desc].tolist(), ptr[desc + 1].tolist()
+        out = np.zeros(len(desc), bool)
+        for k in range(len(desc)):
+            if k % _CHECK_EVERY == 0:
+                self.check()
+            out[k] = any(test(fold(str(blob[starts[k] : ends[k]], "utf-8"))) for test in tests)
         return out

@@ -24,13 +24,13 @@ About 4 bytes per (description, distinct word) pair: 20-25 MB at full size, memo
 
 from __future__ import annotations
 
+import array
 import bisect
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .normalise import _ASCII_WORD
 
@@ -46,19 +46,24 @@ def build_postings(terms: Sequence[str], blob: np.ndarray, term_ptr: np.ndarray,
     """Write the posting arrays for the description terms (``terms[row]``; ``blob``/``term_ptr`` the same terms as UTF-8)."""
     nd = len(terms)
     find = _ASCII_WORD.findall
-    tokens: list[str] = []
+    word_id: dict[str, int] = {}
+    flat = array.array("i")  # word ids, 4 bytes each (a list of the words themselves costs ~60 bytes each)
     counts = np.zeros(nd, np.int64)
     ascii_row = np.zeros(nd, bool)
     for row, term in enumerate(terms):
         if term.isascii():
             ws = set(find(term.lower()))
-            tokens.extend(ws)
+            flat.extend([word_id.setdefault(w, len(word_id)) for w in ws])
             counts[row] = len(ws)
             ascii_row[row] = True
-    codes, uniques = pd.factorize(pd.Series(tokens, dtype=object), sort=True)
-    vocab = [str(w) for w in uniques]
+    # Word ids renumbered in sorted word order.
+    vocab = sorted(word_id)
+    remap = np.empty(len(vocab), np.int64)
+    remap[np.fromiter((word_id[w] for w in vocab), np.int64, len(vocab))] = np.arange(len(vocab), dtype=np.int64)
+    codes = remap[np.frombuffer(flat, np.int32)] if len(flat) else np.zeros(0, np.int64)
+    del flat, word_id
     owners = np.repeat(np.arange(nd, dtype=np.int64), counts)
-    order = np.lexsort((owners, codes))
+    order = np.argsort(codes, kind="stable")  # owners are ascending already: stable keeps them so per word
     post = owners[order].astype(np.int32)
     post_ptr = np.zeros(len(vocab) + 1, np.int64)
     post_ptr[1:] = np.cumsum(np.bincount(codes, minlength=len(vocab)))

@@ -155,6 +155,7 @@ TERMS: list[list[tuple[str, str]]] = [
     [("wild", "*\\**")],
     [("wild", "hepatitis*"), ("match", "cirrhosis")],
     [("wild", "*ti*ti*")],
+    [("match", "liver"), ("wild", "*")],
 ]
 SAMPLE_FOCI = [138875005, 404684003, 64572001]
 SUBSET_FOCI = [138875005, 404684003, 64572001, 71388002]
