@@ -24,7 +24,18 @@ def synthetic_release(concepts: int = 370_000, seed: int = 42) -> Path:
     if not (path / "Snapshot").is_dir():
         DATA.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "service.cli", "synth", "--concepts", str(concepts), "--out", str(path), "--seed", str(seed)],
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "synth",
+                "--concepts",
+                str(concepts),
+                "--out",
+                str(path),
+                "--seed",
+                str(seed),
+            ],
             check=True,
         )
     return path

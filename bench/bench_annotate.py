@@ -34,7 +34,15 @@ FILLER = [
     "He walks two miles a day without difficulty.",
     "Medication was reviewed and left unchanged.",
 ]
-CONTEXT = ["No evidence of {}.", "Suspected {}.", "History of {}.", "{} was ruled out.", "Known {}.", "Possible {}?", "{} noted on imaging."]
+CONTEXT = [
+    "No evidence of {}.",
+    "Suspected {}.",
+    "History of {}.",
+    "{} was ruled out.",
+    "Known {}.",
+    "Possible {}?",
+    "{} noted on imaging.",
+]
 
 
 def _open(concepts: int) -> Any:
@@ -149,7 +157,11 @@ def main() -> None:
         "concepts_active": args.concepts,
         "warm_seconds": round(warm_s, 2),
         "map": {"all": _stats(all_map), **{k: _stats(v) for k, v in by_kind.items()}, "target_median_ms": 10},
-        "annotate_3000_chars": {**_stats(times), "mentions_median": statistics.median(mentions), "target_median_ms": 100},
+        "annotate_3000_chars": {
+            **_stats(times),
+            "mentions_median": statistics.median(mentions),
+            "target_median_ms": 100,
+        },
         "annotate_100000_chars": {"ms": round(big_ms, 1), "mentions": len(big_found)},
         "example_text": texts[0][:400],
         "example_mentions": [m.as_dict() for m in annotate(t, texts[0][:400])],

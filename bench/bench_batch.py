@@ -156,8 +156,23 @@ def run_map_file(index: Path, column: list[str], workers: int, work: Path, name:
 
     src, out = work / f"{name}.csv", work / f"{name}.out.csv"
     pd.DataFrame({"row": range(len(column)), "diagnosis": column}).to_csv(src, index=False)
-    cmd = [sys.executable, "-m", "service.cli", "map-file", str(src), "--column", "diagnosis", "--out", str(out),
-           "--index", str(index), "--workers", str(workers), "--guidelines", str(sample_guidelines_dir())]
+    cmd = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "map-file",
+        str(src),
+        "--column",
+        "diagnosis",
+        "--out",
+        str(out),
+        "--index",
+        str(index),
+        "--workers",
+        str(workers),
+        "--guidelines",
+        str(sample_guidelines_dir()),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -206,7 +221,9 @@ def main() -> None:
     result: dict[str, Any] = {"index": str(index), "release": t.release.uri, "cores": len(os.sched_getaffinity(0))}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        result["repeated"] = run_map_file(index, extract(repeated_values, args.rows, args.seed), args.workers, work, "repeated")
+        result["repeated"] = run_map_file(
+            index, extract(repeated_values, args.rows, args.seed), args.workers, work, "repeated"
+        )
         result["repeated"]["target_rows_per_s"] = 5000
         result["all_distinct"] = run_map_file(index, unique_values, args.workers, work, "distinct")
         result["all_distinct"]["target_rows_per_s"] = 500

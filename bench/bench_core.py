@@ -31,13 +31,27 @@ def main() -> None:
     shutil.rmtree(idx, ignore_errors=True)
 
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "service.cli", "index", str(release), "--out", str(idx)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "index", str(release), "--out", str(idx)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     build_s = time.perf_counter() - t0
     build_peak = children_peak_rss_mb()
 
     # Open and query in a fresh process so memory figures are the service's, not the builder's.
-    probe = subprocess.run([sys.executable, __file__, "--probe", str(idx), "--queries", str(args.queries)], check=True, capture_output=True, text=True)
-    result = {"concepts_active": args.concepts, "build_seconds": round(build_s, 1), "build_peak_rss_mb": round(build_peak), **json.loads(probe.stdout)}
+    probe = subprocess.run(
+        [sys.executable, __file__, "--probe", str(idx), "--queries", str(args.queries)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = {
+        "concepts_active": args.concepts,
+        "build_seconds": round(build_s, 1),
+        "build_peak_rss_mb": round(build_peak),
+        **json.loads(probe.stdout),
+    }
     save("core", result)
 
 
@@ -74,7 +88,9 @@ def probe(idx: str, queries: int) -> None:
         "subsumption": latency(lambda p: t.subsumes(p[0], p[1]), pairs),
         "descendants_clinical_finding": latency(lambda c: t.descendants(c).tolist(), [CLINICAL_FINDING] * 50, warmup=5),
         "descendants_clinical_finding_count": t.descendant_count(CLINICAL_FINDING),
-        "rss_after_open_and_queries_mb": {k: round(v - (base.get(k, 0) if k != "VmHWM" else 0)) for k, v in rss_mb().items()},
+        "rss_after_open_and_queries_mb": {
+            k: round(v - (base.get(k, 0) if k != "VmHWM" else 0)) for k, v in rss_mb().items()
+        },
         "counts": t.release.counts,
     }
     print(json.dumps(out))

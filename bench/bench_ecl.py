@@ -60,7 +60,9 @@ def generate(t: Any, n: int, seed: int = 1) -> list[tuple[str, str]]:
     refsets = sorted(set(np.unique(np.asarray(st.member_refset)).tolist()))
     simple = 723264001 if 723264001 in refsets else refsets[0]
     icd = 447562003
-    targets = [r[0] for r in st.db.execute('SELECT DISTINCT "mapTarget" FROM rf2_extended_map LIMIT 2000').fetchall() if r[0]]
+    targets = [
+        r[0] for r in st.db.execute('SELECT DISTINCT "mapTarget" FROM rf2_extended_map LIMIT 2000').fetchall() if r[0]
+    ]
 
     def pick(a: np.ndarray) -> int:
         return int(ids[a[rng.integers(len(a))]])
@@ -72,17 +74,30 @@ def generate(t: Any, n: int, seed: int = 1) -> list[tuple[str, str]]:
         return w[: max(4, len(w) - int(rng.integers(0, 3)))].lower()
 
     kinds = {
-        "hierarchy": lambda: f"{rng.choice(['<', '<<', '<!', '>', '>>', '>!'])} {pick(active[depth[active] == rng.integers(1, 15)] if (depth[active] > 0).any() else active)}",
+        "hierarchy": lambda: (
+            f"{rng.choice(['<', '<<', '<!', '>', '>>', '>!'])} {pick(active[depth[active] == rng.integers(1, 15)] if (depth[active] > 0).any() else active)}"
+        ),
         "top_level": lambda: f"{rng.choice(['<<', '<'])} {rng.choice([FINDING, DISEASE, BODY, PROCEDURE])}",
         "refine_site": lambda: f"< {FINDING} : {FINDING_SITE} = << {pick(sites)}",
         "refine_morph": lambda: f"<< {pick(mid)} : {MORPHOLOGY} = << {pick(morphs)}",
         "group": lambda: f"< {FINDING} : {{ {FINDING_SITE} = << {pick(sites)}, {MORPHOLOGY} = << {pick(morphs)} }}",
-        "cardinality": lambda: f"<< {pick(mid)} : {rng.choice(['[0..0]', '[2..*]', '[1..1]'])} {rng.choice([f'{CAUSATIVE} = *', f'{{ {FINDING_SITE} = * }}'])}",
+        "cardinality": lambda: (
+            f"<< {pick(mid)} : {rng.choice(['[0..0]', '[2..*]', '[1..1]'])} {rng.choice([f'{CAUSATIVE} = *', f'{{ {FINDING_SITE} = * }}'])}"
+        ),
         "not_equal": lambda: f"<< {pick(mid)} : {FINDING_SITE} != << {pick(sites)}",
         "reverse": lambda: f"< {BODY} : R {FINDING_SITE} = << {pick(mid)}",
         "dotted": lambda: f"<< {pick(mid)} . {rng.choice([FINDING_SITE, MORPHOLOGY])}",
-        "member_of": lambda: rng.choice([f"^ {simple}", f"< {BODY} AND ^ {simple}", f"<< {pick(bodies)} MINUS ^ {simple}", f"^ {icd} AND << {pick(mid)}"]),
-        "member_filter": lambda: f'^ {icd} {{{{ M mapTarget = "{targets[rng.integers(len(targets))]}" }}}}' if targets else f"^ {icd}",
+        "member_of": lambda: rng.choice(
+            [
+                f"^ {simple}",
+                f"< {BODY} AND ^ {simple}",
+                f"<< {pick(bodies)} MINUS ^ {simple}",
+                f"^ {icd} AND << {pick(mid)}",
+            ]
+        ),
+        "member_filter": lambda: (
+            f'^ {icd} {{{{ M mapTarget = "{targets[rng.integers(len(targets))]}" }}}}' if targets else f"^ {icd}"
+        ),
         "term": lambda: (lambda c: f'<< {c} {{{{ term = "{word(c)}" }}}}')(pick(mid)),
         "term_wild": lambda: (lambda c: f'< {FINDING} {{{{ term = wild:"{word(c)}*" }}}}')(pick(mid)),
         "combination": lambda: f"(<< {pick(mid)} OR << {pick(mid)}) MINUS << {pick(mid)}",
@@ -168,7 +183,9 @@ def generate_descriptions(t: Any, n: int, seed: int = 2) -> list[tuple[str, str]
         "wild_prefix": lambda f: f'<< {f} {{{{ term = wild:"{prefix(a_word(f))}*" }}}}',
         "wild_inner": lambda f: f'<< {f} {{{{ term = wild:"*{prefix(a_word(f))}*{prefix(a_word(f))}*" }}}}',
         "type": lambda f: f'<< {f} {{{{ term = "{a_word(f)}", language = en, type = {rng.choice(["fsn", "syn"])} }}}}',
-        "dialect": lambda f: f'<< {f} {{{{ term = "{prefix(a_word(f))}", dialect = {rng.choice(["en-gb (prefer)", "en-us (accept)", "en-gb"])} }}}}',
+        "dialect": lambda f: (
+            f'<< {f} {{{{ term = "{prefix(a_word(f))}", dialect = {rng.choice(["en-gb (prefer)", "en-us (accept)", "en-gb"])} }}}}'
+        ),
         "wild_type": lambda f: f'<< {f} {{{{ term = wild:"*{infix(a_word(f))}*", type = fsn }}}}',
     }
     weights = {"word": 20, "prefix": 15, "several_words": 15, "word_set": 5, "wild_infix": 10, "wild_suffix": 5,
@@ -225,7 +242,9 @@ def set_algebra(n: int) -> dict[str, Any]:
     return out
 
 
-def run_batch(ev: Any, exprs: list[tuple[str, str]], targets: dict[str, float]) -> tuple[dict[str, Any], dict[str, str]]:
+def run_batch(
+    ev: Any, exprs: list[tuple[str, str]], targets: dict[str, float]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Evaluate a batch in this process (parse included, result cache off): timings and each result's digest."""
     times: list[float] = []
     per_kind: dict[str, list[float]] = {}
@@ -256,7 +275,10 @@ def run_batch(ev: Any, exprs: list[tuple[str, str]], targets: dict[str, float]) 
         "p95_ms": p95(times),
         "max_ms": round(ordered[-1], 3),
         "over_50_ms": sum(1 for x in times if x > 50),
-        "per_kind": {k: {"n": len(v), "median_ms": round(statistics.median(v), 3), "p95_ms": p95(v), "max_ms": round(max(v), 3)} for k, v in sorted(per_kind.items())},
+        "per_kind": {
+            k: {"n": len(v), "median_ms": round(statistics.median(v), 3), "p95_ms": p95(v), "max_ms": round(max(v), 3)}
+            for k, v in sorted(per_kind.items())
+        },
         "slowest": [{"ms": round(ms, 2), "ecl": e} for ms, e in worst],
         "targets": targets,
     }
@@ -272,9 +294,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--concepts", type=int, default=370_000)
     ap.add_argument("--n", type=int, default=1000)
-    ap.add_argument("--index", help="an index to use instead of the cached synthetic one (e.g. one built by older code)")
+    ap.add_argument(
+        "--index", help="an index to use instead of the cached synthetic one (e.g. one built by older code)"
+    )
     ap.add_argument("--save-results", help="write each expression's result digest here (JSON)")
-    ap.add_argument("--compare", help="digests saved by --save-results (e.g. by the code before a change): report any difference")
+    ap.add_argument(
+        "--compare", help="digests saved by --save-results (e.g. by the code before a change): report any difference"
+    )
     ap.add_argument("--sets", action="store_true", help="also measure the set algebra choices")
     args = ap.parse_args()
     idx = Path(args.index) if args.index else synthetic_index(args.concepts)

@@ -225,7 +225,10 @@ def real_http(url: str, index: Path, concepts: list[int]) -> dict[str, Any]:
         _client_run(port, concepts, one, errs)
         per = len(concepts) // 4
         outs: list[list[float]] = [[] for _ in range(4)]
-        threads = [threading.Thread(target=_client_run, args=(port, concepts[i * per : (i + 1) * per], outs[i], errs)) for i in range(4)]
+        threads = [
+            threading.Thread(target=_client_run, args=(port, concepts[i * per : (i + 1) * per], outs[i], errs))
+            for i in range(4)
+        ]
         t0 = time.perf_counter()
         for th in threads:
             th.start()
@@ -274,7 +277,9 @@ def postgres_database() -> tuple[str, Any] | None:
     return server.set(database=name).render_as_string(hide_password=False), drop
 
 
-def run_store(label: str, url: str, index: Path, t: Any, docs: list[Any], concepts: list[int], do_http: bool) -> dict[str, Any]:
+def run_store(
+    label: str, url: str, index: Path, t: Any, docs: list[Any], concepts: list[int], do_http: bool
+) -> dict[str, Any]:
     from terminology.authoring import open_repository
 
     repo = open_repository(url)
@@ -282,7 +287,11 @@ def run_store(label: str, url: str, index: Path, t: Any, docs: list[Any], concep
     report = repo.import_documents(docs, actor="bench", baseline=fast_baseline(t))
     import_s = time.perf_counter() - t0
     assert len(report.created) == GUIDELINES
-    result: dict[str, Any] = {"import_seconds": round(import_s, 1), "guidelines": len(repo), **in_process(index, repo, t, concepts)}
+    result: dict[str, Any] = {
+        "import_seconds": round(import_s, 1),
+        "guidelines": len(repo),
+        **in_process(index, repo, t, concepts),
+    }
     repo.dispose()
     if do_http:
         result["http"] = real_http(url, index, concepts)

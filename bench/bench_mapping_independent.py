@@ -40,14 +40,37 @@ CASES = ROOT / "mapping_cases"
 OUT = ROOT / "out"
 SAMPLE_RELEASE = REPO / "sample_data" / "release" / "Snapshot"
 DEFAULT_SUBSET = Path(os.environ.get("SNOMAP_SNOMED_SUBSET", REPO.parent / "shared" / "snomed-subset"))
-CATEGORIES = ["synonym", "perturbed", "abbreviation", "compositional", "negated", "family", "historical", "hypothetical", "abstain"]
+CATEGORIES = [
+    "synonym",
+    "perturbed",
+    "abbreviation",
+    "compositional",
+    "negated",
+    "family",
+    "historical",
+    "hypothetical",
+    "abstain",
+]
 FLAGS = ["negated", "hypothetical", "historical", "family", "uncertain"]
-PATIENT_DOES_NOT_HAVE = {"negated", "family"}  # texts where `matched: true` for the condition is a confident wrong answer
+PATIENT_DOES_NOT_HAVE = {
+    "negated",
+    "family",
+}  # texts where `matched: true` for the condition is a confident wrong answer
 TARGETS = {  # issue 13
-    "synonym": 0.99, "perturbed": 0.95, "abbreviation": 0.90, "compositional": 0.90,
-    "compositional_or_closest": 0.95, "abstention": 0.98, "wrong_and_matched_overall": 0.02,
+    "synonym": 0.99,
+    "perturbed": 0.95,
+    "abbreviation": 0.90,
+    "compositional": 0.90,
+    "compositional_or_closest": 0.95,
+    "abstention": 0.98,
+    "wrong_and_matched_overall": 0.02,
 }
-GENERATED_NAME = {"synonym": "synonyms", "perturbed": "perturbed", "compositional": "compositional", "abstain": "nothing"}
+GENERATED_NAME = {
+    "synonym": "synonyms",
+    "perturbed": "perturbed",
+    "compositional": "compositional",
+    "abstain": "nothing",
+}
 
 
 @dataclass
@@ -73,7 +96,17 @@ def load_cases(path: Path) -> list[Case]:
     out = []
     for r in body:
         d = dict(zip(header, r, strict=True))
-        out.append(Case(d["category"], d["text"], ids(d["expected"]), ids(d["closest"]), ids(d["situation"]), ids(d["context"]), d["note"]))
+        out.append(
+            Case(
+                d["category"],
+                d["text"],
+                ids(d["expected"]),
+                ids(d["closest"]),
+                ids(d["situation"]),
+                ids(d["context"]),
+                d["note"],
+            )
+        )
     return out
 
 
@@ -81,7 +114,9 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def build_index(release: Path, out: Path, strict: bool) -> None:
-    cmd = [sys.executable, "-m", "service.cli", "index", str(release), "--out", str(out)] + (["--strict"] if strict else [])
+    cmd = [sys.executable, "-m", "service.cli", "index", str(release), "--out", str(out)] + (
+        ["--strict"] if strict else []
+    )
     subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
 
 
@@ -183,18 +218,25 @@ def targets_met(summary: dict[str, Any]) -> dict[str, bool]:
         "perturbed_top1>=0.95": (get("perturbed", "top1"), TARGETS["perturbed"]),
         "abbreviation_top1>=0.90": (get("abbreviation", "top1"), TARGETS["abbreviation"]),
         "compositional_top1>=0.90": (get("compositional", "top1"), TARGETS["compositional"]),
-        "compositional_or_closest>=0.95": (get("compositional", "top1_or_closest"), TARGETS["compositional_or_closest"]),
+        "compositional_or_closest>=0.95": (
+            get("compositional", "top1_or_closest"),
+            TARGETS["compositional_or_closest"],
+        ),
         "abstention>=0.98": (get("abstain", "abstention"), TARGETS["abstention"]),
     }
     met = {k: v is not None and v >= t for k, (v, t) in checks.items()}
-    met["wrong_and_matched_overall<=0.02"] = summary["overall"]["wrong_and_matched"] <= TARGETS["wrong_and_matched_overall"]
+    met["wrong_and_matched_overall<=0.02"] = (
+        summary["overall"]["wrong_and_matched"] <= TARGETS["wrong_and_matched_overall"]
+    )
     for cat in ("negated", "family"):
         if cat in summary:
             met[f"wrong_and_matched_{cat}==0"] = summary[cat]["wrong_and_matched"] == 0
     return met
 
 
-def run_release(name: str, release: Path, cases: list[Case], tmp: Path, strict: bool) -> tuple[dict[str, Any], list[dict[str, Any]], Api]:
+def run_release(
+    name: str, release: Path, cases: list[Case], tmp: Path, strict: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]], Api]:
     idx = tmp / f"{name}.idx"
     t0 = time.perf_counter()
     build_index(release, idx, strict)
@@ -279,7 +321,9 @@ def failures(results: list[dict[str, Any]], api: Api, limit: int) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subset", type=Path, default=DEFAULT_SUBSET)
-    ap.add_argument("--run-generated", action="store_true", help="run bench_mapping_quality.py first for the side-by-side column")
+    ap.add_argument(
+        "--run-generated", action="store_true", help="run bench_mapping_quality.py first for the side-by-side column"
+    )
     ap.add_argument("--failures", type=int, default=20)
     args = ap.parse_args()
     out: dict[str, Any] = {"targets": TARGETS}
@@ -288,7 +332,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         for name, release, strict in (("sample", SAMPLE_RELEASE, True), ("subset", args.subset, False)):
             if name == "subset" and not any(args.subset.rglob("sct2_Concept_Snapshot_*.txt")):
-                print(f"\n(no SNOMED CT subset at {args.subset}: set SNOMAP_SNOMED_SUBSET or pass --subset; only the sample was run)")
+                print(
+                    f"\n(no SNOMED CT subset at {args.subset}: set SNOMAP_SNOMED_SUBSET or pass --subset; only the sample was run)"
+                )
                 out[name] = None
                 continue
             cases = load_cases(CASES / f"{name}.tsv")

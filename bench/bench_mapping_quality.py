@@ -47,7 +47,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT  # noqa: E402
 
-TARGETS = {"synonyms": 0.95, "perturbed": 0.85, "compositional": 0.70, "compositional_or_closest": 0.90, "abstention": 0.90}
+TARGETS = {
+    "synonyms": 0.95,
+    "perturbed": 0.85,
+    "compositional": 0.70,
+    "compositional_or_closest": 0.90,
+    "abstention": 0.90,
+}
 BASELINE_THRESHOLD = 0.5
 DEFAULT_SUBSET = Path(__file__).resolve().parent.parent.parent / "shared" / "snomed-subset"
 
@@ -63,7 +69,13 @@ class Case:
 
 # ----- committed cases on sample_data (expected concepts read off its sct2_Description/Relationship files)
 
-ILIUM_METS, PELVIC_METS, BONE_METS, LIVER_METS, LUNG_METS = 1059990001105, 1049990001107, 1039990001102, 1099990001101, 1109990001105
+ILIUM_METS, PELVIC_METS, BONE_METS, LIVER_METS, LUNG_METS = (
+    1059990001105,
+    1049990001107,
+    1039990001102,
+    1099990001101,
+    1109990001105,
+)
 SAMPLE_CASES: list[Case] = [
     # synonyms: acceptable synonyms, not the preferred terms
     Case("synonyms", "Metastasis to ilium", {ILIUM_METS}),
@@ -122,29 +134,104 @@ SAMPLE_CASES: list[Case] = [
 # ----- generated cases on the real subset
 
 GB_US = [
-    ("tumour", "tumor"), ("haemorrhage", "hemorrhage"), ("oedema", "edema"), ("oesophag", "esophag"),
-    ("anaemia", "anemia"), ("haemat", "hemat"), ("paediatric", "pediatric"), ("ischaemi", "ischemi"),
-    ("diarrhoea", "diarrhea"), ("foetal", "fetal"), ("leukaemia", "leukemia"), ("colour", "color"),
-    ("centre", "center"), ("fibre", "fiber"), ("isation", "ization"), ("ise", "ize"), ("haem", "hem"),
-    ("oestrogen", "estrogen"), ("caecum", "cecum"), ("coeliac", "celiac"), ("orthopaedic", "orthopedic"),
+    ("tumour", "tumor"),
+    ("haemorrhage", "hemorrhage"),
+    ("oedema", "edema"),
+    ("oesophag", "esophag"),
+    ("anaemia", "anemia"),
+    ("haemat", "hemat"),
+    ("paediatric", "pediatric"),
+    ("ischaemi", "ischemi"),
+    ("diarrhoea", "diarrhea"),
+    ("foetal", "fetal"),
+    ("leukaemia", "leukemia"),
+    ("colour", "color"),
+    ("centre", "center"),
+    ("fibre", "fiber"),
+    ("isation", "ization"),
+    ("ise", "ize"),
+    ("haem", "hem"),
+    ("oestrogen", "estrogen"),
+    ("caecum", "cecum"),
+    ("coeliac", "celiac"),
+    ("orthopaedic", "orthopedic"),
 ]
 ABBREVIATIONS = [
-    ("malignant neoplasm", "cancer"), ("malignant neoplasm", "ca"), ("metastasis", "mets"), ("metastases", "mets"),
-    ("myocardial infarction", "MI"), ("diabetes mellitus", "DM"), ("hypertension", "HTN"),
-    ("chronic obstructive pulmonary disease", "COPD"), ("urinary tract infection", "UTI"),
-    ("deep vein thrombosis", "DVT"), ("pulmonary embolism", "PE"), ("cerebrovascular accident", "CVA"),
-    ("congestive heart failure", "CHF"), ("chronic kidney disease", "CKD"), ("fracture", "fx"),
-    ("atrial fibrillation", "AF"), ("tumor", "tumour"), ("neoplasm", "tumor"), ("malignant", "malignancy"),
+    ("malignant neoplasm", "cancer"),
+    ("malignant neoplasm", "ca"),
+    ("metastasis", "mets"),
+    ("metastases", "mets"),
+    ("myocardial infarction", "MI"),
+    ("diabetes mellitus", "DM"),
+    ("hypertension", "HTN"),
+    ("chronic obstructive pulmonary disease", "COPD"),
+    ("urinary tract infection", "UTI"),
+    ("deep vein thrombosis", "DVT"),
+    ("pulmonary embolism", "PE"),
+    ("cerebrovascular accident", "CVA"),
+    ("congestive heart failure", "CHF"),
+    ("chronic kidney disease", "CKD"),
+    ("fracture", "fx"),
+    ("atrial fibrillation", "AF"),
+    ("tumor", "tumour"),
+    ("neoplasm", "tumor"),
+    ("malignant", "malignancy"),
 ]
 FUNCTION_WORDS = {"of", "the", "to", "in", "with", "by", "for", "on", "at", "a", "an"}
-EVERYDAY_SUBJECTS = ["I", "we", "my neighbour", "the children", "our team", "she", "they", "my brother", "the manager", "you"]
-EVERYDAY_VERBS = ["bought", "painted", "forgot", "watched", "cooked", "booked", "cleaned", "found", "sold", "borrowed", "ordered", "wrote"]
-EVERYDAY_OBJECTS = [
-    "a new kitchen table", "the red bicycle", "two tickets for the concert", "a birthday cake", "the garden fence",
-    "an old guitar", "the train timetable", "a pair of shoes", "the holiday photos", "a cup of coffee",
-    "the weekly newsletter", "some fresh bread", "the parking permit", "a paperback novel", "the office printer",
+EVERYDAY_SUBJECTS = [
+    "I",
+    "we",
+    "my neighbour",
+    "the children",
+    "our team",
+    "she",
+    "they",
+    "my brother",
+    "the manager",
+    "you",
 ]
-EVERYDAY_TIMES = ["yesterday", "last weekend", "this morning", "on friday", "after lunch", "before the meeting", "in april", "tonight", ""]
+EVERYDAY_VERBS = [
+    "bought",
+    "painted",
+    "forgot",
+    "watched",
+    "cooked",
+    "booked",
+    "cleaned",
+    "found",
+    "sold",
+    "borrowed",
+    "ordered",
+    "wrote",
+]
+EVERYDAY_OBJECTS = [
+    "a new kitchen table",
+    "the red bicycle",
+    "two tickets for the concert",
+    "a birthday cake",
+    "the garden fence",
+    "an old guitar",
+    "the train timetable",
+    "a pair of shoes",
+    "the holiday photos",
+    "a cup of coffee",
+    "the weekly newsletter",
+    "some fresh bread",
+    "the parking permit",
+    "a paperback novel",
+    "the office printer",
+]
+EVERYDAY_TIMES = [
+    "yesterday",
+    "last weekend",
+    "this morning",
+    "on friday",
+    "after lunch",
+    "before the meeting",
+    "in april",
+    "tonight",
+    "",
+]
 
 
 def _pick_terms(t: Any, cid: int, include_pt: bool = True) -> list[str]:
@@ -191,7 +278,12 @@ def perturb(term: str, rng: random.Random) -> tuple[str, str] | None:
         options.append(("word order", lambda m=m: f"{m.group(2)} {m.group(1)}"))
     words = low.split()
     if words and words[-1].isalpha() and not words[-1].endswith("s") and len(words[-1]) > 3:
-        options.append(("plural", lambda: " ".join([*words[:-1], words[-1] + ("es" if words[-1].endswith(("x", "ch", "sh")) else "s")])))
+        options.append(
+            (
+                "plural",
+                lambda: " ".join([*words[:-1], words[-1] + ("es" if words[-1].endswith(("x", "ch", "sh")) else "s")]),
+            )
+        )
     for long, short in ABBREVIATIONS:
         if re.search(rf"\b{long}\b", low):
             options.append(("abbreviation", lambda long=long, short=short: re.sub(rf"\b{long}\b", short, low, count=1)))
@@ -219,7 +311,9 @@ def subset_cases(t: Any, per_category: int, seed: int) -> list[Case]:
         for d in t.descriptions(c, active_only=True):
             if d.type != "definition":
                 by_term.setdefault(d.term.casefold(), set()).add(c)
-    content = set(evaluate(t, "<< 404684003 OR << 71388002 OR << 123037004 OR << 410607006 OR << 105590001").ids.tolist())
+    content = set(
+        evaluate(t, "<< 404684003 OR << 71388002 OR << 123037004 OR << 410607006 OR << 105590001").ids.tolist()
+    )
     pool = sorted(c for c in active if c in content)
     cases: list[Case] = []
     # synonyms
@@ -392,7 +486,9 @@ def evaluate_cases(system: Any, cases: list[Case], examples: bool = True) -> dic
         if cat == "compositional":
             res["top1_expected_or_closest"] = round(closest1 / n, 4)
         if per_kind:
-            res["top1_by_kind"] = {k: {"n": len(v), "top1": round(sum(v) / len(v), 4)} for k, v in sorted(per_kind.items())}
+            res["top1_by_kind"] = {
+                k: {"n": len(v), "top1": round(sum(v) / len(v), 4)} for k, v in sorted(per_kind.items())
+            }
         if examples:
             res["misses"] = misses
         out[cat] = res
@@ -407,7 +503,10 @@ def run(t: Any, cases: list[Case], examples: bool = True) -> dict[str, Any]:
 
 
 def table(name: str, results: dict[str, Any]) -> str:
-    rows = [f"\n{name}", f"{'category':<16}{'system':<10}{'n':>5}{'top1':>8}{'top5':>8}{'mrr':>8}{'closest':>9}{'abstain':>9}"]
+    rows = [
+        f"\n{name}",
+        f"{'category':<16}{'system':<10}{'n':>5}{'top1':>8}{'top5':>8}{'mrr':>8}{'closest':>9}{'abstain':>9}",
+    ]
     for cat in ("synonyms", "perturbed", "compositional", "nothing"):
         for system, res in results.items():
             r = res.get(cat)
@@ -426,7 +525,8 @@ def targets_met(res: dict[str, Any]) -> dict[str, bool]:
         "synonyms_top1>=0.95": s["synonyms"]["top1"] >= TARGETS["synonyms"],
         "perturbed_top1>=0.85": s["perturbed"]["top1"] >= TARGETS["perturbed"],
         "compositional_top1>=0.70": s["compositional"]["top1"] >= TARGETS["compositional"],
-        "compositional_or_closest>=0.90": s["compositional"]["top1_expected_or_closest"] >= TARGETS["compositional_or_closest"],
+        "compositional_or_closest>=0.90": s["compositional"]["top1_expected_or_closest"]
+        >= TARGETS["compositional_or_closest"],
         "abstention>=0.90": s["nothing"]["abstention"] >= TARGETS["abstention"],
     }
 
@@ -455,13 +555,20 @@ def main() -> None:
             cases = subset_cases(st, args.per_category, args.seed)
             out["subset"] = run(st, cases, examples=False)
             out["subset"]["targets_met"] = targets_met(out["subset"])
-            print(table(f"real subset {args.subset} (generated cases, seed {args.seed})", {k: v for k, v in out["subset"].items() if k != "targets_met"}))
+            print(
+                table(
+                    f"real subset {args.subset} (generated cases, seed {args.seed})",
+                    {k: v for k, v in out["subset"].items() if k != "targets_met"},
+                )
+            )
             print("targets:", json.dumps(out["subset"]["targets_met"]))
         else:
             out["subset"] = None
             print(f"(no subset at {args.subset}: only the committed sample cases were run)")
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "mapping_quality.json").write_text(json.dumps(out, indent=2, default=lambda o: sorted(o) if isinstance(o, set) else str(o)))
+    (OUT / "mapping_quality.json").write_text(
+        json.dumps(out, indent=2, default=lambda o: sorted(o) if isinstance(o, set) else str(o))
+    )
     print(f"\nwritten to {OUT / 'mapping_quality.json'}")
 
 

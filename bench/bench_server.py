@@ -66,7 +66,9 @@ def children(pid: int) -> list[int]:
 class Proc:
     """A server process in its own session, stopped by SIGTERM to its pid (SIGKILL to its group if it hangs)."""
 
-    def __init__(self, cmd: list[str], port: int, workers: int, ready: str, log: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self, cmd: list[str], port: int, workers: int, ready: str, log: Path, env: dict[str, str] | None = None
+    ):
         self.base = f"http://127.0.0.1:{port}"
         self.log = log.open("w")
         self.proc = subprocess.Popen(
@@ -106,23 +108,65 @@ class Proc:
 
 def serve_snomap(index: Path, server: str, workers: int, threads: int, log: Path) -> Proc:
     port = free_port()
-    cmd = [sys.executable, "-m", "service", "serve", "--index", str(index), "--port", str(port),
-           "--workers", str(workers), "--threads", str(threads), "--server", server, "--no-verify"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "service",
+        "serve",
+        "--index",
+        str(index),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--server",
+        server,
+        "--no-verify",
+    ]
     return Proc(cmd, port, workers, "/readyz", log)
 
 
 def serve_bare(server: str, workers: int, threads: int, log: Path) -> Proc:
     port = free_port()
     if server == "granian":
-        cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
-               "--blocking-threads", str(threads), "--port", str(port), "--no-ws", "bench._bare:app"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--port",
+            str(port),
+            "--no-ws",
+            "bench._bare:app",
+        ]
     else:
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-               "-k", "gthread" if threads > 1 else "sync", "-b", f"127.0.0.1:{port}", "bench._bare:app"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-k",
+            "gthread" if threads > 1 else "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "bench._bare:app",
+        ]
     return Proc(cmd, port, workers, "/bare", log)
 
 
-def measure(base: str, script: Path, args: list[str], duration: float, connections: int, threads: int) -> dict[str, Any]:
+def measure(
+    base: str, script: Path, args: list[str], duration: float, connections: int, threads: int
+) -> dict[str, Any]:
     run_wrk(base, script, args, 2, threads, connections)  # warm-up
     return run_wrk(base, script, args, duration, threads, connections)
 
@@ -173,13 +217,17 @@ def main() -> None:
             for scenario in ("concept", "fhir_lookup"):
                 status, _ = get(srv.base + files[scenario][0], timeout=10)
                 assert status == 200, (scenario, status)
-                entry[scenario] = measure(srv.base, script, [str(paths[scenario]), "GET"], a.duration, a.connections, a.wrk_threads)
+                entry[scenario] = measure(
+                    srv.base, script, [str(paths[scenario]), "GET"], a.duration, a.connections, a.wrk_threads
+                )
             entry["memory_mb"] = srv.memory()
         finally:
             srv.stop()
         bare = serve_bare(server, a.workers, threads, work / f"{name}-bare.log")
         try:
-            entry["ceiling"] = measure(bare.base, script, [str(paths["bare"]), "GET"], a.duration, a.connections, a.wrk_threads)
+            entry["ceiling"] = measure(
+                bare.base, script, [str(paths["bare"]), "GET"], a.duration, a.connections, a.wrk_threads
+            )
         finally:
             bare.stop()
         for scenario in ("concept", "fhir_lookup"):

@@ -109,10 +109,15 @@ def reliability(points: list[tuple[float, bool]], curve: tuple[np.ndarray, np.nd
         if not sel.any():
             continue
         cal = np.interp(raw[sel], *curve) if curve is not None else raw[sel]
-        rows.append({
-            "raw": f"{lo:.2f}-{min(hi, 1.0):.2f}", "n": int(sel.sum()), "meanRaw": round(float(raw[sel].mean()), 3),
-            "meanCalibrated": round(float(cal.mean()), 3), "shareRight": round(float(right[sel].mean()), 3),
-        })
+        rows.append(
+            {
+                "raw": f"{lo:.2f}-{min(hi, 1.0):.2f}",
+                "n": int(sel.sum()),
+                "meanRaw": round(float(raw[sel].mean()), 3),
+                "meanCalibrated": round(float(cal.mean()), 3),
+                "shareRight": round(float(right[sel].mean()), 3),
+            }
+        )
     return rows
 
 
@@ -132,7 +137,9 @@ def main() -> None:
         from service.cli import main as cli
 
         synth = Path(tmp) / "synth"
-        res = CliRunner().invoke(cli, ["synth", "--concepts", str(args.synth_concepts), "--out", str(synth), "--seed", "42"])
+        res = CliRunner().invoke(
+            cli, ["synth", "--concepts", str(args.synth_concepts), "--out", str(synth), "--seed", "42"]
+        )
         if res.exit_code != 0:
             raise SystemExit(res.output)
         for name, release in (("sample", SAMPLE_RELEASE), ("synthetic", synth)):
@@ -146,27 +153,47 @@ def main() -> None:
     table: dict[str, Any] = {}
     every = [p for points in obs.values() for p in points]
     pxs, pys = isotonic(np.array([p[0] for p in every]), np.array([p[1] for p in every]))
-    curves["pooled"] = {"raw": [round(float(x), 4) for x in pxs], "calibrated": [round(float(y), 4) for y in pys], "n": len(every)}
+    curves["pooled"] = {
+        "raw": [round(float(x), 4) for x in pxs],
+        "calibrated": [round(float(y), 4) for y in pys],
+        "n": len(every),
+    }
     for source, points in obs.items():
         if len(points) < MIN_OBSERVATIONS:
             print(f"{source}: only {len(points)} observations, calibrated by the pooled curve")
             table[source] = reliability(points, (pxs, pys))
             continue
         xs, ys = isotonic(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
-        curves[source] = {"raw": [round(float(x), 4) for x in xs], "calibrated": [round(float(y), 4) for y in ys], "n": len(points)}
+        curves[source] = {
+            "raw": [round(float(x), 4) for x in xs],
+            "calibrated": [round(float(y), 4) for y in ys],
+            "n": len(points),
+        }
         table[source] = reliability(points, (xs, ys))
     for source, rows in table.items():
-        print(f"\n{source}" + ("" if source in curves else " (too few observations: the pooled curve of all paths)") + "\n| raw score | n | mean raw | mean calibrated | share right |\n|---|---|---|---|---|")
+        print(
+            f"\n{source}"
+            + ("" if source in curves else " (too few observations: the pooled curve of all paths)")
+            + "\n| raw score | n | mean raw | mean calibrated | share right |\n|---|---|---|---|---|"
+        )
         for r in rows:
             print(f"| {r['raw']} | {r['n']} | {r['meanRaw']} | {r['meanCalibrated']} | {r['shareRight']} |")
     if args.write:
         CALIBRATION_FILE.parent.mkdir(parents=True, exist_ok=True)
-        CALIBRATION_FILE.write_text(json.dumps({
-            "fitted_on": f"sample release + synthetic release ({args.synth_concepts} concepts, synth seed 42, case seed {args.seed}), "
-            f"{args.per_category} cases per generated category (bench/calibrate_mapping.py)",
-            "curves": curves, "reliability": table,
-            "pooled_only": sorted(set(table) - set(curves)),
-        }, indent=1) + "\n", encoding="utf-8")
+        CALIBRATION_FILE.write_text(
+            json.dumps(
+                {
+                    "fitted_on": f"sample release + synthetic release ({args.synth_concepts} concepts, synth seed 42, case seed {args.seed}), "
+                    f"{args.per_category} cases per generated category (bench/calibrate_mapping.py)",
+                    "curves": curves,
+                    "reliability": table,
+                    "pooled_only": sorted(set(table) - set(curves)),
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         print(f"\nwrote {CALIBRATION_FILE}")
 
 

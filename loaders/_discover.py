@@ -57,5 +57,7 @@ def discover(source: str | Path) -> list[ReleaseFile]:
             if name is not None:
                 found.append(ReleaseFile(root, str(path.relative_to(root)), name))
     if not found:
-        raise ReleaseError("no RF2 files found (expected names such as sct2_Concept_Snapshot_INT_20250101.txt)", str(root))
+        raise ReleaseError(
+            "no RF2 files found (expected names such as sct2_Concept_Snapshot_INT_20250101.txt)", str(root)
+        )
     return found

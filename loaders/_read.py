@@ -100,7 +100,9 @@ def read_rf2(file: ReleaseFile) -> pd.DataFrame:
                 delimiter="\t", quote_char=False, double_quote=False, escape_char=False, ignore_empty_lines=False
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={c: pa.string() for c in expected}, strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types={c: pa.string() for c in expected},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -161,8 +163,13 @@ def _sctid_column(column: pa.ChunkedArray, name: str, kind: ComponentKind | None
     ok &= np.isin(partition_array(ids), allowed)
     if not ok.all():
         bad_values = pc.filter(uniques, pa.array(~ok))
-        _fail_at(column, _mask(pc.is_in(column, value_set=bad_values)), name, file,
-                 lambda v: f"invalid SCTID {v!r}: {sctid_problem(v, kind)}")
+        _fail_at(
+            column,
+            _mask(pc.is_in(column, value_set=bad_values)),
+            name,
+            file,
+            lambda v: f"invalid SCTID {v!r}: {sctid_problem(v, kind)}",
+        )
     return pc.cast(column, pa.int64()).to_numpy() if len(column) else np.zeros(0, dtype=np.int64)
 
 
@@ -173,8 +180,13 @@ def _typed(table: pa.Table, file: ReleaseFile) -> pd.DataFrame:
     id_kind = kind.id_kind if kind else "uuid"
     ids = table.column("id")
     if id_kind == "uuid":
-        _fail_at(ids, ~_mask(pc.match_substring_regex(ids, _UUID)), "id", file,
-                 lambda v: f"invalid refset member id {v!r}: not a UUID")
+        _fail_at(
+            ids,
+            ~_mask(pc.match_substring_regex(ids, _UUID)),
+            "id",
+            file,
+            lambda v: f"invalid refset member id {v!r}: not a UUID",
+        )
         out["id"] = pd.array(pc.utf8_lower(ids), dtype="str")
     else:
         out["id"] = _sctid_column(ids, "id", ComponentKind(id_kind), file)
@@ -186,8 +198,13 @@ def _typed(table: pa.Table, file: ReleaseFile) -> pd.DataFrame:
     _fail_at(et, ~ok, "effectiveTime", file, lambda v: f"bad effectiveTime {v!r}: expected a date as YYYYMMDD")
     out["effectiveTime"] = pc.cast(et, pa.int32()).to_numpy() if n else np.zeros(0, np.int32)
     active = table.column("active")
-    _fail_at(active, ~_mask(pc.is_in(active, value_set=pa.array(["0", "1"]))), "active", file,
-             lambda v: f"bad active flag {v!r}: expected 0 or 1")
+    _fail_at(
+        active,
+        ~_mask(pc.is_in(active, value_set=pa.array(["0", "1"]))),
+        "active",
+        file,
+        lambda v: f"bad active flag {v!r}: expected 0 or 1",
+    )
     out["active"] = _mask(pc.equal(active, "1"))
     pattern = kind.refset_pattern if kind else file.name.pattern
     columns = table.column_names

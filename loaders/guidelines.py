@@ -235,13 +235,18 @@ class _NoAliasLoader(yaml.SafeLoader):
         event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML's parser methods carry no annotations
         if isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, f"alias *{event.anchor} is not accepted (no anchors or aliases in guideline front matter)",
+                None,
+                None,
+                f"alias *{event.anchor} is not accepted (no anchors or aliases in guideline front matter)",
                 event.start_mark,  # type: ignore[arg-type]  # the C loader's Mark type is the same shape
             )
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise yaml.composer.ComposerError(
-                None, None, f"anchor &{anchor} is not accepted (no anchors or aliases in guideline front matter)", event.start_mark
+                None,
+                None,
+                f"anchor &{anchor} is not accepted (no anchors or aliases in guideline front matter)",
+                event.start_mark,
             )
         return super().compose_node(parent, index)  # type: ignore[arg-type]
 

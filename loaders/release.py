@@ -120,7 +120,10 @@ def load_release(
             if dup.any():
                 row = int(np.flatnonzero(dup)[0])
                 raise ReleaseError(
-                    f"duplicate id {df['id'].iloc[row]} in a Snapshot", str(df["_file"].iloc[row]), int(df["_line"].iloc[row]), "id"
+                    f"duplicate id {df['id'].iloc[row]} in a Snapshot",
+                    str(df["_file"].iloc[row]),
+                    int(df["_line"].iloc[row]),
+                    "id",
                 )
         frames[key] = df.drop(columns=["_order", "_delta"]).reset_index(drop=True)
         report.rows[key] = len(frames[key])

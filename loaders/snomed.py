@@ -83,7 +83,18 @@ HISTORICAL_ASSOCIATIONS: dict[int, str] = {
 # refsets by id, for releases that do not carry the metadata hierarchy (subsets, samples).
 HISTORICAL_ASSOCIATION_REFSET = 900000000000522004
 HISTORY_REFSETS = frozenset(
-    {SAME_AS, REPLACED_BY, POSSIBLY_EQUIVALENT_TO, MOVED_TO, MOVED_FROM, WAS_A, ALTERNATIVE, REFERS_TO, POSSIBLY_REPLACED_BY, PARTIALLY_EQUIVALENT_TO}
+    {
+        SAME_AS,
+        REPLACED_BY,
+        POSSIBLY_EQUIVALENT_TO,
+        MOVED_TO,
+        MOVED_FROM,
+        WAS_A,
+        ALTERNATIVE,
+        REFERS_TO,
+        POSSIBLY_REPLACED_BY,
+        PARTIALLY_EQUIVALENT_TO,
+    }
 )
 
 # Inactivation reasons (values of the concept inactivation indicator refset).

@@ -114,7 +114,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Checksums of every index file by default (about 0.5-0.9 s per GB); sizes and headers always.
     verify = bool(app.config["SNOMAP_VERIFY_INDEX"])
     t = app.config.get("SNOMAP_TERMINOLOGY") or Terminology.open(index, verify=verify)
-    repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(app.config["SNOMAP_GUIDELINES"], app.config["SNOMAP_DATABASE_URL"])
+    repo = app.config.get("SNOMAP_GUIDELINE_REPOSITORY") or _guideline_repository(
+        app.config["SNOMAP_GUIDELINES"], app.config["SNOMAP_DATABASE_URL"]
+    )
     editions = tuple(Terminology.open(p, verify=verify) for p in app.config["SNOMAP_FHIR_EDITIONS"])
     app.extensions["snomap"] = Services(terminology=t, guidelines=repo, editions=editions)
     app.session_interface = _PagesOnlySessions()

@@ -41,7 +41,9 @@ WRITE_ROLES = ("author", "admin")
 ADMIN_ROLES = ("admin",)
 DRAFT_ROLES = WRITE_ROLES  # who may see draft and retired guidelines
 # Routes a client needs before it has a token: the probes, the API description, page assets, the sign-in page.
-OPEN_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "docs.openapi_json", "docs.api_docs", "web.static", "web.sign_in", "static"})
+OPEN_ENDPOINTS = frozenset(
+    {"health.healthz", "health.readyz", "docs.openapi_json", "docs.api_docs", "web.static", "web.sign_in", "static"}
+)
 SESSION_KEY = "snomap_sid"  # the page session's random id in the (signed) cookie; the token never is
 WINDOW_S = 60.0
 
@@ -134,7 +136,9 @@ def principal(required: bool = True) -> TokenInfo | None:
     header = request.headers.get("Authorization", "")
     if not header:
         if required:
-            raise _unauthorized("this request needs a bearer token: send 'Authorization: Bearer <token>' (see `snomap tokens create`)")
+            raise _unauthorized(
+                "this request needs a bearer token: send 'Authorization: Bearer <token>' (see `snomap tokens create`)"
+            )
         return None
     wait = too_many_failures()
     if wait is not None:
@@ -145,7 +149,12 @@ def principal(required: bool = True) -> TokenInfo | None:
         raise _unauthorized("the Authorization header must be 'Bearer <token>'")
     store = getattr(services().guidelines, "tokens", None)
     if store is None:
-        raise Problem(503, "Authentication unavailable", "the guideline store has no token table (it is the read-only file store)", kind="auth-unavailable")
+        raise Problem(
+            503,
+            "Authentication unavailable",
+            "the guideline store has no token table (it is the read-only file store)",
+            kind="auth-unavailable",
+        )
     verdict = store.check(token.strip())
     if verdict.info is None:
         g.snomap_refused = verdict

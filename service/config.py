@@ -94,39 +94,130 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SNOMAP_INDEX", None, _text, "The index directory to serve (default: the sample release's index, built on first use)."),
-    Setting("SNOMAP_GUIDELINES", None, _text, "A directory of guideline files to serve read-only (default: the authoring store)."),
-    Setting("SNOMAP_DATABASE_URL", None, _text, "The guideline store (default: the SQLite file $SNOMAP_DATA_DIR/guidelines.db)."),
-    Setting("SNOMAP_DATA_DIR", None, _directory, "Where the embedded store and the page-session key live (default ~/.local/share/snomap)."),
-    Setting("SNOMAP_FHIR_EDITIONS", [], _paths, "Further indexes the FHIR API (and REST with ?version= / Accept-Version) serves beside SNOMAP_INDEX (os.pathsep-separated)."),
-    Setting("SNOMAP_ECL_TIME_BUDGET", DEFAULT_TIME_BUDGET_S, _seconds, "Seconds one ECL evaluation may take before it is refused (422)."),
-    Setting("SNOMAP_READS_REQUIRE_TOKEN", False, _flag, "Require a bearer token (pages: a signed-in session) for reads too."),
-    Setting("SNOMAP_TAG_HIERARCHIES", DEFAULT_HIERARCHIES, _sctids, "Concepts whose subtrees a tag may sit in without a warning."),
-    Setting("SNOMAP_AUTH_FAILURES_PER_MINUTE", 10, _count, "Failed authentications (API or sign-in) a client address may make per minute before 429 (per worker; 0: no limit)."),
+    Setting(
+        "SNOMAP_INDEX",
+        None,
+        _text,
+        "The index directory to serve (default: the sample release's index, built on first use).",
+    ),
+    Setting(
+        "SNOMAP_GUIDELINES",
+        None,
+        _text,
+        "A directory of guideline files to serve read-only (default: the authoring store).",
+    ),
+    Setting(
+        "SNOMAP_DATABASE_URL",
+        None,
+        _text,
+        "The guideline store (default: the SQLite file $SNOMAP_DATA_DIR/guidelines.db).",
+    ),
+    Setting(
+        "SNOMAP_DATA_DIR",
+        None,
+        _directory,
+        "Where the embedded store and the page-session key live (default ~/.local/share/snomap).",
+    ),
+    Setting(
+        "SNOMAP_FHIR_EDITIONS",
+        [],
+        _paths,
+        "Further indexes the FHIR API (and REST with ?version= / Accept-Version) serves beside SNOMAP_INDEX (os.pathsep-separated).",
+    ),
+    Setting(
+        "SNOMAP_ECL_TIME_BUDGET",
+        DEFAULT_TIME_BUDGET_S,
+        _seconds,
+        "Seconds one ECL evaluation may take before it is refused (422).",
+    ),
+    Setting(
+        "SNOMAP_READS_REQUIRE_TOKEN", False, _flag, "Require a bearer token (pages: a signed-in session) for reads too."
+    ),
+    Setting(
+        "SNOMAP_TAG_HIERARCHIES",
+        DEFAULT_HIERARCHIES,
+        _sctids,
+        "Concepts whose subtrees a tag may sit in without a warning.",
+    ),
+    Setting(
+        "SNOMAP_AUTH_FAILURES_PER_MINUTE",
+        10,
+        _count,
+        "Failed authentications (API or sign-in) a client address may make per minute before 429 (per worker; 0: no limit).",
+    ),
     Setting(
         "SNOMAP_SESSION_COOKIE_SECURE",
         None,
         _auto_flag,
         "Mark the page session cookie Secure: true, false, or auto (when the request came over HTTPS, as the proxy says with SNOMAP_PROXY_FIX).",
     ),
-    Setting("SNOMAP_PROXY_FIX", 0, _count, "How many reverse proxies to trust for X-Forwarded-For/-Proto (client address, HTTPS); 0: none."),
-    Setting("SNOMAP_SECRET_KEY", None, _text, "The key that signs page sessions (default: a random key kept in SNOMAP_DATA_DIR)."),
-    Setting("SNOMAP_FHIR_UNPUBLISHED", None, _auto_flag, "Present the edition as xsct (true), sct (false) or decide from the module (auto)."),
-    Setting("SNOMAP_FHIR_EXPANSION_LIMIT", DEFAULT_EXPANSION_LIMIT, _count, "The most codes one $expand response may hold."),
+    Setting(
+        "SNOMAP_PROXY_FIX",
+        0,
+        _count,
+        "How many reverse proxies to trust for X-Forwarded-For/-Proto (client address, HTTPS); 0: none.",
+    ),
+    Setting(
+        "SNOMAP_SECRET_KEY",
+        None,
+        _text,
+        "The key that signs page sessions (default: a random key kept in SNOMAP_DATA_DIR).",
+    ),
+    Setting(
+        "SNOMAP_FHIR_UNPUBLISHED",
+        None,
+        _auto_flag,
+        "Present the edition as xsct (true), sct (false) or decide from the module (auto).",
+    ),
+    Setting(
+        "SNOMAP_FHIR_EXPANSION_LIMIT", DEFAULT_EXPANSION_LIMIT, _count, "The most codes one $expand response may hold."
+    ),
     Setting("SNOMAP_FHIR_MRCM", False, _flag, "Also check expressions in $validate-code against the MRCM."),
-    Setting("SNOMAP_VERIFY_INDEX", True, _flag, "Check every index file's checksum when the service opens it (sizes and headers are always checked)."),
+    Setting(
+        "SNOMAP_VERIFY_INDEX",
+        True,
+        _flag,
+        "Check every index file's checksum when the service opens it (sizes and headers are always checked).",
+    ),
     Setting(
         "SNOMAP_CDS_TRUSTED_ISSUERS",
         [],
         _json_list,
         'CDS Hooks: the EHRs trusted to call, as JSON: [{"iss": ..., "jwks_url": ...} | {"iss": ..., "jwks": {...}} | {"iss": ..., "public_keys": {kid: PEM}}].',
     ),
-    Setting("SNOMAP_CDS_ALLOW_UNAUTHENTICATED", False, _flag, "CDS Hooks: let calls without a bearer token through (development only)."),
-    Setting("SNOMAP_CDS_PUBLIC_URL", None, _text, "CDS Hooks: the service's external base URL (JWT `aud`, card links) behind a proxy."),
-    Setting("SNOMAP_CDS_FHIR_TIMEOUT", 5.0, _seconds, "CDS Hooks: seconds to wait for the EHR's FHIR server when fetching Conditions."),
-    Setting("SNOMAP_MAX_BODY_BYTES", 2 * 1024 * 1024, _count, "The largest request body any route accepts, chunked or not (413 past it)."),
-    Setting("SNOMAP_FHIR_MAX_BODY_BYTES", 16 * 1024 * 1024, _count, "The largest request body under /fhir (Parameters and ValueSets can be large)."),
-    Setting("SNOMAP_LOG_LEVEL", "warning", lambda v: str(v).strip().lower(), "gunicorn's log level under `snomap serve`."),
+    Setting(
+        "SNOMAP_CDS_ALLOW_UNAUTHENTICATED",
+        False,
+        _flag,
+        "CDS Hooks: let calls without a bearer token through (development only).",
+    ),
+    Setting(
+        "SNOMAP_CDS_PUBLIC_URL",
+        None,
+        _text,
+        "CDS Hooks: the service's external base URL (JWT `aud`, card links) behind a proxy.",
+    ),
+    Setting(
+        "SNOMAP_CDS_FHIR_TIMEOUT",
+        5.0,
+        _seconds,
+        "CDS Hooks: seconds to wait for the EHR's FHIR server when fetching Conditions.",
+    ),
+    Setting(
+        "SNOMAP_MAX_BODY_BYTES",
+        2 * 1024 * 1024,
+        _count,
+        "The largest request body any route accepts, chunked or not (413 past it).",
+    ),
+    Setting(
+        "SNOMAP_FHIR_MAX_BODY_BYTES",
+        16 * 1024 * 1024,
+        _count,
+        "The largest request body under /fhir (Parameters and ValueSets can be large).",
+    ),
+    Setting(
+        "SNOMAP_LOG_LEVEL", "warning", lambda v: str(v).strip().lower(), "gunicorn's log level under `snomap serve`."
+    ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -219,7 +219,9 @@ def json_object() -> dict[str, Any]:
     try:
         data = load_json(raw.decode("utf-8")) if raw else None
     except (ValueError, UnicodeDecodeError) as e:
-        raise Problem(400, "Invalid request", f"the request body is not valid JSON: {e}", kind="invalid-request") from None
+        raise Problem(
+            400, "Invalid request", f"the request body is not valid JSON: {e}", kind="invalid-request"
+        ) from None
     if not isinstance(data, dict):
         raise Problem(400, "Invalid request", "the request body must be a JSON object", kind="invalid-request")
     return data

@@ -64,7 +64,12 @@ def _complete(path: str, op: dict[str, Any]) -> None:
         responses.setdefault("403", {"description": _ADDED["403"]})
     for code, response in list(responses.items()):
         key = str(code)
-        if isinstance(response, dict) and key[:1] in ("4", "5") and "content" not in response and not path.startswith("/fhir"):
+        if (
+            isinstance(response, dict)
+            and key[:1] in ("4", "5")
+            and "content" not in response
+            and not path.startswith("/fhir")
+        ):
             response["content"] = _problem_ref()
 
 
@@ -79,7 +84,9 @@ def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> d
         title="snomap",
         version="1",
         openapi_version="3.0.3",
-        info={"description": "SNOMED CT concepts, hierarchy, search, mapping and guidelines linked through the is-a hierarchy."},
+        info={
+            "description": "SNOMED CT concepts, hierarchy, search, mapping and guidelines linked through the is-a hierarchy."
+        },
         plugins=[MarshmallowPlugin()],
     )
     for module in schema_modules():
@@ -104,7 +111,9 @@ def build_spec(app: Flask, extra_schemas: list[type[Schema]] | None = None) -> d
                 op.setdefault("operationId", rule.endpoint.replace(".", "_"))
                 for code, response in op.get("responses", {}).items():
                     if isinstance(response, dict):
-                        response.setdefault("description", "OK" if str(code).startswith(("2", "3")) else "Error (problem+json)")
+                        response.setdefault(
+                            "description", "OK" if str(code).startswith(("2", "3")) else "Error (problem+json)"
+                        )
         path = _RULE_ARG.sub(r"{\1}", rule.rule)
         for op in operations.values():
             if isinstance(op, dict):

@@ -115,7 +115,11 @@ def _entry(exc: BaseException) -> tuple[int | None, str, str]:
 def details(exc: BaseException) -> tuple[str, str | None, dict[str, Any]]:
     """(detail, field, extra members) of an error's problem body: what the error knows beyond its class."""
     if isinstance(exc, EclSyntaxError):
-        return str(exc), "ecl", {"position": exc.position, "line": exc.line, "column": exc.column, "expected": list(exc.expected)}
+        return (
+            str(exc),
+            "ecl",
+            {"position": exc.position, "line": exc.line, "column": exc.column, "expected": list(exc.expected)},
+        )
     if isinstance(exc, EclTimeoutError):
         return str(exc), "ecl", {"budgetSeconds": exc.budget_s}
     if isinstance(exc, InvalidSctidError):
@@ -172,7 +176,9 @@ def _fhir_response(app: Flask, exc: BaseException) -> Response:
     if isinstance(exc, FhirError):
         return outcome_response(exc.outcome(), exc.status)
     if isinstance(exc, Problem) and exc.status < 500:
-        response = outcome_response(operation_outcome([Issue("error", _FHIR_ISSUE.get(exc.status, "invalid"), exc.detail, None)]), exc.status)
+        response = outcome_response(
+            operation_outcome([Issue("error", _FHIR_ISSUE.get(exc.status, "invalid"), exc.detail, None)]), exc.status
+        )
         for name, value in exc.headers.items():
             response.headers[name] = value
         return response

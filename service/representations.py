@@ -29,7 +29,9 @@ MAX_ANCESTORS = 25
 # ----------------------------------------------------------------------------- concept references
 
 
-def concept_ref(t: Terminology, concept: int, lang: str | None = None, terms: Mapping[int, str | None] | None = None) -> dict[str, Any]:
+def concept_ref(
+    t: Terminology, concept: int, lang: str | None = None, terms: Mapping[int, str | None] | None = None
+) -> dict[str, Any]:
     """A reference to a concept: its id and preferred term (from `terms` when given, None when not in the release)."""
     c = int(concept)
     if terms is not None and c in terms:
@@ -46,7 +48,12 @@ def concept_refs(t: Terminology, concepts: Iterable[int], lang: str | None = Non
 
 def page_body(t: Terminology, ids: Any, limit: int, offset: int, lang: str | None) -> dict[str, Any]:
     """One page of concepts (Page)."""
-    return {"total": len(ids), "limit": limit, "offset": offset, "items": concept_refs(t, ids[offset : offset + limit], lang)}
+    return {
+        "total": len(ids),
+        "limit": limit,
+        "offset": offset,
+        "items": concept_refs(t, ids[offset : offset + limit], lang),
+    }
 
 
 # ----------------------------------------------------------------------------- concepts
@@ -60,10 +67,17 @@ def concept_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]
     for group, items in t.role_groups(sctid).items():
         for a in items:
             if isinstance(a, ConcreteValue):
-                attrs.append({"group": group, "type": concept_ref(t, a.type_id, lang), "value": None, "concreteValue": a.value})
+                attrs.append(
+                    {"group": group, "type": concept_ref(t, a.type_id, lang), "value": None, "concreteValue": a.value}
+                )
             else:
                 attrs.append(
-                    {"group": group, "type": concept_ref(t, a.type_id, lang), "value": concept_ref(t, a.destination_id, lang), "concreteValue": None}
+                    {
+                        "group": group,
+                        "type": concept_ref(t, a.type_id, lang),
+                        "value": concept_ref(t, a.destination_id, lang),
+                        "concreteValue": None,
+                    }
                 )
     body: dict[str, Any] = {
         "conceptId": str(sctid),
@@ -103,7 +117,8 @@ def concept_body(t: Terminology, sctid: int, lang: str | None) -> dict[str, Any]
         reason = t.inactivation_reason(sctid)
         body["inactivationReason"] = reason[1] if reason else None
         body["associations"] = [
-            {"type": a.name, "refsetId": str(a.refset_id), "target": concept_ref(t, a.target_id, lang)} for a in t.associations(sctid)
+            {"type": a.name, "refsetId": str(a.refset_id), "target": concept_ref(t, a.target_id, lang)}
+            for a in t.associations(sctid)
         ]
     return body
 
@@ -195,13 +210,25 @@ def composition_body(t: Terminology, c: Composition, lang: str | None) -> dict[s
     }
 
 
-def ecl_body(t: Terminology, result: Any, limit: int, offset: int, count_only: bool, lang: str | None) -> dict[str, Any]:
+def ecl_body(
+    t: Terminology, result: Any, limit: int, offset: int, count_only: bool, lang: str | None
+) -> dict[str, Any]:
     """One page of an ECL result: concepts, or the selected refset fields (EclOut)."""
     lo, hi = offset, offset + limit
-    out: dict[str, Any] = {"total": result.total, "limit": limit, "offset": offset, "items": [], "warnings": list(result.warnings)}
+    out: dict[str, Any] = {
+        "total": result.total,
+        "limit": limit,
+        "offset": offset,
+        "items": [],
+        "warnings": list(result.warnings),
+    }
     if result.records is not None:
         out["fields"] = list(result.fields or ())
-        out["records"] = [] if count_only else [{k: None if v is None else str(v) for k, v in r.items()} for r in result.records[lo:hi]]
+        out["records"] = (
+            []
+            if count_only
+            else [{k: None if v is None else str(v) for k, v in r.items()} for r in result.records[lo:hi]]
+        )
     elif not count_only:
         out["items"] = [concept_ref(t, int(i), lang) for i in result.ids[lo:hi].tolist()]
     return out
@@ -320,7 +347,9 @@ def guideline_body(t: Terminology, g: GuidelineDocument, lang: str | None) -> di
     """One guideline to read: sections as Markdown and sanitised HTML, recommendations, references (GuidelineOut)."""
     return {
         **summary_body(t, g, lang),
-        "sections": [{"heading": h, "markdown": body, "html": render_markdown(body)} for h, body in g.sections.items() if h],
+        "sections": [
+            {"heading": h, "markdown": body, "html": render_markdown(body)} for h, body in g.sections.items() if h
+        ],
         "recommendations": recommendations_body(g),
         "references": [
             {
@@ -396,13 +425,20 @@ def expression_links_body(t: Terminology, expression: str, found: Any, lang: str
 
 def warnings_body(assessments: list[TagAssessment]) -> list[dict[str, Any]]:
     return [
-        {"code": w.code, "detail": w.detail, "tag": w.tag, "conceptId": str(w.concept) if w.concept is not None else None}
+        {
+            "code": w.code,
+            "detail": w.detail,
+            "tag": w.tag,
+            "conceptId": str(w.concept) if w.concept is not None else None,
+        }
         for a in assessments
         for w in a.warnings
     ]
 
 
-def tag_records_body(t: Terminology, stored: StoredGuideline, assessments: list[TagAssessment], lang: str | None = None) -> list[dict[str, Any]]:
+def tag_records_body(
+    t: Terminology, stored: StoredGuideline, assessments: list[TagAssessment], lang: str | None = None
+) -> list[dict[str, Any]]:
     """A stored guideline's tags with ids, provenance and sizes (TagRecordOut)."""
     out = []
     for r, a in zip(stored.tags, assessments, strict=True):
@@ -426,7 +462,9 @@ def tag_records_body(t: Terminology, stored: StoredGuideline, assessments: list[
     return out
 
 
-def source_body(t: Terminology, stored: StoredGuideline, assessments: list[TagAssessment], lang: str | None = None) -> dict[str, Any]:
+def source_body(
+    t: Terminology, stored: StoredGuideline, assessments: list[TagAssessment], lang: str | None = None
+) -> dict[str, Any]:
     """The editable representation: what PUT accepts, plus ETag, revision, provenance, sizes and warnings (GuidelineSourceOut)."""
     d = stored.doc
     return {
@@ -449,7 +487,9 @@ def source_body(t: Terminology, stored: StoredGuideline, assessments: list[TagAs
     }
 
 
-def tag_list_body(t: Terminology, stored: StoredGuideline, assessments: list[TagAssessment], lang: str | None) -> dict[str, Any]:
+def tag_list_body(
+    t: Terminology, stored: StoredGuideline, assessments: list[TagAssessment], lang: str | None
+) -> dict[str, Any]:
     """A guideline's tags (TagListOut)."""
     return {
         "guidelineId": stored.id,

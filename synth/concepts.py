@@ -168,9 +168,7 @@ class Concepts(Hierarchy):
         detail = raw_detail.str.replace(r"\s+", " ", regex=True).str.strip().to_numpy(dtype=object)
         plain = (pos == 0) & (part == 0) & (side == 0) & (tissue == 0)
         reordered = np.where(plain, "Entire " + ANATOMY_BASE[base], cap(ANATOMY_BASE[base]) + ", " + detail)
-        self.set_terms(
-            slice(s, e), "Structure of " + short, short, (cap(short), reordered, cap(short) + " structure")
-        )
+        self.set_terms(slice(s, e), "Structure of " + short, short, (cap(short), reordered, cap(short) + " structure"))
         self.map_letter[s:e] = ANATOMY_LETTER[base]
         self.anat_base = np.zeros(self.n, dtype=np.int64)
         self.anat_base[s:e] = base
@@ -228,9 +226,7 @@ class Concepts(Hierarchy):
             cap(full),
             full,
             (
-                np.where(
-                    salt > 0, cap(names[name] + ESTER[ester]) + " (" + SALT_NAME[salt] + ")", "Substance " + full
-                ),
+                np.where(salt > 0, cap(names[name] + ESTER[ester]) + " (" + SALT_NAME[salt] + ")", "Substance " + full),
                 np.where(salt > 0, "Substance " + full, cap(full) + " compound"),
                 cap(full) + " preparation",
             ),
@@ -563,7 +559,6 @@ class Concepts(Hierarchy):
         # 2-4 synonyms per concept: the preferred one plus 1-3 alternatives.
         self.n_alts[s:e] = 1 + (self.rng.random(e - s) < 0.35) + (self.rng.random(e - s) < 0.1)
 
-
     def dedupe_fsns(self) -> None:
         """FSNs are unique in SNOMED CT: number repeated active ones ('... type 2')."""
         act = np.flatnonzero(self.active)
@@ -573,4 +568,3 @@ class Concepts(Hierarchy):
         suffix = " type " + (k[k > 0] + 1).astype(str).astype(object)
         self.core[dup] = self.core[dup] + suffix
         self.short[dup] = self.short[dup] + suffix
-

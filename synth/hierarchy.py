@@ -94,8 +94,6 @@ def _level_sizes(n: int, levels: int) -> np.ndarray:
     return counts
 
 
-
-
 class Hierarchy:
     """All per-concept arrays of one synthetic release and the structure primitives; built stage by stage."""
 
@@ -248,4 +246,3 @@ class Hierarchy:
         self.short[sl] = short
         for i, a in enumerate(alts):
             self.alts[i][sl] = a
-

@@ -99,4 +99,3 @@ class Content(Concepts):
         moved = np.zeros(want.size, dtype=bool)
         moved[src] = True
         return moved
-

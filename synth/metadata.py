@@ -291,5 +291,3 @@ def metadata_concepts() -> list[Meta]:
     under(FINDING_CONTEXT_VALUE, qv, (KNOWN_PRESENT, "Known present"), (KNOWN_ABSENT, "Known absent"))
     under(DOSE_FORM, qv, *zip(DOSE_FORM_IDS, DOSE_FORMS, strict=True))
     return rows
-
-

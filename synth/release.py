@@ -52,7 +52,6 @@ class SynthSummary:
     sample_terms: tuple[str, ...]  # preferred terms of the notable concepts, for term search
 
 
-
 def write_synthetic_release(
     out_dir: str | Path, concepts: int = 370_000, seed: int = 42, progress: bool = False
 ) -> SynthSummary:
@@ -74,7 +73,9 @@ def write_synthetic_release(
     n = r.n
 
     # Concepts.
-    w.write(rf.CONCEPT, {**common_columns(r.sctid, r.active.astype(np.int8), r.module), "definitionStatusId": r.defstatus})
+    w.write(
+        rf.CONCEPT, {**common_columns(r.sctid, r.active.astype(np.int8), r.module), "definitionStatusId": r.defstatus}
+    )
     tick("concepts")
 
     d = write_descriptions(w, r, tick)

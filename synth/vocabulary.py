@@ -376,4 +376,3 @@ def gb_spelling(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out = terms.copy()
     out[mask] = sub.to_numpy(zero_copy_only=False)
     return out, mask
-

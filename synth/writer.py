@@ -80,4 +80,3 @@ def uuids(rng: np.random.Generator, n: int) -> pd.api.extensions.ExtensionArray:
         out[:, lo:hi] = hexed[:, src : src + hi - lo]
     offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
     return pd.arrays.ArrowExtensionArray(pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out)))
-

@@ -102,7 +102,9 @@ def as_text(value: Any) -> str:
     if _missing(value):
         raise InvalidItemError("the value is empty (null)")
     if isinstance(value, bool):
-        raise InvalidItemError(f"an item is a text, a code, {{system, code}} or a FHIR Condition, not {_json_name(value)}")
+        raise InvalidItemError(
+            f"an item is a text, a code, {{system, code}} or a FHIR Condition, not {_json_name(value)}"
+        )
     if isinstance(value, str):
         text = value
     elif isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
@@ -112,7 +114,9 @@ def as_text(value: Any) -> str:
             raise InvalidItemError(f"{value!r} is neither a text nor a code")
         text = str(int(value))
     else:
-        raise InvalidItemError(f"an item is a text, a code, {{system, code}} or a FHIR Condition, not {_json_name(value)}")
+        raise InvalidItemError(
+            f"an item is a text, a code, {{system, code}} or a FHIR Condition, not {_json_name(value)}"
+        )
     if not text.strip():
         raise InvalidItemError("the value is empty")
     if len(text) > 1000:
@@ -128,7 +132,9 @@ def _missing(value: Any) -> bool:
 def _json_name(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", list: "an array", dict: "an object", float: "a number"}.get(type(value), type(value).__name__)
+    return {bool: "a boolean", list: "an array", dict: "an object", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def map_item(t: Terminology, value: Any, system: str | None = None, lang: str | None = None) -> ItemMapping:
@@ -202,8 +208,12 @@ def condition_codings(resource: dict[str, Any]) -> list[tuple[str, str | None]]:
     if not isinstance(code, dict):
         raise InvalidItemError("a Condition needs a code (CodeableConcept)")
     codings = [c for c in code.get("coding") or [] if isinstance(c, dict) and isinstance(c.get("code"), str)]
-    snomed: list[tuple[str, str | None]] = [(c["code"], _SNOMED_URI) for c in codings if str(c.get("system", "")).lower() in SNOMED_SYSTEMS]
-    mapped: list[tuple[str, str | None]] = [(c["code"], c["system"]) for c in codings if canonical_system(str(c.get("system", ""))) is not None]
+    snomed: list[tuple[str, str | None]] = [
+        (c["code"], _SNOMED_URI) for c in codings if str(c.get("system", "")).lower() in SNOMED_SYSTEMS
+    ]
+    mapped: list[tuple[str, str | None]] = [
+        (c["code"], c["system"]) for c in codings if canonical_system(str(c.get("system", ""))) is not None
+    ]
     text = code.get("text")
     texts: list[tuple[str, str | None]] = [(text, None)] if isinstance(text, str) and text.strip() else []
     if not snomed and not mapped and not texts:
@@ -221,7 +231,9 @@ def map_condition(t: Terminology, resource: dict[str, Any], lang: str | None = N
     for value, system in tries:
         found = map_item(t, value, system, lang)
         if found.error is None and found.concepts:
-            label = "code.text" if system is None else ("SNOMED CT coding" if system == _SNOMED_URI else f"{system} coding")
+            label = (
+                "code.text" if system is None else ("SNOMED CT coding" if system == _SNOMED_URI else f"{system} coding")
+            )
             return dataclasses.replace(found, how=f"{label}: {found.how}")
         if fallback is None or (fallback.error is not None and found.error is None):
             fallback = found
@@ -238,12 +250,16 @@ def map_json_item(t: Terminology, item: Any, lang: str | None = None) -> ItemMap
             return ItemMapping(error=InvalidItemError(f"a {item['resourceType']!r} resource is not a Condition"))
         code, system = item.get("code"), item.get("system")
         if not isinstance(code, str | int) or isinstance(code, bool):
-            return ItemMapping(error=InvalidItemError("an object item is {system, code} with a string code, or a FHIR Condition"))
+            return ItemMapping(
+                error=InvalidItemError("an object item is {system, code} with a string code, or a FHIR Condition")
+            )
         if system is not None and not isinstance(system, str):
             return ItemMapping(error=InvalidItemError("system must be a string URI"))
         unknown = set(item) - {"code", "system", "display"}
         if unknown:
-            return ItemMapping(error=InvalidItemError(f"unknown field(s) {', '.join(sorted(unknown))} in {{system, code}}"))
+            return ItemMapping(
+                error=InvalidItemError(f"unknown field(s) {', '.join(sorted(unknown))} in {{system, code}}")
+            )
         return map_item(t, str(code), system, lang)
     return map_item(t, item, None, lang)
 
@@ -252,7 +268,11 @@ def map_json_item(t: Terminology, item: Any, lang: str | None = None) -> ItemMap
 
 
 def guideline_links(
-    t: Terminology, repo: Any, concepts: Iterable[int], statuses: Collection[str] | None = PUBLISHED, lang: str | None = None
+    t: Terminology,
+    repo: Any,
+    concepts: Iterable[int],
+    statuses: Collection[str] | None = PUBLISHED,
+    lang: str | None = None,
 ) -> list[Any]:
     """The guidelines that apply to any of the concepts, each once (its closest link), most specific first."""
     best: dict[str, Any] = {}
@@ -365,7 +385,9 @@ def map_distinct(
         if r.concepts and repo is not None:
             gids = gl_cache.get(r.concepts)
             if gids is None:
-                gids = gl_cache[r.concepts] = ";".join(link.guideline.id for link in guideline_links(t, repo, r.concepts, statuses, lang))
+                gids = gl_cache[r.concepts] = ";".join(
+                    link.guideline.id for link in guideline_links(t, repo, r.concepts, statuses, lang)
+                )
         row: dict[str, Any] = {
             "conceptId": None if cid is None else str(cid),
             "pt": None if cid is None else terms.get(cid),
@@ -455,7 +477,9 @@ def map_partition(
     Spark `mapInPandas` function (see the README).
     """
     repo = open_guidelines(guidelines, statuses) if guidelines is not None else None
-    return map_frame(df, column, system_column, terminology=open_index(index_path), guidelines=repo, lang=lang, statuses=statuses)
+    return map_frame(
+        df, column, system_column, terminology=open_index(index_path), guidelines=repo, lang=lang, statuses=statuses
+    )
 
 
 def map_dask(
@@ -501,7 +525,15 @@ def file_format(path: str | Path, given: str | None = None) -> str:
         return given
     suffixes = [s.lower() for s in Path(path).suffixes]
     for s in reversed(suffixes):
-        fmt = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}.get(s)
+        fmt = {
+            ".csv": "csv",
+            ".tsv": "tsv",
+            ".tab": "tsv",
+            ".jsonl": "jsonl",
+            ".ndjson": "jsonl",
+            ".parquet": "parquet",
+            ".pq": "parquet",
+        }.get(s)
         if fmt:
             return fmt
     raise ValueError(f"cannot tell the format of {path} from its extension; pass --format ({', '.join(FORMATS)})")

@@ -104,11 +104,22 @@ class Patient:
 
 def parse_age(text: str) -> float:
     """An age as days: "15" (years), "15y", "6 months", "28d"; ValueError otherwise."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(y|yr|yrs|years?|m|mo|months?|w|wk|weeks?|d|days?)?\s*", text, re.IGNORECASE)
+    m = re.fullmatch(
+        r"\s*(\d+(?:\.\d+)?)\s*(y|yr|yrs|years?|m|mo|months?|w|wk|weeks?|d|days?)?\s*", text, re.IGNORECASE
+    )
     if not m:
         raise ValueError(f"age {text!r} is not a number with an optional unit (y, m, w, d)")
     unit = (m.group(2) or "y").lower()
-    key = {"y": "year", "yr": "year", "yrs": "year", "m": "month", "mo": "month", "w": "week", "wk": "week", "d": "day"}.get(unit)
+    key = {
+        "y": "year",
+        "yr": "year",
+        "yrs": "year",
+        "m": "month",
+        "mo": "month",
+        "w": "week",
+        "wk": "week",
+        "d": "day",
+    }.get(unit)
     key = key or unit.rstrip("s")
     return float(m.group(1)) * _DAYS_PER[key]
 
@@ -140,7 +151,9 @@ def _clause_holds(clause: str, patient: Patient) -> bool | None:
             return None
         limit = float(m.group("number")) * _DAYS_PER[m.group("unit").lower().rstrip("s")]
         age = patient.age_days
-        return {"<": age < limit, "<=": age <= limit, ">": age > limit, ">=": age >= limit, "=": age == limit}[m.group("op")]
+        return {"<": age < limit, "<=": age <= limit, ">": age > limit, ">=": age >= limit, "=": age == limit}[
+            m.group("op")
+        ]
     if concept in (MALE, FEMALE):
         if patient.sex not in ("male", "female"):
             return None
@@ -230,7 +243,9 @@ def reverse_map(t: Terminology, code: str, system: str, refsets: Sequence[int] |
             rows = t.map_targets(row.concept_id, refset)
             group1 = sorted((r for r in rows if r.map_group == 1), key=lambda r: r.map_priority)
             first = group1[0] if group1 else None
-            is_whole = first is not None and _plain(first.map_target) == wanted and first.map_rule.strip().upper() in ALWAYS
+            is_whole = (
+                first is not None and _plain(first.map_target) == wanted and first.map_rule.strip().upper() in ALWAYS
+            )
             for active in _active(t, row.concept_id):
                 (whole if is_whole else partial).setdefault(active)
     if not whole and not partial:

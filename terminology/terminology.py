@@ -492,7 +492,9 @@ class Terminology:
         lo, hi = int(s.rel_ptr[i]), int(s.rel_ptr[i + 1])
         return [
             Relationship(int(g), int(self.ids[t]), int(self.ids[d]))
-            for g, t, d in zip(s.rel_group[lo:hi].tolist(), s.rel_type[lo:hi].tolist(), s.rel_dest[lo:hi].tolist(), strict=True)
+            for g, t, d in zip(
+                s.rel_group[lo:hi].tolist(), s.rel_type[lo:hi].tolist(), s.rel_dest[lo:hi].tolist(), strict=True
+            )
         ]
 
     def concrete_values(self, sctid: int) -> list[ConcreteValue]:
@@ -570,7 +572,11 @@ class Terminology:
                 args += (refset_id,)
             for row in self.sql(sql, args):
                 if extra:
-                    out.append(MapTarget(row[0], row[1], row[2] or "", row[3], row[4], row[5] or "", row[6] or "", row[7], row[8]))
+                    out.append(
+                        MapTarget(
+                            row[0], row[1], row[2] or "", row[3], row[4], row[5] or "", row[6] or "", row[7], row[8]
+                        )
+                    )
                 else:
                     out.append(MapTarget(row[0], row[1], row[2] or ""))
         return out

@@ -21,7 +21,11 @@ def write_rf2(
     """Write one RF2 file of `kind` in the standard layout below `root`; returns its path."""
     folder = root / release / rf2.folder_for(kind)
     folder.mkdir(parents=True, exist_ok=True)
-    lang = language if language is not None else ("en" if kind in (rf2.DESCRIPTION, rf2.TEXT_DEFINITION, rf2.LANGUAGE) else None)
+    lang = (
+        language
+        if language is not None
+        else ("en" if kind in (rf2.DESCRIPTION, rf2.TEXT_DEFINITION, rf2.LANGUAGE) else None)
+    )
     path = folder / rf2.file_name(kind, release, "TEST", date, lang)  # type: ignore[arg-type]
     lines = ["\t".join(header or kind.columns)] + ["\t".join(str(v) for v in row) for row in rows]
     data = newline.join(lines) + newline

@@ -2,7 +2,7 @@
 
 * `lint-imports`: the import contracts in pyproject.toml (loaders -> terminology -> service layering,
   synth beside terminology; a `_private` module is imported only from inside its own package);
-* `ruff check .`;
+* `ruff check .` and `ruff format --check .`;
 * `mypy` on the packages listed in pyproject.toml ([tool.mypy] files: loaders/, synth/ and terminology/; strict, with the per-module relaxations listed there).
 
 Each tool runs from the test environment's bin directory against the repository root, so the
@@ -38,6 +38,11 @@ def test_import_contracts_are_kept() -> None:
 
 def test_ruff_check_is_clean() -> None:
     r = _run("ruff", "check", ".", "--output-format", "concise")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ruff_format_is_applied() -> None:
+    r = _run("ruff", "format", "--check", ".")
     assert r.returncode == 0, r.stdout + r.stderr
 
 

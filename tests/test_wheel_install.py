@@ -29,7 +29,19 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 # What a wheel is built from: the project without tests, benchmarks, environments or build leftovers.
 _NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "tests", "bench", "docs", "build", "dist", "*.egg-info", "__pycache__", "*.idx", ".*_cache", ".hypothesis", ".snomap"
+    ".git",
+    ".venv",
+    "tests",
+    "bench",
+    "docs",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.idx",
+    ".*_cache",
+    ".hypothesis",
+    ".snomap",
 )
 GUIDELINE_FILES = {
     "liver-metastases-management.md",
@@ -43,7 +55,9 @@ GUIDELINE_FILES = {
 
 
 def _pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +74,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / "python"
     site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     # Dependencies only: a plain path line, so the test venv's own .pth files (its editable snomap) are not run.
     Path(site, "_snomap_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -75,13 +92,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 def _run(installed: tuple[Path, dict[str, str], Path], *args: str) -> subprocess.CompletedProcess[str]:
     bin_dir, env, work = installed
-    return subprocess.run([str(bin_dir / "snomap"), *args], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(bin_dir / "snomap"), *args], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_the_wheel_provides_the_packages_and_the_sample(installed: tuple[Path, dict[str, str], Path]) -> None:
     bin_dir, env, work = installed
     code = "import sample_data, terminology, synth; from terminology.sample import sample_release_dir; print(sample_data.__file__); print(sample_release_dir())"
-    out = subprocess.run([str(bin_dir / "python"), "-c", code], cwd=work, env=env, check=True, capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [str(bin_dir / "python"), "-c", code], cwd=work, env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
     venv_root = bin_dir.parent.resolve()
     assert Path(out[0]).resolve().is_relative_to(venv_root)  # the installed copy, not the checkout
     release = Path(out[1])
@@ -101,7 +122,9 @@ def test_lookup_reads_the_installed_sample(installed: tuple[Path, dict[str, str]
     assert list((Path(installed[1]["XDG_CACHE_HOME"]) / "snomap").glob("sample-*.idx"))
 
 
-def test_guidelines_are_seeded_from_the_installed_sample(installed: tuple[Path, dict[str, str], Path], tmp_path: Path) -> None:
+def test_guidelines_are_seeded_from_the_installed_sample(
+    installed: tuple[Path, dict[str, str], Path], tmp_path: Path
+) -> None:
     out = tmp_path / "exported"
     r = _run(installed, "guidelines", "export", str(out))
     assert r.returncode == 0, r.stderr
@@ -111,4 +134,7 @@ def test_guidelines_are_seeded_from_the_installed_sample(installed: tuple[Path, 
 
     check = _run(installed, "guidelines", "check")
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.splitlines()[0] == "checked 8 tag(s) against http://snomed.info/sct/19990001103/version/20250301: 0 finding(s)"
+    assert (
+        check.stdout.splitlines()[0]
+        == "checked 8 tag(s) against http://snomed.info/sct/19990001103/version/20250301: 0 finding(s)"
+    )

@@ -33,7 +33,9 @@ def batch_body(schema: type[Schema], key: str = "items") -> dict[str, Any]:
     data = json_object()  # the one JSON reader: depth, NUL and lone-surrogate checks
     items = data.get(key)
     if isinstance(items, list) and len(items) > MAX_ITEMS:
-        raise Problem(413, "Batch too large", f"{len(items):,} {key}; at most {MAX_ITEMS:,} per request", key, "batch-too-large")
+        raise Problem(
+            413, "Batch too large", f"{len(items):,} {key}; at most {MAX_ITEMS:,} per request", key, "batch-too-large"
+        )
     return checked_lang(schema_of(schema).load(data, unknown="raise"))
 
 
@@ -77,19 +79,21 @@ def map_batch() -> dict[str, Any]:
     results = []
     for i, (item, m) in enumerate(zip(args["items"], _mapped(args["items"], lang), strict=True)):
         cid = m.concept_id
-        results.append({
-            "index": i,
-            "input": item,
-            "conceptId": None if cid is None else str(cid),
-            "pt": None if cid is None else t.preferred_term(cid, lang),
-            "score": None if m.score is None else round(float(m.score), 4),
-            "matched": m.matched,
-            "how": m.how,
-            "matchedTerm": m.matched_term,
-            "concepts": concept_refs(t, m.concepts, lang),
-            "flags": m.flags,
-            "error": None if m.error is None else item_problem(m.error, i),
-        })
+        results.append(
+            {
+                "index": i,
+                "input": item,
+                "conceptId": None if cid is None else str(cid),
+                "pt": None if cid is None else t.preferred_term(cid, lang),
+                "score": None if m.score is None else round(float(m.score), 4),
+                "matched": m.matched,
+                "how": m.how,
+                "matchedTerm": m.matched_term,
+                "concepts": concept_refs(t, m.concepts, lang),
+                "flags": m.flags,
+                "error": None if m.error is None else item_problem(m.error, i),
+            }
+        )
     return {"results": results}
 
 
@@ -113,12 +117,22 @@ def guidelines_batch() -> dict[str, Any]:
     statuses = frozenset(args["status"])
     results = []
     for i, (item, m) in enumerate(zip(args["items"], _mapped(args["items"], lang), strict=True)):
-        entry: dict[str, Any] = {"index": i, "input": item, "concepts": [], "how": m.how, "guidelines": [], "error": None}
+        entry: dict[str, Any] = {
+            "index": i,
+            "input": item,
+            "concepts": [],
+            "how": m.how,
+            "guidelines": [],
+            "error": None,
+        }
         if m.error is not None:
             entry["error"] = item_problem(m.error, i)
         elif not m.concepts:
             detail = f"the text matches no concept (best score {m.score or 0:.3f} is below the threshold)"
-            entry["error"] = {**Problem(422, "Cannot answer", detail, kind="unanswerable").body(), "field": f"items[{i}]"}
+            entry["error"] = {
+                **Problem(422, "Cannot answer", detail, kind="unanswerable").body(),
+                "field": f"items[{i}]",
+            }
         else:
             entry["concepts"] = concept_refs(t, m.concepts, lang)
             entry["guidelines"] = [

@@ -91,7 +91,9 @@ def _make_page_view(which: str) -> Any:
     def view(concept_id: str, args: dict[str, Any]) -> dict[str, Any]:
         t = terminology()
         sctid = parse_sctid(concept_id, field="conceptId")
-        ids = {"parents": t.parents, "children": t.children, "ancestors": t.ancestors, "descendants": t.descendants}[which](sctid)
+        ids = {"parents": t.parents, "children": t.children, "ancestors": t.ancestors, "descendants": t.descendants}[
+            which
+        ](sctid)
         return page_body(t, ids, args["limit"], args["offset"], args["lang"])
 
     view.__name__ = f"get_{which}"

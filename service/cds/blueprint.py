@@ -139,11 +139,19 @@ def call(service_id: str):  # type: ignore[no-untyped-def]
         return refused
     req = body(CdsRequestIn)
     if req["hook"] != s.hook:
-        raise Problem(400, "Invalid request", f"service {s.id!r} answers the {s.hook!r} hook, not {req['hook']!r}", "hook", "invalid-request")
+        raise Problem(
+            400,
+            "Invalid request",
+            f"service {s.id!r} answers the {s.hook!r} hook, not {req['hook']!r}",
+            "hook",
+            "invalid-request",
+        )
     context = req["context"]
     for name in s.required_context:
         if context.get(name) in (None, "", [], {}):
-            raise Problem(400, "Invalid request", f"the {s.hook} context needs {name}", f"context.{name}", "invalid-request")
+            raise Problem(
+                400, "Invalid request", f"the {s.hook} context needs {name}", f"context.{name}", "invalid-request"
+            )
     data = context[s.context_conditions] if s.context_conditions else _prefetched_or_fetched(s, req)
     t = services().terminology
     choice = choose(t, services().guidelines, conditions_in(data), request.args.get("lang"))
@@ -172,9 +180,11 @@ def _prefetched_or_fetched(s: CdsService, req: dict[str, Any]) -> Any:
         # An OperationOutcome: the client could not prefetch; fetch ourselves if we may.
     if "fhirServer" not in req or "fhirAuthorization" not in req:
         raise Problem(
-            412, "Precondition Failed",
+            412,
+            "Precondition Failed",
             f"no '{CONDITIONS_KEY}' prefetch and no fhirServer with fhirAuthorization to fetch the Conditions from",
-            "prefetch", "fhir-unavailable",
+            "prefetch",
+            "fhir-unavailable",
         )
     try:
         relative = render_template(s.prefetch[CONDITIONS_KEY], req["context"])
@@ -230,7 +240,8 @@ def _store() -> FeedbackStore:
     store = runtime().feedback
     if store is None:
         raise Problem(
-            501, "Not Implemented",
+            501,
+            "Not Implemented",
             "feedback is kept in the authoring store; this service reads guidelines from a directory (SNOMAP_GUIDELINES)",
             kind="no-feedback-store",
         )
@@ -249,7 +260,9 @@ def feedback_body(gid: str) -> dict[str, Any] | None:
         "overridden": c.overridden,
         "total": c.total,
         "comments": c.comments,
-        "overrideReasons": [{"system": r.system, "code": r.code, "display": r.display, "count": r.count} for r in c.reasons],
+        "overrideReasons": [
+            {"system": r.system, "code": r.code, "display": r.display, "count": r.count} for r in c.reasons
+        ],
     }
 
 

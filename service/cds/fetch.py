@@ -33,7 +33,9 @@ def render_template(template: str, context: dict[str, Any]) -> str:
     return _TOKEN.sub(sub, template)
 
 
-def fetch_bundles(fhir_server: str, authorization: dict[str, Any], relative: str, timeout: float) -> list[dict[str, Any]]:
+def fetch_bundles(
+    fhir_server: str, authorization: dict[str, Any], relative: str, timeout: float
+) -> list[dict[str, Any]]:
     """The searchset Bundle pages for `relative` (e.g. "Condition?patient=1"), following `next` on the same origin."""
     base = fhir_server.rstrip("/") + "/"
     origin = urlsplit(base)[:2]
@@ -72,5 +74,7 @@ def _diagnostics(data: Any) -> str:
     """The issue texts of an OperationOutcome, if the error body is one."""
     if not isinstance(data, dict) or data.get("resourceType") != "OperationOutcome":
         return ""
-    texts = [i.get("diagnostics") or (i.get("details") or {}).get("text") or i.get("code") for i in data.get("issue") or []]
+    texts = [
+        i.get("diagnostics") or (i.get("details") or {}).get("text") or i.get("code") for i in data.get("issue") or []
+    ]
     return "; ".join(str(t) for t in texts if t)

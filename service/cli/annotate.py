@@ -19,7 +19,9 @@ from ._common import CliError, command, index_option, open_index
 @click.option("--ecl", default=None, help="Only suggest concepts of this ECL expression, e.g. '<< 404684003'.")
 @click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0))
 @index_option
-def annotate_cmd(file: click.utils.LazyFile, as_json: bool, lang: str | None, ecl: str | None, min_score: float, index: str | None) -> None:
+def annotate_cmd(
+    file: click.utils.LazyFile, as_json: bool, lang: str | None, ecl: str | None, min_score: float, index: str | None
+) -> None:
     """Concept mentions in FILE: where, which concept, how sure, and whether negated or hypothetical."""
     text = file.read()
     if len(text) > MAX_TEXT:

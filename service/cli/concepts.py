@@ -46,7 +46,11 @@ def lookup_cmd(concept_id: str, index: str | None, lang: str | None, as_json: bo
         "parents": [{"conceptId": str(p), "pt": pt(p, lang)} for p in t.parents(sctid)],
         "childCount": t.child_count(sctid),
         "attributes": [
-            {"group": a.group, "type": pt(a.type_id, lang), "value": pt(a.destination_id, lang) if hasattr(a, "destination_id") else a.rf2}
+            {
+                "group": a.group,
+                "type": pt(a.type_id, lang),
+                "value": pt(a.destination_id, lang) if hasattr(a, "destination_id") else a.rf2,
+            }
             for g in t.role_groups(sctid).values()
             for a in g
         ],
@@ -60,7 +64,9 @@ def lookup_cmd(concept_id: str, index: str | None, lang: str | None, as_json: bo
     def human() -> None:
         click.echo(f"{data['conceptId']} |{data['pt']}|")
         click.echo(f"  FSN: {data['fsn']}")
-        click.echo(f"  {'active' if c.active else 'INACTIVE'}, {c.definition_status}, module {c.module_id}, effective {c.effective_time}")
+        click.echo(
+            f"  {'active' if c.active else 'INACTIVE'}, {c.definition_status}, module {c.module_id}, effective {c.effective_time}"
+        )
         for s in data["synonyms"]:
             click.echo(f"  synonym: {s}")
         for p in data["parents"]:
@@ -105,7 +111,9 @@ def subsumes_cmd(a: str, b: str, index: str | None, as_json: bool) -> None:
 
 @command("resolve")
 @_concept_arg
-@click.option("--system", default=None, help="The code's system, e.g. http://hl7.org/fhir/sid/icd-10 (default: SNOMED CT).")
+@click.option(
+    "--system", default=None, help="The code's system, e.g. http://hl7.org/fhir/sid/icd-10 (default: SNOMED CT)."
+)
 def resolve_cmd(concept_id: str, index: str | None, lang: str | None, as_json: bool, system: str | None) -> None:
     """The active concept(s) a code stands for: an SCTID (following historical associations), a
     description id, an expression, or with --system an ICD-10 / ICD-10-CM code (through the maps)."""
@@ -119,13 +127,25 @@ def resolve_cmd(concept_id: str, index: str | None, lang: str | None, as_json: b
         sctid = None
     if sctid is not None:
         rows = [
-            {"conceptId": str(r.concept_id), "pt": t.preferred_term(r.concept_id, lang), "how": r.how, "chain": [str(c) for c in r.chain]}
+            {
+                "conceptId": str(r.concept_id),
+                "pt": t.preferred_term(r.concept_id, lang),
+                "how": r.how,
+                "chain": [str(c) for c in r.chain],
+            }
             for r in t.resolve(sctid)
         ]
     else:
         m = resolve_value(t, concept_id, system)
         rows = [{"conceptId": str(c), "pt": t.preferred_term(c, lang), "how": m.how, "chain": []} for c in m.concepts]
-    emit(rows, as_json, lambda: [click.echo(f"{r['conceptId']}\t{r['pt']}\t({r['how']})") for r in rows] or click.echo("no active replacement"))
+    emit(
+        rows,
+        as_json,
+        lambda: (
+            [click.echo(f"{r['conceptId']}\t{r['pt']}\t({r['how']})") for r in rows]
+            or click.echo("no active replacement")
+        ),
+    )
 
 
 COMMANDS = (lookup_cmd, parents_cmd, children_cmd, ancestors_cmd, descendants_cmd, subsumes_cmd, resolve_cmd)

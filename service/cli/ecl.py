@@ -26,7 +26,9 @@ def caret(text: str, exc: EclSyntaxError) -> str:
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0), help="Concepts to skip.")
 @click.option("--lang", default=None, help="Dialect for terms, e.g. en-GB.")
 @index_option
-def ecl_cmd(expression: str, count: bool, as_json: bool, limit: int, offset: int, lang: str | None, index: str | None) -> None:
+def ecl_cmd(
+    expression: str, count: bool, as_json: bool, limit: int, offset: int, lang: str | None, index: str | None
+) -> None:
     """Concepts matching an ECL expression, e.g. snomap ecl '<< 404684003 : 363698007 = << 39057004'."""
     t = open_index(index)
     try:
@@ -38,7 +40,14 @@ def ecl_cmd(expression: str, count: bool, as_json: bool, limit: int, offset: int
         data: dict = {"total": result.total, "warnings": list(result.warnings)}
         if result.records is not None:
             data["fields"] = list(result.fields or ())
-            data["records"] = [] if count else [{k: None if v is None else str(v) for k, v in r.items()} for r in result.records[offset : offset + limit]]
+            data["records"] = (
+                []
+                if count
+                else [
+                    {k: None if v is None else str(v) for k, v in r.items()}
+                    for r in result.records[offset : offset + limit]
+                ]
+            )
         elif not count:
             terms = t.preferred_terms(page, lang)
             data["items"] = [{"conceptId": str(i), "pt": terms[i]} for i in page]

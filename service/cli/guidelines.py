@@ -47,7 +47,9 @@ def guidelines_group() -> None:
 @click.option("--prune", is_flag=True, help="Delete stored guidelines that are not in DIRECTORY.")
 @click.option("--user", default=None, help="Author recorded on the revisions (default: cli:<login>).")
 @click.option("--json", "as_json", is_flag=True)
-def import_cmd(directory: str, database: str | None, index: str | None, prune: bool, user: str | None, as_json: bool) -> None:
+def import_cmd(
+    directory: str, database: str | None, index: str | None, prune: bool, user: str | None, as_json: bool
+) -> None:
     """Import guideline files (validated first) in ONE transaction: all of them, or, on any error or crash, none."""
     repo = open_store(database)
     try:
@@ -87,11 +89,20 @@ def export_cmd(directory: str, database: str | None) -> None:
 @guidelines_group.command("check")
 @database_option
 @click.option("--index", default=None, help="The NEW release's index to check the tags against. " + INDEX_HELP)
-@click.option("--ratio", default=DEFAULT_RATIO, show_default=True, help="Relative coverage change that counts as a lot.")
+@click.option(
+    "--ratio", default=DEFAULT_RATIO, show_default=True, help="Relative coverage change that counts as a lot."
+)
 @click.option("--min-change", default=DEFAULT_MIN_CHANGE, show_default=True, help="...and at least this many concepts.")
-@click.option("--apply", "apply_", is_flag=True, help="Migrate tags with exactly one replacement (as revisions by 'release-check').")
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Migrate tags with exactly one replacement (as revisions by 'release-check').",
+)
 @click.option("--json", "as_json", is_flag=True)
-def check_cmd(database: str | None, index: str | None, ratio: float, min_change: int, apply_: bool, as_json: bool) -> None:
+def check_cmd(
+    database: str | None, index: str | None, ratio: float, min_change: int, apply_: bool, as_json: bool
+) -> None:
     """List tags that are inactive, missing or whose coverage changed a lot in a release, with replacements.
 
     Exit status: 0 when nothing needs a person, 1 when some findings do (so CI can gate on it).
@@ -126,7 +137,9 @@ def check_cmd(database: str | None, index: str | None, ratio: float, min_change:
                 click.echo(f"      {r['association']}: {r['conceptId']} |{r['pt']}|{mark}")
         if applied:
             for m in applied.migrated:
-                click.echo(f"migrated {m['guidelineId']}: {m['from']} -> {m['to']} |{m['toTerm']}| (revision {m['revision']})")
+                click.echo(
+                    f"migrated {m['guidelineId']}: {m['from']} -> {m['to']} |{m['toTerm']}| (revision {m['revision']})"
+                )
             for f in applied.to_decide:
                 click.echo(f"needs a decision: {f.guideline_id} tag {f.tag_id}: {f.detail}")
             for x in applied.failed:

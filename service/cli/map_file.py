@@ -66,17 +66,39 @@ def _pending(partial: Path, n_chunks: int) -> Iterator[int]:
 @command("map-file")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False))
 @click.option("--column", required=True, help="The column holding the texts or codes to map.")
-@click.option("--system-column", default=None, help="A column holding each row's code system (e.g. ICD-10 URIs); empty means SNOMED CT or text.")
-@click.option("--out", "output", required=True, type=click.Path(dir_okay=False), help="Output file (same columns plus the mapping).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Input and output format (default: by extension).")
+@click.option(
+    "--system-column",
+    default=None,
+    help="A column holding each row's code system (e.g. ICD-10 URIs); empty means SNOMED CT or text.",
+)
+@click.option(
+    "--out",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file (same columns plus the mapping).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default=None, help="Input and output format (default: by extension)."
+)
 @click.option("--index", default=None, help=INDEX_HELP)
-@click.option("--guidelines", default=None, help="Guidelines directory or authoring-store URL (default: the authoring store).")
+@click.option(
+    "--guidelines", default=None, help="Guidelines directory or authoring-store URL (default: the authoring store)."
+)
 @click.option("--lang", default=None, help="Dialect for terms, e.g. en-GB.")
 @click.option("--workers", default=0, type=click.IntRange(0), help="Worker processes (default: every core).")
 @click.option("--resume", is_flag=True, help="Keep the chunks an interrupted run of the same command finished.")
 def map_file_cmd(
-    input_path: str, column: str, system_column: str | None, output: str, fmt: str | None, index: str | None,
-    guidelines: str | None, lang: str | None, workers: int, resume: bool,
+    input_path: str,
+    column: str,
+    system_column: str | None,
+    output: str,
+    fmt: str | None,
+    index: str | None,
+    guidelines: str | None,
+    lang: str | None,
+    workers: int,
+    resume: bool,
 ) -> None:
     """Map a column of a CSV, TSV, JSONL or Parquet file: one output row per input row, in order.
 
@@ -101,28 +123,51 @@ def map_file_cmd(
     systems = [df[system_column].iat[i] if system_column else None for i in first]
     n_chunks = -(-len(values) // CHUNK)
     st = os.stat(input_path)
-    fingerprint = _fingerprint({
-        "input": str(Path(input_path).resolve()), "size": st.st_size, "mtime": st.st_mtime_ns, "column": column,
-        "system": system_column, "lang": lang, "guidelines": guidelines, "statuses": statuses, "chunk": CHUNK,
-        "index": index_path, "manifest": (Path(index_path) / "manifest.json").read_text() if Path(index_path, "manifest.json").is_file() else "",
-    })
+    fingerprint = _fingerprint(
+        {
+            "input": str(Path(input_path).resolve()),
+            "size": st.st_size,
+            "mtime": st.st_mtime_ns,
+            "column": column,
+            "system": system_column,
+            "lang": lang,
+            "guidelines": guidelines,
+            "statuses": statuses,
+            "chunk": CHUNK,
+            "index": index_path,
+            "manifest": (Path(index_path) / "manifest.json").read_text()
+            if Path(index_path, "manifest.json").is_file()
+            else "",
+        }
+    )
     partial = Path(output + ".partial.d")
     state = partial / "state.json"
-    if partial.exists() and not (resume and state.is_file() and json.loads(state.read_text()).get("fingerprint") == fingerprint):
+    if partial.exists() and not (
+        resume and state.is_file() and json.loads(state.read_text()).get("fingerprint") == fingerprint
+    ):
         if resume:
             click.echo("--resume: the unfinished run was of another input or settings; starting afresh", err=True)
         shutil.rmtree(partial)
     partial.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps({"fingerprint": fingerprint, "chunks": n_chunks}))
     todo = list(_pending(partial, n_chunks))
-    done_values = sum(min(CHUNK, len(values) - i * CHUNK) for i in range(n_chunks)) - sum(min(CHUNK, len(values) - i * CHUNK) for i in todo)
+    done_values = sum(min(CHUNK, len(values) - i * CHUNK) for i in range(n_chunks)) - sum(
+        min(CHUNK, len(values) - i * CHUNK) for i in todo
+    )
     if done_values:
         click.echo(f"resuming: {n_chunks - len(todo)} of {n_chunks} chunks already mapped", err=True)
     n_workers = min(workers or len(os.sched_getaffinity(0)), max(1, len(todo)))
     tasks = ((i, values[i * CHUNK : (i + 1) * CHUNK], systems[i * CHUNK : (i + 1) * CHUNK]) for i in todo)
     from tqdm import tqdm
 
-    bar = tqdm(total=len(values), initial=done_values, unit="value", desc="mapping distinct values", disable=None, file=sys.stderr)
+    bar = tqdm(
+        total=len(values),
+        initial=done_values,
+        unit="value",
+        desc="mapping distinct values",
+        disable=None,
+        file=sys.stderr,
+    )
     # The guidelines are read here, once, into memory; the workers inherit them through the fork.
     _worker.update(index=index_path, repo=open_guidelines(guidelines, statuses), lang=lang, statuses=statuses)
     try:
@@ -134,7 +179,11 @@ def map_file_cmd(
                 _save_all(pool.imap_unordered(_map_chunk, tasks), partial, bar)
     finally:
         bar.close()
-    mapped = pd.concat([pd.read_parquet(partial / f"chunk-{i:06d}.parquet") for i in range(n_chunks)], ignore_index=True) if n_chunks else None
+    mapped = (
+        pd.concat([pd.read_parquet(partial / f"chunk-{i:06d}.parquet") for i in range(n_chunks)], ignore_index=True)
+        if n_chunks
+        else None
+    )
     if mapped is None:
         mapped = empty_output()
     rows = mapped.iloc[codes].reset_index(drop=True)
@@ -145,7 +194,10 @@ def map_file_cmd(
     shutil.rmtree(partial)
     errors = int(result["error"].notna().sum())
     matched = int(result["matched"].sum())
-    click.echo(f"{len(result):,} rows ({len(values):,} distinct) written to {output}: {matched:,} matched, {errors:,} errors", err=True)
+    click.echo(
+        f"{len(result):,} rows ({len(values):,} distinct) written to {output}: {matched:,} matched, {errors:,} errors",
+        err=True,
+    )
 
 
 def _save_all(results: Iterator[tuple[int, pd.DataFrame]], partial: Path, bar: Any) -> None:

@@ -81,7 +81,9 @@ def run_gunicorn(app: Any, sock: socket.socket, options: dict[str, Any]) -> None
     App().run()
 
 
-def run_granian(app: Any, sock: socket.socket, workers: int, threads: int, header_timeout: float, access_log: bool, log_level: str) -> None:
+def run_granian(
+    app: Any, sock: socket.socket, workers: int, threads: int, header_timeout: float, access_log: bool, log_level: str
+) -> None:
     """granian's WSGI interface on the socket already bound, the app built in this process and forked into the workers."""
     import multiprocessing
 
@@ -101,7 +103,13 @@ def run_granian(app: Any, sock: socket.socket, workers: int, threads: int, heade
             self._ssp = None
             self._sso = sock  # granian's MPServer hands this to each worker and closes it at shutdown
 
-    levels = {"debug": LogLevels.debug, "info": LogLevels.info, "warning": LogLevels.warning, "error": LogLevels.error, "critical": LogLevels.critical}
+    levels = {
+        "debug": LogLevels.debug,
+        "info": LogLevels.info,
+        "warning": LogLevels.warning,
+        "error": LogLevels.error,
+        "critical": LogLevels.critical,
+    }
     server = Server(
         "snomap",  # a name only: the loader below returns the app already built
         address=sock.getsockname()[0],
@@ -120,17 +128,61 @@ def run_granian(app: Any, sock: socket.socket, workers: int, threads: int, heade
 
 @command("serve")
 @index_option
-@click.option("--guidelines", default=None, type=click.Path(exists=True, file_okay=False), help="Guidelines directory (default: the sample guidelines).")
+@click.option(
+    "--guidelines",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Guidelines directory (default: the sample guidelines).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (they share the index memory).")
-@click.option("--threads", default=1, show_default=True, type=int, help="Threads per worker (granian: blocking threads; gunicorn: 1 = sync workers, more = gthread).")
-@click.option("--server", "server_kind", default="granian", show_default=True, type=click.Choice(SERVERS), help="The WSGI server (bench/bench_server.py compares them).")
-@click.option("--header-timeout", default=10.0, show_default=True, type=float, help="granian: seconds a client may take to send its request headers.")
-@click.option("--timeout", "worker_timeout", default=60, show_default=True, type=int, help="gunicorn: seconds before a silent worker is killed and restarted.")
+@click.option(
+    "--workers", default=2, show_default=True, type=int, help="Worker processes (they share the index memory)."
+)
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Threads per worker (granian: blocking threads; gunicorn: 1 = sync workers, more = gthread).",
+)
+@click.option(
+    "--server",
+    "server_kind",
+    default="granian",
+    show_default=True,
+    type=click.Choice(SERVERS),
+    help="The WSGI server (bench/bench_server.py compares them).",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="granian: seconds a client may take to send its request headers.",
+)
+@click.option(
+    "--timeout",
+    "worker_timeout",
+    default=60,
+    show_default=True,
+    type=int,
+    help="gunicorn: seconds before a silent worker is killed and restarted.",
+)
 @click.option("--access-log/--no-access-log", default=False)
-@click.option("--fhir-edition", "fhir_editions", multiple=True, type=click.Path(exists=True, file_okay=False), help="A further index the FHIR API serves beside --index (repeatable); --index stays the default version.")
-@click.option("--verify/--no-verify", "verify", default=None, help="Check every index file's checksum before serving (default: on, $SNOMAP_VERIFY_INDEX; about 0.5-0.9 s per GB).")
+@click.option(
+    "--fhir-edition",
+    "fhir_editions",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A further index the FHIR API serves beside --index (repeatable); --index stays the default version.",
+)
+@click.option(
+    "--verify/--no-verify",
+    "verify",
+    default=None,
+    help="Check every index file's checksum before serving (default: on, $SNOMAP_VERIFY_INDEX; about 0.5-0.9 s per GB).",
+)
 def serve_cmd(
     index: str | None,
     guidelines: str | None,

@@ -70,4 +70,7 @@ def token_list_cmd(database: str | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
     else:
         for r in rows:
-            click.echo(f"{r['name']}\t{r['role']}\tcreated {r['created']}" + (f"\trevoked {r['revoked']}" if r["revoked"] else ""))
+            click.echo(
+                f"{r['name']}\t{r['role']}\tcreated {r['created']}"
+                + (f"\trevoked {r['revoked']}" if r["revoked"] else "")
+            )

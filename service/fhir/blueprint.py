@@ -156,7 +156,13 @@ def _check_display_language(lang: str | None) -> None:
     if why is not None:
         raise FhirError(
             400,
-            Issue("error", "not-supported", f"displayLanguage '{lang}': {why}", "not-supported", expression=["displayLanguage"]),
+            Issue(
+                "error",
+                "not-supported",
+                f"displayLanguage '{lang}': {why}",
+                "not-supported",
+                expression=["displayLanguage"],
+            ),
         )
 
 
@@ -279,8 +285,12 @@ RESOURCE_PATH = re.compile(rf"(?:{'|'.join(RESOURCE_TYPES)})(?:/_search|/[A-Za-z
 def unsupported(rest: str) -> Response:
     """Anything else under /fhir: an OperationOutcome (405 for a known operation or resource path, 404 otherwise)."""
     if rest in KNOWN or RESOURCE_PATH.fullmatch(rest):
-        raise FhirError(405, Issue("error", "not-supported", f"{request.method} is not supported on /fhir/{rest}", "not-supported"))
-    raise FhirError(404, Issue("error", "not-supported", f"/fhir/{rest} is not supported by this server", "not-supported"))
+        raise FhirError(
+            405, Issue("error", "not-supported", f"{request.method} is not supported on /fhir/{rest}", "not-supported")
+        )
+    raise FhirError(
+        404, Issue("error", "not-supported", f"/fhir/{rest} is not supported by this server", "not-supported")
+    )
 
 
 def register(app: Flask) -> None:

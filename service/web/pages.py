@@ -73,7 +73,9 @@ def find():  # type: ignore[no-untyped-def]
                 "partial": concept_refs(t, res.partial, lang),
             }
             return render_template("web/find.html", **ctx)
-        ctx["notice"] = f"No concept of this release maps to the ICD-10 code {q.upper()}; showing a text search instead."
+        ctx["notice"] = (
+            f"No concept of this release maps to the ICD-10 code {q.upper()}; showing a text search instead."
+        )
         kind = "text"
     if kind == "ecl":
         ctx.update(_ecl(t, q, lang))
@@ -176,7 +178,9 @@ def concept(concept_id: str):  # type: ignore[no-untyped-def]
         children=[concept_ref(t, c, lang, child_terms) for c in children[:MAX_CHILDREN]],
         child_total=len(children),
         groups=sorted(groups.items()),
-        refset_names={r: t.preferred_term(int(r), lang) for r in {m["refsetId"] for m in body["maps"]} if t.has_concept(int(r))},
+        refset_names={
+            r: t.preferred_term(int(r), lang) for r in {m["refsetId"] for m in body["maps"]} if t.has_concept(int(r))
+        },
         links=links,
         links_error=links_error,
     )
@@ -191,7 +195,9 @@ def guidelines():  # type: ignore[no-untyped-def]
     lang = current_lang()
     t = services().terminology
     drafts = can_see_drafts()
-    items = sorted((g for g in services().guidelines.list() if drafts or g.status == "published"), key=lambda g: g.title.casefold())
+    items = sorted(
+        (g for g in services().guidelines.list() if drafts or g.status == "published"), key=lambda g: g.title.casefold()
+    )
     return render_template("web/guidelines.html", items=[summary_body(t, g, lang) for g in items])
 
 

@@ -153,10 +153,19 @@ def _gid_path(gid: str, rest: str = "") -> str:
 
 def sign_in_form(next_page: str | None = None, status: int = 200, **ctx: Any) -> tuple[str, int]:
     """The sign-in page (also the answer to any page when reads need a session and there is none: 401)."""
-    return render_template("web/sign_in.html", next=_safe_next(next_page), reason=ctx.pop("reason", unavailable_reason()), **ctx), status
+    return render_template(
+        "web/sign_in.html", next=_safe_next(next_page), reason=ctx.pop("reason", unavailable_reason()), **ctx
+    ), status
 
 
-def _audit_sign_in(store: Any, outcome: str, status: int | None, name: str | None, role: str | None, detail: dict[str, Any] | None = None) -> None:
+def _audit_sign_in(
+    store: Any,
+    outcome: str,
+    status: int | None,
+    name: str | None,
+    role: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Sign-ins and sign-outs in the audit log; refusals aggregated per client and minute (anyone can send them)."""
     if not isinstance(services().guidelines, SqlGuidelineRepository):
         return
@@ -185,13 +194,22 @@ def sign_in():  # type: ignore[no-untyped-def]
     wait = auth.too_many_failures()
     if wait is not None:
         _audit_sign_in(services().guidelines, "refused", 429, None, None, {"reason": "too many failures"})
-        page, status = sign_in_form(next_page, 429, error=f"Too many failed sign-ins from your address. Try again in {wait} seconds.")
+        page, status = sign_in_form(
+            next_page, 429, error=f"Too many failed sign-ins from your address. Try again in {wait} seconds."
+        )
         return page, status, {"Retry-After": str(wait)}
     token = (request.form.get("token") or "").strip()
     verdict = store.check(token) if token else None
     if verdict is None or verdict.info is None:
         auth.record_failure()
-        _audit_sign_in(store, "refused", 401, verdict.name if verdict else None, verdict.role if verdict else None, {"token": verdict.reason if verdict else "missing"})
+        _audit_sign_in(
+            store,
+            "refused",
+            401,
+            verdict.name if verdict else None,
+            verdict.role if verdict else None,
+            {"token": verdict.reason if verdict else "missing"},
+        )
         return sign_in_form(next_page, 401, error="That token was not accepted (unknown, revoked or mistyped).")
     who = verdict.info
     previous = session.get(auth.SESSION_KEY)
@@ -258,7 +276,10 @@ REF_FIELDS = ("id", "authors", "title", "journal", "year", "volume", "pmid", "do
 
 
 def form_from_source(src: dict[str, Any]) -> dict[str, Any]:
-    refs = [{**{k: r.get(k) or "" for k in REF_FIELDS}, "authors": "; ".join(r.get("authors") or [])} for r in src["references"]]
+    refs = [
+        {**{k: r.get(k) or "" for k in REF_FIELDS}, "authors": "; ".join(r.get("authors") or [])}
+        for r in src["references"]
+    ]
     return {
         "id": src["id"],
         "title": src["title"],
@@ -326,7 +347,10 @@ def body_from_form(form: dict[str, Any]) -> dict[str, Any]:
 
 def _blank_rows(form: dict[str, Any]) -> dict[str, Any]:
     out = dict(form)
-    out["recs"] = [*form["recs"], *({"id": "", "text": "", "strength": "moderate"} for _ in range(BLANK_RECOMMENDATIONS))]
+    out["recs"] = [
+        *form["recs"],
+        *({"id": "", "text": "", "strength": "moderate"} for _ in range(BLANK_RECOMMENDATIONS)),
+    ]
     out["refs"] = [*form["refs"], *(dict.fromkeys(REF_FIELDS, "") for _ in range(BLANK_REFERENCES))]
     return out
 
@@ -362,7 +386,15 @@ def _concept_choice(t: Terminology, concept: str, query: str) -> tuple[int | Non
 def new_guideline():  # type: ignore[no-untyped-def]
     """Create a guideline: its text, recommendations, references and the first condition it applies to."""
     if request.method == "GET":
-        form = {"id": "", "title": "", "status": "draft", "updated": "", "body": "## Overview\n\n", "recs": [], "refs": []}
+        form = {
+            "id": "",
+            "title": "",
+            "status": "draft",
+            "updated": "",
+            "body": "## Overview\n\n",
+            "recs": [],
+            "refs": [],
+        }
         return _render_form("web/edit.html", form, new=True, tag={})
     form = form_from_request()
     tag = {"concept": request.form.get("tag_concept", ""), "query": request.form.get("tag_query", ""), "term": ""}
@@ -373,7 +405,11 @@ def new_guideline():  # type: ignore[no-untyped-def]
         if hits:
             message += " Matches for your words: " + "; ".join(f"{h.pt} ({h.concept_id})" for h in hits[:5]) + "."
         return _render_form("web/edit.html", form, 400, new=True, tag=tag, errors=[message])
-    body = {"id": form["id"], **body_from_form(form), "tags": [{"concept": str(concept), "term": t.preferred_term(concept) if t.has_concept(concept) else None}]}
+    body = {
+        "id": form["id"],
+        **body_from_form(form),
+        "tags": [{"concept": str(concept), "term": t.preferred_term(concept) if t.has_concept(concept) else None}],
+    }
     answer = api("POST", "/api/v1/guidelines", body)
     if not answer.ok:
         return _render_form("web/edit.html", form, answer.status, new=True, tag=tag, errors=answer.messages())
@@ -406,7 +442,9 @@ def edit_guideline(gid: str):  # type: ignore[no-untyped-def]
     """Edit a guideline's text; below, its tags (add, remove, warnings, coverage) and a link to its history."""
     ctx = _editor_context(gid)
     if ctx is None:
-        return render_template("web/error.html", status=404, title="Not found", detail=f"There is no guideline {gid!r}."), 404
+        return render_template(
+            "web/error.html", status=404, title="Not found", detail=f"There is no guideline {gid!r}."
+        ), 404
     if request.method == "GET":
         return _render_form("web/edit.html", form_from_source(ctx["src"]), new=False, gid=gid, **ctx)
     form = form_from_request()
@@ -426,7 +464,10 @@ def edit_guideline(gid: str):  # type: ignore[no-untyped-def]
 
 def _flash_problem(answer: ApiAnswer, what: str) -> None:
     if answer.status == 412:
-        flash(f"{what}: someone else changed this guideline in the meantime; the page now shows their version. Try again.", "error")
+        flash(
+            f"{what}: someone else changed this guideline in the meantime; the page now shows their version. Try again.",
+            "error",
+        )
     else:
         flash(f"{what}: {answer.problem()}", "error")
 
@@ -446,10 +487,18 @@ def add_tag(gid: str):  # type: ignore[no-untyped-def]
         concept, hits = _concept_choice(t, f.get("concept", ""), f.get("query", ""))
         if concept is None:
             if not hits:
-                flash("Add a tag: type a concept's name or SCTID, or an ECL expression." if not f.get("query") else f"No concept matches “{f.get('query')}”.", "error")
+                flash(
+                    "Add a tag: type a concept's name or SCTID, or an ECL expression."
+                    if not f.get("query")
+                    else f"No concept matches “{f.get('query')}”.",
+                    "error",
+                )
                 return redirect(url("web.edit_guideline", gid=gid) + "#tags")
             return render_template("web/choose_tag.html", gid=gid, etag=etag, hits=hits, query=f.get("query"))
-        body = {"concept": str(concept), "term": term or (t.preferred_term(concept) if t.has_concept(concept) else None)}
+        body = {
+            "concept": str(concept),
+            "term": term or (t.preferred_term(concept) if t.has_concept(concept) else None),
+        }
     answer = api("POST", _gid_path(gid, "/tags"), body, etag=etag)
     if not answer.ok:
         _flash_problem(answer, "The tag was not added")
@@ -457,7 +506,11 @@ def add_tag(gid: str):  # type: ignore[no-untyped-def]
     tag = answer.data["tag"]
     label = tag.get("pt") or tag.get("ecl") or tag.get("conceptId")
     size = tag.get("size")
-    covers = f": the tag covers {size:,} active concept{'s' if size != 1 else ''} (it and its descendants)." if size is not None else "."
+    covers = (
+        f": the tag covers {size:,} active concept{'s' if size != 1 else ''} (it and its descendants)."
+        if size is not None
+        else "."
+    )
     flash(f"Tagged on {label}{covers}", "success")
     ids = [x["id"] for x in answer.data["guideline"]["tags"]]
     position = ids.index(tag["id"]) if tag["id"] in ids else -1
@@ -484,7 +537,9 @@ def history(gid: str):  # type: ignore[no-untyped-def]
     """Every revision, newest first, each restorable."""
     answer = api("GET", _gid_path(gid, "/revisions"))
     if not answer.ok:
-        return render_template("web/error.html", status=answer.status, title="Not found", detail=answer.problem()), answer.status
+        return render_template(
+            "web/error.html", status=answer.status, title="Not found", detail=answer.problem()
+        ), answer.status
     current = api("GET", _gid_path(gid, "/source"))
     items = list(reversed(answer.data["items"]))
     return render_template(
@@ -562,14 +617,20 @@ def _from_map(t: Terminology, text: str, lang: str | None) -> dict[int, list[str
         result = map_text(t, phrase, 3, lang)
         for c in result.candidates:
             e = c.explanation or {}
-            if c.score >= max(MIN_SCORE, result.threshold) and e.get("term_coverage", 1) >= MIN_COVERAGE and e.get("text_coverage", 1) >= MIN_COVERAGE:
+            if (
+                c.score >= max(MIN_SCORE, result.threshold)
+                and e.get("term_coverage", 1) >= MIN_COVERAGE
+                and e.get("text_coverage", 1) >= MIN_COVERAGE
+            ):
                 found.setdefault(c.concept_id, []).append(phrase)
     return found
 
 
 def suggest_tags(t: Terminology, src: dict[str, Any], lang: str | None) -> tuple[list[dict[str, Any]], str]:
     """Concepts named in the guideline's text that its tags do not already cover, most mentioned first."""
-    text = "\n".join([src["title"], *(s["markdown"] for s in src["sections"]), *(r["text"] for r in src["recommendations"])])
+    text = "\n".join(
+        [src["title"], *(s["markdown"] for s in src["sections"]), *(r["text"] for r in src["recommendations"])]
+    )
     # The annotator finds mentions in running text; mapping each short phrase adds multi-word conditions.
     found = _from_map(t, text, lang)
     source = "map"
@@ -588,7 +649,14 @@ def suggest_tags(t: Terminology, src: dict[str, Any], lang: str | None) -> tuple
             continue
         if any(t.has_concept(tag) and (t.subsumes(tag, cid) or t.subsumes(cid, tag)) for tag in tagged):
             continue  # already covered by a tag, or broader than one (it would widen the guideline's reach)
-        out.append({"conceptId": str(cid), "pt": t.preferred_term(cid, lang), "phrases": list({p.casefold(): p for p in reversed(phrases) if p}.values())[::-1][:3], "mentions": len(phrases)})
+        out.append(
+            {
+                "conceptId": str(cid),
+                "pt": t.preferred_term(cid, lang),
+                "phrases": list({p.casefold(): p for p in reversed(phrases) if p}.values())[::-1][:3],
+                "mentions": len(phrases),
+            }
+        )
     out.sort(key=lambda s: (-s["mentions"], s["pt"] or ""))
     return out[:MAX_SUGGESTIONS], source
 

@@ -33,7 +33,6 @@ def as_actor(a: Actor | str) -> Actor:
     return a if isinstance(a, Actor) else Actor(a)
 
 
-
 class AuditedStore(GuidelineCache):
     """The store's history: immutable revisions per guideline and an audit row per accepted or refused write."""
 
@@ -53,10 +52,16 @@ class AuditedStore(GuidelineCache):
             return self._revision(conn, gid, n)
 
     def _revision(self, conn: Connection, gid: str, n: int) -> Revision:
-        r = conn.execute(sa.select(revisions).where(revisions.c.guideline_id == gid, revisions.c.n == n)).mappings().first()
+        r = (
+            conn.execute(sa.select(revisions).where(revisions.c.guideline_id == gid, revisions.c.n == n))
+            .mappings()
+            .first()
+        )
         if r is None:
             raise RevisionNotFoundError(f"guideline {gid!r} has no revision {n}", "n")
-        return Revision(gid, int(r["n"]), r["action"], r["author"], codec.aware(r["at"]), r["summary"], r["etag"], r["snapshot"])  # type: ignore[arg-type]
+        return Revision(
+            gid, int(r["n"]), r["action"], r["author"], codec.aware(r["at"]), r["summary"], r["etag"], r["snapshot"]
+        )  # type: ignore[arg-type]
 
     def audit(
         self, limit: int = 100, offset: int = 0, guideline: str | None = None, actor: str | None = None
@@ -73,8 +78,20 @@ class AuditedStore(GuidelineCache):
             ).mappings()
             entries = [
                 AuditEntry(
-                    int(r["id"]), codec.aware(r["at"]), r["actor"], r["role"], r["action"], r["outcome"], r["status"],  # type: ignore[arg-type]
-                    r["method"], r["path"], r["guideline_id"], r["revision"], r["detail"], r["client"], int(r["count"] or 1),
+                    int(r["id"]),
+                    codec.aware(r["at"]),
+                    r["actor"],
+                    r["role"],
+                    r["action"],
+                    r["outcome"],
+                    r["status"],  # type: ignore[arg-type]
+                    r["method"],
+                    r["path"],
+                    r["guideline_id"],
+                    r["revision"],
+                    r["detail"],
+                    r["client"],
+                    int(r["count"] or 1),
                 )
                 for r in rows
             ]
@@ -109,23 +126,46 @@ class AuditedStore(GuidelineCache):
                     audit_log.c.status == status if status is not None else audit_log.c.status.is_(None),
                     audit_log.c.count >= 1,
                 )
-                row = conn.execute(sa.select(audit_log.c.id).where(same).order_by(audit_log.c.id.desc()).limit(1)).first()
+                row = conn.execute(
+                    sa.select(audit_log.c.id).where(same).order_by(audit_log.c.id.desc()).limit(1)
+                ).first()
                 if row is not None:
                     conn.execute(audit_log.update().where(audit_log.c.id == row[0]).values(count=audit_log.c.count + 1))
                     return
             conn.execute(
                 audit_log.insert().values(
-                    at=at, actor=a.name, role=a.role, action=action, outcome=outcome, status=status,
-                    method=a.method, path=a.path, guideline_id=guideline_id, detail=detail, client=a.client, count=1,
+                    at=at,
+                    actor=a.name,
+                    role=a.role,
+                    action=action,
+                    outcome=outcome,
+                    status=status,
+                    method=a.method,
+                    path=a.path,
+                    guideline_id=guideline_id,
+                    detail=detail,
+                    client=a.client,
+                    count=1,
                 )
             )
 
     @staticmethod
-    def _audit(conn: Connection, actor: Actor, action: str, gid: str | None, n: int | None, detail: dict[str, Any] | None) -> None:
+    def _audit(
+        conn: Connection, actor: Actor, action: str, gid: str | None, n: int | None, detail: dict[str, Any] | None
+    ) -> None:
         conn.execute(
             audit_log.insert().values(
-                at=codec.now(), actor=actor.name, role=actor.role, action=action, outcome="ok",
-                status=None, method=actor.method, path=actor.path, guideline_id=gid, revision=n, detail=detail,
+                at=codec.now(),
+                actor=actor.name,
+                role=actor.role,
+                action=action,
+                outcome="ok",
+                status=None,
+                method=actor.method,
+                path=actor.path,
+                guideline_id=gid,
+                revision=n,
+                detail=detail,
                 client=actor.client,
             )
         )

@@ -47,15 +47,15 @@ _PG_TAGGED = (
     .where(store_state.c.id == 1)
 )
 _SQLITE_TAGGED = (
-    sa.select(tags.c.concept, tags.c.guideline_id).where(tags.c.concept.in_(sa.bindparam("ids", expanding=True))).distinct()
+    sa.select(tags.c.concept, tags.c.guideline_id)
+    .where(tags.c.concept.in_(sa.bindparam("ids", expanding=True)))
+    .distinct()
 )
-
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
 
 
 class GuidelineCache:
@@ -94,7 +94,9 @@ class GuidelineCache:
     def _sync(self, conn: Connection, state: tuple[int, int] | None = None) -> tuple[int, int]:
         """Evict what other writers changed since this process last looked (see the module docstring)."""
         if state is None:
-            row = conn.execute(sa.select(store_state.c.revision, store_state.c.generation).where(store_state.c.id == 1)).one()
+            row = conn.execute(
+                sa.select(store_state.c.revision, store_state.c.generation).where(store_state.c.id == 1)
+            ).one()
             state = (int(row[0]), int(row[1]))
         current = state
         seen = self._seen
@@ -158,7 +160,9 @@ class GuidelineCache:
             heads = conn.execute(sa.select(guidelines).where(where(guidelines.c.id))).mappings().all()
             if not heads:
                 continue
-            kids: dict[str, dict[str, builtins.list[Any]]] = {h["id"]: {"s": [], "r": [], "f": [], "t": []} for h in heads}
+            kids: dict[str, dict[str, builtins.list[Any]]] = {
+                h["id"]: {"s": [], "r": [], "f": [], "t": []} for h in heads
+            }
             for key, table in (("s", sections), ("r", recommendations), ("f", references), ("t", tags)):
                 q = sa.select(table).where(where(table.c.guideline_id)).order_by(table.c.guideline_id, table.c.position)
                 for row in conn.execute(q).mappings():
@@ -190,7 +194,9 @@ class GuidelineCache:
                         "updated": h["updated"],
                         "extra": h["extra"],
                         "tags": [],
-                        "recommendations": [{"id": r["rec_id"], "text": r["text"], "strength": r["strength"]} for r in k["r"]],
+                        "recommendations": [
+                            {"id": r["rec_id"], "text": r["text"], "strength": r["strength"]} for r in k["r"]
+                        ],
                         "references": [{**dict(r), "id": r["ref_id"]} for r in k["f"]],
                         "sections": [[s["heading"], s["markdown"]] for s in k["s"]],
                     }
@@ -265,7 +271,9 @@ class GuidelineCache:
             cached = self._ecl
             if cached is not None and cached[0] == state:
                 return builtins.list(cached[1])
-            gids = conn.execute(sa.select(tags.c.guideline_id).where(tags.c.ecl.is_not(None)).distinct()).scalars().all()
+            gids = (
+                conn.execute(sa.select(tags.c.guideline_id).where(tags.c.ecl.is_not(None)).distinct()).scalars().all()
+            )
             docs = self._cached(conn, gids, state)
         pairs = [(docs[g].doc, t) for g in sorted(docs) for t in docs[g].doc.tags if t.ecl is not None]
         self._ecl = (state, pairs)

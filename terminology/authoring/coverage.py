@@ -53,7 +53,9 @@ def coverage(t: Terminology, g: StoredGuideline, sample: int = 20) -> Coverage:
         else:
             parts.append(members)
             if r.spec.concept is not None and members.size == 0:
-                entry["note"] = "concept not in the release" if not t.has_concept(r.spec.concept) else "concept inactive"
+                entry["note"] = (
+                    "concept not in the release" if not t.has_concept(r.spec.concept) else "concept inactive"
+                )
         by_tag.append(entry)
     union = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
     picks: list[int] = []

@@ -110,7 +110,11 @@ def _tag_findings(t: Terminology, g: StoredGuideline, r: TagRecord, ratio: float
     if spec.concept is not None:
         c = spec.concept
         if not t.has_concept(c):
-            return [Finding(**base, kind="missing", subject=c, decision="decide", detail=f"concept {c} is not in the release")]
+            return [
+                Finding(
+                    **base, kind="missing", subject=c, decision="decide", detail=f"concept {c} is not in the release"
+                )
+            ]
         if not t.is_active(c):
             targets = _resolved(t, c)
             reason = t.inactivation_reason(c)
@@ -217,7 +221,12 @@ def apply_release_check(
             new = _migrated_spec(t, f, r.spec, targets[0])
             try:
                 stored = repo.replace_tag(
-                    f.guideline_id, f.tag_id, new, if_match=[current.etag], actor=who, baseline=baseline,
+                    f.guideline_id,
+                    f.tag_id,
+                    new,
+                    if_match=[current.etag],
+                    actor=who,
+                    baseline=baseline,
                     why=f"{f.kind}: {f.subject} -> {targets[0]} ({'; '.join(x['association'] for x in f.replacements if x['active'])})",
                 )
             except PreconditionFailedError:

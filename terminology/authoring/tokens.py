@@ -98,7 +98,14 @@ class TokenStore:
                 raise AuthoringError(f"an active token named {name!r} exists; revoke it first", "name")
             conn.execute(
                 api_tokens.insert().values(
-                    id=tid, name=name, role=role, salt=salt, hash=_kdf(secret, salt), kdf=KDF, created_at=at, created_by=created_by
+                    id=tid,
+                    name=name,
+                    role=role,
+                    salt=salt,
+                    hash=_kdf(secret, salt),
+                    kdf=KDF,
+                    created_at=at,
+                    created_by=created_by,
                 )
             )
             conn.execute(
@@ -119,14 +126,18 @@ class TokenStore:
             )
             if res.rowcount:
                 conn.execute(
-                    audit_log.insert().values(at=at, actor=revoked_by, action="token-revoke", outcome="ok", detail={"name": name})
+                    audit_log.insert().values(
+                        at=at, actor=revoked_by, action="token-revoke", outcome="ok", detail={"name": name}
+                    )
                 )
         return bool(res.rowcount)
 
     def list(self) -> list[TokenInfo]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(api_tokens).order_by(api_tokens.c.created_at, api_tokens.c.name)).mappings()
-            return [TokenInfo(r["id"], r["name"], r["role"], aware(r["created_at"]), aware(r["revoked_at"])) for r in rows]
+            return [
+                TokenInfo(r["id"], r["name"], r["role"], aware(r["created_at"]), aware(r["revoked_at"])) for r in rows
+            ]
 
     def verify(self, token: str) -> TokenInfo | None:
         """The token's owner and role, or None for an unknown, revoked or wrong token (never says which)."""
@@ -145,7 +156,9 @@ class TokenStore:
             hmac.compare_digest(_kdf(secret, _DUMMY_SALT), _DUMMY_HASH)
             if row is None:
                 return TokenCheck(None, "unknown")
-            return TokenCheck(None, "revoked" if row["revoked_at"] is not None else "mismatch", row["name"], row["role"])
+            return TokenCheck(
+                None, "revoked" if row["revoked_at"] is not None else "mismatch", row["name"], row["role"]
+            )
         stored = bytes(row["hash"])
         key = (tid, hmac.new(self._key, secret.encode(), hashlib.sha256).digest())
         cached = self._verified.get(key)
@@ -156,7 +169,9 @@ class TokenStore:
                 if len(self._verified) >= _CACHE_MAX:
                     self._verified.clear()
                 self._verified[key] = stored
-        return TokenCheck(TokenInfo(tid, row["name"], row["role"], aware(row["created_at"])), "ok", row["name"], row["role"])
+        return TokenCheck(
+            TokenInfo(tid, row["name"], row["role"], aware(row["created_at"])), "ok", row["name"], row["role"]
+        )
 
     # ------------------------------------------------------------------ page sessions
 
@@ -167,7 +182,11 @@ class TokenStore:
         with write_transaction(self.engine) as conn:
             conn.execute(
                 web_sessions.insert().values(
-                    id_hash=_session_key(sid), token_id=info.id, created_at=at, expires_at=at + dt.timedelta(hours=hours), client=client
+                    id_hash=_session_key(sid),
+                    token_id=info.id,
+                    created_at=at,
+                    expires_at=at + dt.timedelta(hours=hours),
+                    client=client,
                 )
             )
         return sid
@@ -204,6 +223,8 @@ class TokenStore:
             return False
         with write_transaction(self.engine) as conn:
             res = conn.execute(
-                web_sessions.update().where(web_sessions.c.id_hash == _session_key(sid), web_sessions.c.revoked_at.is_(None)).values(revoked_at=now())
+                web_sessions.update()
+                .where(web_sessions.c.id_hash == _session_key(sid), web_sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now())
             )
         return bool(res.rowcount)

@@ -108,7 +108,9 @@ class TransferableStore(WritableStore):
                         validate(doc, old)
                     except AuthoringError as e:
                         raise type(e)(f"guideline {doc.id!r}: {e.detail}", e.field, **e.extra) from None
-                self._save(conn, rev, doc.id, old, doc, self._new_records(old, doc, a.name, baseline), a, "import", audit=False)
+                self._save(
+                    conn, rev, doc.id, old, doc, self._new_records(old, doc, a.name, baseline), a, "import", audit=False
+                )
                 (report.updated if old else report.created).append(doc.id)
             if pause and k == pause:
                 print(PAUSE_MARKER, file=sys.stderr, flush=True)
@@ -122,8 +124,14 @@ class TransferableStore(WritableStore):
                         conn.execute(table.delete().where(table.c.guideline_id == gid))
                     conn.execute(
                         revisions.insert().values(
-                            guideline_id=gid, n=old.revision + 1, store_revision=rev, action="delete", author=a.name,
-                            at=codec.now(), summary="deleted (not in the imported directory)", etag=None,
+                            guideline_id=gid,
+                            n=old.revision + 1,
+                            store_revision=rev,
+                            action="delete",
+                            author=a.name,
+                            at=codec.now(),
+                            summary="deleted (not in the imported directory)",
+                            etag=None,
                             snapshot=codec.snapshot(old.doc, old.tags),
                         )
                     )
@@ -165,7 +173,11 @@ class TransferableStore(WritableStore):
                 conn.rollback()
                 return False
             self._import(conn, rev, docs, Actor("seed"), baseline, prune=False)
-            conn.execute(store_state.update().where(store_state.c.id == 1).values(seeded_from=str(Path(directory).resolve()), seeded_at=codec.now()))
+            conn.execute(
+                store_state.update()
+                .where(store_state.c.id == 1)
+                .values(seeded_from=str(Path(directory).resolve()), seeded_at=codec.now())
+            )
         return True
 
     def fill_missing_baselines(self, baseline: BaselineFn) -> int:
@@ -176,7 +188,9 @@ class TransferableStore(WritableStore):
         """
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(tags.c.id, tags.c.concept, tags.c.ecl, tags.c.exclude).where(tags.c.baseline_release.is_(None))
+                sa.select(tags.c.id, tags.c.concept, tags.c.ecl, tags.c.exclude).where(
+                    tags.c.baseline_release.is_(None)
+                )
             ).all()
         if not rows:
             return 0
@@ -194,4 +208,3 @@ class TransferableStore(WritableStore):
                 updates,
             )
         return len(updates)
-

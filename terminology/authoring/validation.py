@@ -227,7 +227,9 @@ def check_ecl_tag(t: Terminology, text: str, field_name: str = "ecl") -> None:
     for c in sorted(mentioned_concepts(expr)):
         if not t.has_concept(c):
             raise TagRejectedError(
-                f"the ECL names concept {c}, which is not in the release ({release_label(t)})", field_name, conceptId=str(c)
+                f"the ECL names concept {c}, which is not in the release ({release_label(t)})",
+                field_name,
+                conceptId=str(c),
             )
         if not historic:
             _check_concept(t, c, field_name, "the ECL names concept")
@@ -342,7 +344,12 @@ def assess_tags(
             for x in spec.exclude:
                 if t.has_concept(x) and (x == c or not t.subsumes(c, x)):
                     warnings.append(
-                        TagWarning("exclusion-no-effect", f"excluded concept {x} is not a descendant of {c}, so excluding it has no effect", i, x)
+                        TagWarning(
+                            "exclusion-no-effect",
+                            f"excluded concept {x} is not a descendant of {c}, so excluding it has no effect",
+                            i,
+                            x,
+                        )
                     )
         left = deadline - time.monotonic()
         size, note = tag_size(t, spec, min(TAG_TIME_BUDGET_S, left) if spec.ecl is not None else budget_s)

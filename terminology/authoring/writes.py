@@ -67,8 +67,9 @@ def write_guideline_check(doc: GuidelineDocument) -> None:
     again = parse_guideline(guideline_text(doc), f"{doc.id}.md")
     if again != doc:
         diff = [f for f in doc.__dataclass_fields__ if getattr(again, f) != getattr(doc, f)]
-        raise GuidelineFileError(f"cannot be written as a guideline file: {', '.join(diff)} would read back differently", field=diff[0])
-
+        raise GuidelineFileError(
+            f"cannot be written as a guideline file: {', '.join(diff)} would read back differently", field=diff[0]
+        )
 
 
 class WritableStore(AuditedStore):
@@ -163,7 +164,9 @@ class WritableStore(AuditedStore):
                 guidelines.update().where(guidelines.c.id == gid, guidelines.c.etag == old.etag).values(**head)
             )
             if res.rowcount != 1:
-                raise PreconditionFailedError(f"guideline {gid!r} was changed meanwhile; fetch it again and reapply your change")
+                raise PreconditionFailedError(
+                    f"guideline {gid!r} was changed meanwhile; fetch it again and reapply your change"
+                )
             for table in (sections, recommendations, references, tags):
                 conn.execute(table.delete().where(table.c.guideline_id == gid))
             created_at, created_by = old.created_at, old.created_by
@@ -172,8 +175,14 @@ class WritableStore(AuditedStore):
         stored = StoredGuideline(doc, etag, n, created_at, created_by, at, actor.name, tuple(final))
         conn.execute(
             revisions.insert().values(
-                guideline_id=gid, n=n, store_revision=store_rev, action=action, author=actor.name, at=at,
-                summary=summary or codec.summarise(old.doc if old else None, doc), etag=etag,
+                guideline_id=gid,
+                n=n,
+                store_revision=store_rev,
+                action=action,
+                author=actor.name,
+                at=at,
+                summary=summary or codec.summarise(old.doc if old else None, doc),
+                etag=etag,
                 snapshot=codec.snapshot(doc, final),
             )
         )
@@ -186,7 +195,10 @@ class WritableStore(AuditedStore):
         if doc.sections:
             conn.execute(
                 sections.insert(),
-                [{"guideline_id": gid, "position": i, "heading": h, "markdown": m} for i, (h, m) in enumerate(doc.sections.items())],
+                [
+                    {"guideline_id": gid, "position": i, "heading": h, "markdown": m}
+                    for i, (h, m) in enumerate(doc.sections.items())
+                ],
             )
         if doc.recommendations:
             conn.execute(
@@ -238,7 +250,6 @@ class WritableStore(AuditedStore):
                 final[i] = replace(r, id=int(tid))
         return final
 
-
     # ------------------------------------------------------------------ writing: operations
 
     def create(
@@ -283,8 +294,15 @@ class WritableStore(AuditedStore):
             n, at = old.revision + 1, codec.now()
             conn.execute(
                 revisions.insert().values(
-                    guideline_id=gid, n=n, store_revision=rev, action="delete", author=a.name, at=at,
-                    summary="deleted", etag=None, snapshot=codec.snapshot(old.doc, old.tags),
+                    guideline_id=gid,
+                    n=n,
+                    store_revision=rev,
+                    action="delete",
+                    author=a.name,
+                    at=at,
+                    summary="deleted",
+                    etag=None,
+                    snapshot=codec.snapshot(old.doc, old.tags),
                 )
             )
             self._audit(conn, a, "delete", gid, n, None)
@@ -353,7 +371,9 @@ class WritableStore(AuditedStore):
             ]
             doc = replace(old.doc, tags=[r.spec for r in records])
             check_exportable(doc)
-            what = f"tag {gone.spec.concept or gone.spec.ecl} replaced by {new.concept or new.ecl}" + (f" ({why})" if why else "")
+            what = f"tag {gone.spec.concept or gone.spec.ecl} replaced by {new.concept or new.ecl}" + (
+                f" ({why})" if why else ""
+            )
             return self._save(conn, rev, gid, old, doc, records, a, "tag-replace", what)
 
     def restore(self, gid: str, n: int, *, if_match: IfMatch, actor: Actor | str) -> StoredGuideline:
@@ -373,8 +393,12 @@ class WritableStore(AuditedStore):
             metas = target.snapshot.get("tags") or []
             records = [
                 TagRecord(
-                    int(m.get("id") or 0), spec, m.get("addedBy") or a.name, codec.aware(m.get("addedAt")) or codec.now(),
-                    m.get("baselineCount"), m.get("baselineRelease"),
+                    int(m.get("id") or 0),
+                    spec,
+                    m.get("addedBy") or a.name,
+                    codec.aware(m.get("addedAt")) or codec.now(),
+                    m.get("baselineCount"),
+                    m.get("baselineRelease"),
                 )
                 for spec, m in zip(doc.tags, metas, strict=True)
             ]

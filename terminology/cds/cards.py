@@ -84,7 +84,7 @@ def why(f: Finding) -> str:
     lines = []
     if r.kind == "text":
         lines.append(
-            f"The diagnosis was **matched from its text** \"{md(r.code)}\" to {md(f.term(f.concept))} ({f.concept}), "
+            f'The diagnosis was **matched from its text** "{md(r.code)}" to {md(f.term(f.concept))} ({f.concept}), '
             f"{md(r.how or '')}; no code was recorded. Check the diagnosis before acting on this card."
         )
     elif r.kind == "map":

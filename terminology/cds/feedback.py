@@ -97,7 +97,13 @@ class FeedbackStore:
             return 0
         now = dt.datetime.now(dt.UTC)
         rows = [
-            {"uuid": c.uuid, "service_id": c.service_id, "guideline_id": c.guideline_id, "concept": c.concept, "first_issued_at": now}
+            {
+                "uuid": c.uuid,
+                "service_id": c.service_id,
+                "guideline_id": c.guideline_id,
+                "concept": c.concept,
+                "first_issued_at": now,
+            }
             for c in new.values()
         ]
         insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(cds_cards)

@@ -127,7 +127,9 @@ def _findings(
                 read_any = True
                 continue
             if system not in SNOMED_SYSTEMS and canonical_system(system) is None:
-                notes.append(f"{c.label}: code system {coding.system or '(none)'} is not read (SNOMED CT and ICD-10 are)")
+                notes.append(
+                    f"{c.label}: code system {coding.system or '(none)'} is not read (SNOMED CT and ICD-10 are)"
+                )
                 continue
             res = resolve_code(t, coding.code, coding.system)
             if res.error is not None:
@@ -157,7 +159,9 @@ def _concept_findings(
     return [Finding(x.guideline, x.distance, x.via, x.path, concept, reading, terms) for x in links]
 
 
-def _expression_findings(t: Terminology, repo: GuidelineRepository, reading: Reading, lang: str | None) -> list[Finding]:
+def _expression_findings(
+    t: Terminology, repo: GuidelineRepository, reading: Reading, lang: str | None
+) -> list[Finding]:
     _, found, terms = guidelines_for_expression(t, repo, reading.code, lang)
     return [
         Finding(g.link.guideline, g.distance, g.link.via, g.link.path, g.from_concept, reading, terms, reading.code)

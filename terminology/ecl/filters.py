@@ -48,7 +48,16 @@ from .ast import (
 )
 from .errors import EclEvaluationError
 
-__all__ = ["DIALECT_ALIASES", "Filters", "compare", "glob_match", "term_matcher", "times_ok", "wild_parts", "wild_segments"]
+__all__ = [
+    "DIALECT_ALIASES",
+    "Filters",
+    "compare",
+    "glob_match",
+    "term_matcher",
+    "times_ok",
+    "wild_parts",
+    "wild_segments",
+]
 
 # Dialect aliases of the ECL specification's table that snomap knows the language refset of.
 DIALECT_ALIASES: dict[str, int] = {
@@ -194,7 +203,9 @@ class Filters(Run):
                     wanted = {s is DefinitionStatus.DEFINED for s in f.statuses}
                 else:
                     ids = set(self.filter_ids(f.value).tolist())
-                    wanted = {True for i in ids if i == snomed.FULLY_DEFINED} | {False for i in ids if i == snomed.PRIMITIVE}
+                    wanted = {True for i in ids if i == snomed.FULLY_DEFINED} | {
+                        False for i in ids if i == snomed.PRIMITIVE
+                    }
                 ok = np.isin(np.asarray(st("concept_defined"))[rows], list(wanted))
             elif isinstance(f, ModuleFilter):
                 ok = np.isin(np.asarray(st("concept_module"))[rows], self.filter_ids(f.value))
@@ -224,7 +235,9 @@ class Filters(Run):
         candidates = {id(f): self.term_candidates(f, focus) for f in terms}
         # The descriptions to look at: those of the smallest posting-based candidate set of an "=" term
         # filter (every matching description is in it), else every description of the focus concepts.
-        narrowing = [candidates[id(f)] for f in terms if f.comparison is Comparison.EQ and candidates[id(f)][0] is not None]
+        narrowing = [
+            candidates[id(f)] for f in terms if f.comparison is Comparison.EQ and candidates[id(f)][0] is not None
+        ]
         if narrowing:
             desc = min(narrowing, key=lambda c: len(c[0]))[0]  # type: ignore[arg-type, return-value]
         else:
@@ -258,7 +271,7 @@ class Filters(Run):
         if not rows_list:
             return np.zeros(0, np.int64), np.zeros(0, bool)
         if len(rows_list) == 1:
-            (r, p), = [(r, p) for r, p in parts if r is not None and len(r)]
+            ((r, p),) = [(r, p) for r, p in parts if r is not None and len(r)]
             return r, np.broadcast_to(p, len(r)) if isinstance(p, bool | np.bool_) else p
         allrows = np.concatenate([r for r, _ in parts if r is not None])
         proven = np.concatenate([np.broadcast_to(p, len(r)) for r, p in parts if r is not None])
@@ -291,9 +304,7 @@ class Filters(Run):
                 for i, seg in enumerate(segments):
                     for m in _RUN.finditer(seg):
                         # A run starts a word when the term starts there or a (separating) non-word character precedes it.
-                        runs.append(
-                            (m.group(), m.start() > 0 or i == 0, m.end() < len(seg) or i == len(segments) - 1)
-                        )
+                        runs.append((m.group(), m.start() > 0 or i == 0, m.end() < len(seg) or i == len(segments) - 1))
                 for run, starts, ends in runs:
                     if starts and ends:
                         rng = post.exact(run)
@@ -311,8 +322,8 @@ class Filters(Run):
                         self.check()
                         ids = post.containing(run, at_end=ends)
                         lookups.append((post.cost(ids), ids))
-                exact_when_all = len(segments) == 3 and not segments[0] and not segments[2] and bool(
-                    _RUN.fullmatch(segments[1])
+                exact_when_all = (
+                    len(segments) == 3 and not segments[0] and not segments[2] and bool(_RUN.fullmatch(segments[1]))
                 )
             else:
                 lookups.append((0, (0, 0)))  # a non-ASCII character after folding: no ASCII term matches

@@ -459,7 +459,9 @@ def check_limits(text: str) -> None:
     """
     if len(text) > MAX_LENGTH:
         raise EclSyntaxError(
-            f"the expression is {len(text):,} characters long; at most {MAX_LENGTH:,} are accepted", MAX_LENGTH, text=text
+            f"the expression is {len(text):,} characters long; at most {MAX_LENGTH:,} are accepted",
+            MAX_LENGTH,
+            text=text,
         )
     depth, at = 0, 0
     while (m := _SPECIAL.search(text, at)) is not None:

@@ -191,6 +191,7 @@ def code_system(ctx: FhirContext) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- ConceptMap
 
+
 def _concept_map_refsets(t: Terminology) -> list[int]:
     """The historical association and map refsets of a release, as ``$translate`` without ``url`` uses them.
 

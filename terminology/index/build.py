@@ -180,14 +180,18 @@ def _build(release: Release, dir_: Path, progress: bool, consume: bool = False) 
     lang = release.get("Language")
     lang = lang[lang["active"]] if len(lang) else lang
     refsets = sorted(lang["refsetId"].unique().tolist()) if len(lang) else []
-    preferred_order = [r for r in snomed.DIALECTS.values() if r in refsets] + [r for r in refsets if r not in snomed.DIALECTS.values()]
+    preferred_order = [r for r in snomed.DIALECTS.values() if r in refsets] + [
+        r for r in refsets if r not in snomed.DIALECTS.values()
+    ]
     refsets = preferred_order
     accept = np.zeros((nd, max(len(refsets), 1)), np.int8)
     if len(lang):
         pos = np.searchsorted(d_ids[sorted_pos], lang["referencedComponentId"].to_numpy(np.int64))
         pos = sorted_pos[pos.clip(0, nd - 1)]
         col = pd.Categorical(lang["refsetId"], categories=refsets).codes
-        val = np.where(lang["acceptabilityId"].to_numpy(np.int64) == snomed.PREFERRED, fmt.PREFERRED_CODE, fmt.ACCEPTABLE_CODE)
+        val = np.where(
+            lang["acceptabilityId"].to_numpy(np.int64) == snomed.PREFERRED, fmt.PREFERRED_CODE, fmt.ACCEPTABLE_CODE
+        )
         accept[pos, col] = val
     _save(dir_, "acceptability", accept)
     d_active = desc["active"].to_numpy(bool)

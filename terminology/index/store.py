@@ -75,7 +75,9 @@ class IndexStore:
                 conn = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema now
             except sqlite3.DatabaseError as exc:
-                raise IndexFormatError(f"{file}: damaged index database ({exc}); rebuild the index with `snomap index`") from None
+                raise IndexFormatError(
+                    f"{file}: damaged index database ({exc}); rebuild the index with `snomap index`"
+                ) from None
             self._local.db = conn
         return conn
 

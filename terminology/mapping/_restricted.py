@@ -52,7 +52,9 @@ def map_within(
 
 def _masked_rows(t: Terminology, lex: Lexicon, match: str, mask: np.ndarray) -> np.ndarray:
     """Shortest lexical rows matching `match` whose concept is in `mask`, a few pages at most."""
-    sql = f"SELECT rowid FROM {NORM_TABLE} WHERE {NORM_TABLE} MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid LIMIT ?"
+    sql = (
+        f"SELECT rowid FROM {NORM_TABLE} WHERE {NORM_TABLE} MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid LIMIT ?"
+    )
     out: list[np.ndarray] = []
     start, kept = 0, 0
     desc_concept = t.array("desc_concept")

@@ -287,11 +287,47 @@ def _with_context(m: Mention, scope_list: list[Scope], pt: str | None) -> Mentio
 
 
 # Words that state a condition without naming any of it: "Patient has cirrhosis.", "Known HCC."
-FILLER = frozenset({
-    "patient", "pt", "pts", "has", "have", "had", "having", "is", "was", "with", "known", "diagnosed", "diagnosis",
-    "dx", "presents", "presenting", "presented", "he", "she", "they", "we", "also", "now", "currently", "a", "an",
-    "the", "of", "on", "and", "background", "established", "confirmed", "underlying", "noted", "seen", "found",
-})
+FILLER = frozenset(
+    {
+        "patient",
+        "pt",
+        "pts",
+        "has",
+        "have",
+        "had",
+        "having",
+        "is",
+        "was",
+        "with",
+        "known",
+        "diagnosed",
+        "diagnosis",
+        "dx",
+        "presents",
+        "presenting",
+        "presented",
+        "he",
+        "she",
+        "they",
+        "we",
+        "also",
+        "now",
+        "currently",
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "and",
+        "background",
+        "established",
+        "confirmed",
+        "underlying",
+        "noted",
+        "seen",
+        "found",
+    }
+)
 SHORT_CLAUSE_WORDS = 4  # content words a clause may have left to be mapped as a whole
 SHORT_CLAUSE_MAX = 6  # words a clause may have in all: a short sentence ("Patient has cirrhosis.")
 SHORT_CLAUSE_MIN_SCORE = 0.85  # the restricted mapper's score a whole-clause mention needs

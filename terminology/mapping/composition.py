@@ -191,7 +191,9 @@ def compose_parts(
             lateral_site = _lateral_structure(t, site_value, lat.concept_id)
             if lateral_site is not None:
                 said = site.text if site is not None else t.preferred_term(site_value, lang)
-                notes.append(f"'{lat.text} {said}' is the precoordinated {lateral_site} |{t.preferred_term(lateral_site, lang)}|")
+                notes.append(
+                    f"'{lat.text} {said}' is the precoordinated {lateral_site} |{t.preferred_term(lateral_site, lang)}|"
+                )
             else:
                 nested_laterality = True
     pairs: list[tuple[int, int]] = []
@@ -433,14 +435,18 @@ def _expression(
     Returns (expression, valid, problems, the laterality part left out or None).
     """
     said = {g for c in closest for g in concept_groups(t, c)}
-    needed = [g for g in groups if frozenset(g) not in said or (lat is not None and any(a == FINDING_SITE for a, _ in g))]
+    needed = [
+        g for g in groups if frozenset(g) not in said or (lat is not None and any(a == FINDING_SITE for a, _ in g))
+    ]
     head = " + ".join(_ref(t, c, lang) for c in sorted(closest))
 
     def render(g: list[tuple[int, int]], nest: bool) -> str:
         out = []
         for a, v in g:
             if nest and lat is not None and a == FINDING_SITE:
-                out.append(f"{_ref(t, a, lang)} = ({_ref(t, v, lang)} : {_ref(t, LATERALITY, lang)} = {_ref(t, lat.concept_id, lang)})")
+                out.append(
+                    f"{_ref(t, a, lang)} = ({_ref(t, v, lang)} : {_ref(t, LATERALITY, lang)} = {_ref(t, lat.concept_id, lang)})"
+                )
             else:
                 out.append(f"{_ref(t, a, lang)} = {_ref(t, v, lang)}")
         return "{ " + ", ".join(out) + " }"
@@ -467,9 +473,12 @@ def _expression(
     return last
 
 
-def _with_explanation(t: Terminology, c: Composition, candidates: int, notes: list[str], lang: str | None) -> Composition:
+def _with_explanation(
+    t: Terminology, c: Composition, candidates: int, notes: list[str], lang: str | None
+) -> Composition:
     named = "; ".join(
-        f"'{p.text}' -> {p.concept_id} |{p.pt}|" + (f" as {t.preferred_term(p.attribute_id, lang)}" if p.attribute_id and p.role == "value" else f" ({p.role})")
+        f"'{p.text}' -> {p.concept_id} |{p.pt}|"
+        + (f" as {t.preferred_term(p.attribute_id, lang)}" if p.attribute_id and p.role == "value" else f" ({p.role})")
         for p in c.parts
     )
     if c.exact:
@@ -510,10 +519,14 @@ def map_with_composition(t: Terminology, text: str, limit: int = 10, lang: str |
     if not ctx.any or not ctx.core:
         plain = _map_plain(t, text, limit, lang)
         kept = _same_context(t, plain.candidates, ctx)
-        return replace(plain, candidates=kept, context=ctx, matched=plain.matched and bool(kept) and kept[0] == plain.candidates[0])
+        return replace(
+            plain, candidates=kept, context=ctx, matched=plain.matched and bool(kept) and kept[0] == plain.candidates[0]
+        )
     core = _map_plain(t, ctx.core, limit, lang)
     situations = _situations(t, text, ctx, lang)
-    cands = [c for c in _same_context(t, core.candidates, ctx) if c.concept_id not in {s.concept_id for s in situations}]
+    cands = [
+        c for c in _same_context(t, core.candidates, ctx) if c.concept_id not in {s.concept_id for s in situations}
+    ]
     matched = core.matched
     if ctx.negated or ctx.family:
         matched = bool(situations) and situations[0].score >= MATCH_THRESHOLD
@@ -546,7 +559,9 @@ def _situations(t: Terminology, text: str, ctx: Context, lang: str | None) -> li
     if ctx.family and not ctx.negated and not out and t.has_concept(FAMILY_HISTORY_OF_CLINICAL_FINDING):
         fh = FAMILY_HISTORY_OF_CLINICAL_FINDING
         term = t.preferred_term(fh, lang) or str(fh)
-        expl = {"context": "the release has no family-history situation for this condition; the generic one subsumes it"}
+        expl = {
+            "context": "the release has no family-history situation for this condition; the generic one subsumes it"
+        }
         out.append(CompositeCandidate(fh, term, term, round(MATCH_THRESHOLD * CLOSEST_FACTOR, 4), ("situation",), expl))
     return out
 
@@ -594,7 +609,13 @@ def _map_plain(t: Terminology, text: str, limit: int = 10, lang: str | None = No
     def add(cid: int, tier: int, score: float, source: str, matched: str, expl: dict[str, Any]) -> None:
         entry = ranked.get(cid)
         if entry is None:
-            ranked[cid] = {"tier": tier, "score": score, "sources": [source], "matched": matched, "explanation": dict(expl)}
+            ranked[cid] = {
+                "tier": tier,
+                "score": score,
+                "sources": [source],
+                "matched": matched,
+                "explanation": dict(expl),
+            }
             order.append(cid)
             return
         entry["tier"] = min(entry["tier"], tier)
@@ -623,7 +644,11 @@ def _map_plain(t: Terminology, text: str, limit: int = 10, lang: str | None = No
         e = ranked[cid]
         expl = dict(e["explanation"])
         expl["rank"] = _rank_reason(pos, e["tier"], e["score"])
-        out.append(CompositeCandidate(cid, terms[cid] or e["matched"], e["matched"], round(e["score"], 4), tuple(e["sources"]), expl))
+        out.append(
+            CompositeCandidate(
+                cid, terms[cid] or e["matched"], e["matched"], round(e["score"], 4), tuple(e["sources"]), expl
+            )
+        )
     matched = lexical.matched or (usable and comp is not None and comp.score >= MATCH_THRESHOLD)
     return CompositeMapResult(out, bool(matched), MATCH_THRESHOLD, comp)
 

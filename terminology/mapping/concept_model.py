@@ -89,7 +89,9 @@ class ConceptModel:
 
     def __init__(self, t: Terminology):
         self.t = t
-        self.finding_rows = ecl_rows(t, f"<< {CLINICAL_FINDING}") if t.has_concept(CLINICAL_FINDING) else np.zeros(0, np.int64)
+        self.finding_rows = (
+            ecl_rows(t, f"<< {CLINICAL_FINDING}") if t.has_concept(CLINICAL_FINDING) else np.zeros(0, np.int64)
+        )
         ranges, grouped = _mrcm_ranges(t)
         self.slots: list[Slot] = []
         for a in SLOT_ATTRIBUTES:
@@ -153,14 +155,20 @@ def _mrcm_ranges(t: Terminology) -> tuple[dict[int, str], dict[int, bool]]:
     ranges: dict[int, list[str]] = {}
     grouped: dict[int, bool] = {}
     if t.has_table("rf2_mrcm_attribute_range"):
-        for attr, constraint in t.sql('SELECT "referencedComponentId", "rangeConstraint" FROM rf2_mrcm_attribute_range'):
+        for attr, constraint in t.sql(
+            'SELECT "referencedComponentId", "rangeConstraint" FROM rf2_mrcm_attribute_range'
+        ):
             text = str(constraint).strip()
             if text and not text.startswith(("int(", "dec(", "str(")):
                 ranges.setdefault(int(attr), []).append(text)
     if t.has_table("rf2_mrcm_attribute_domain"):
-        for attr, gcard in t.sql('SELECT "referencedComponentId", "attributeInGroupCardinality" FROM rf2_mrcm_attribute_domain'):
+        for attr, gcard in t.sql(
+            'SELECT "referencedComponentId", "attributeInGroupCardinality" FROM rf2_mrcm_attribute_domain'
+        ):
             grouped[int(attr)] = grouped.get(int(attr), False) or str(gcard).strip() != "0..0"
-    joined = {a: " OR ".join(f"({c})" for c in sorted(set(cs))) if len(set(cs)) > 1 else cs[0] for a, cs in ranges.items()}
+    joined = {
+        a: " OR ".join(f"({c})" for c in sorted(set(cs))) if len(set(cs)) > 1 else cs[0] for a, cs in ranges.items()
+    }
     return joined, grouped
 
 

@@ -126,7 +126,9 @@ def map_phrase(
 def _engine(candidates: list[Any]) -> list[EngineCandidate]:
     """Candidates of the composition's context step as the engine's own (the same fields)."""
     return [
-        c if isinstance(c, EngineCandidate) else EngineCandidate(c.concept_id, c.term, c.matched_term, c.score, tuple(c.sources), dict(c.explanation))
+        c
+        if isinstance(c, EngineCandidate)
+        else EngineCandidate(c.concept_id, c.term, c.matched_term, c.score, tuple(c.sources), dict(c.explanation))
         for c in candidates
     ]
 
@@ -147,7 +149,13 @@ def _map_core(
     def add(cid: int, score: float, raw: float, source: str, matched: str, expl: dict[str, Any]) -> None:
         e = entries.get(cid)
         if e is None:
-            entries[cid] = {"score": score, "raw": raw, "sources": [source], "matched": matched, "explanation": dict(expl)}
+            entries[cid] = {
+                "score": score,
+                "raw": raw,
+                "sources": [source],
+                "matched": matched,
+                "explanation": dict(expl),
+            }
             order.append(cid)
             return
         if source not in e["sources"]:
@@ -181,17 +189,34 @@ def _map_core(
     if not (lex_best and _fully_named(lex_best[0])):
         comp = compose(t, readings[best_reading].text, lang)
     if comp is not None and comp.complete:
-        comp_expl = {"composition": comp.explanation.get("summary", ""), "parts": [p.as_dict(t, lang) for p in comp.parts]}
+        comp_expl = {
+            "composition": comp.explanation.get("summary", ""),
+            "parts": [p.as_dict(t, lang) for p in comp.parts],
+        }
         matched = " + ".join(p.matched_term for p in comp.parts)
         for cid in comp.exact:
             if _inside(t, cid, within):
                 s = calibrated("exact composition", comp.score)
-                add(cid, s, comp.score, "exact composition", matched, {**comp_expl, "source": "exact composition", "rawScore": comp.score})
+                add(
+                    cid,
+                    s,
+                    comp.score,
+                    "exact composition",
+                    matched,
+                    {**comp_expl, "source": "exact composition", "rawScore": comp.score},
+                )
         for cid in comp.closest:
             if cid not in comp.exact and _inside(t, cid, within):
                 raw = comp.score * CLOSEST_FACTOR
                 s = calibrated("closest ancestor", raw)
-                add(cid, s, raw, "closest ancestor", matched, {**comp_expl, "source": "closest ancestor", "rawScore": raw})
+                add(
+                    cid,
+                    s,
+                    raw,
+                    "closest ancestor",
+                    matched,
+                    {**comp_expl, "source": "closest ancestor", "rawScore": raw},
+                )
 
     # Diagnoses first: what does the text name?
     names = text_names(t, text, lex_best)
@@ -203,7 +228,11 @@ def _map_core(
     seen = {cid: i for i, cid in enumerate(order)}
     ids = sorted(
         order,
-        key=lambda cid: (-round(entries[cid]["score"], 4), min(_SOURCE_RANK[s] for s in entries[cid]["sources"]), seen[cid]),
+        key=lambda cid: (
+            -round(entries[cid]["score"], 4),
+            min(_SOURCE_RANK[s] for s in entries[cid]["sources"]),
+            seen[cid],
+        ),
     )[:limit]
     terms = t.preferred_terms(ids, lang)
     out = []
@@ -213,11 +242,20 @@ def _map_core(
         expl["kind"] = kinds[cid]
         expl["calibratedScore"] = round(e["score"], 4)
         expl["rank"] = _rank_reason(pos, e)
-        out.append(EngineCandidate(cid, terms[cid] or e["matched"], e["matched"], round(e["score"], 4), tuple(e["sources"]), expl))
+        out.append(
+            EngineCandidate(
+                cid, terms[cid] or e["matched"], e["matched"], round(e["score"], 4), tuple(e["sources"]), expl
+            )
+        )
     matched = bool(out) and out[0].score >= MATCH_THRESHOLD and not ambiguous
     return EngineResult(
-        out, matched, MATCH_THRESHOLD, comp, names,
-        [{"text": r.text, "abbreviations": r.notes} for r in readings if r.notes], ambiguous,
+        out,
+        matched,
+        MATCH_THRESHOLD,
+        comp,
+        names,
+        [{"text": r.text, "abbreviations": r.notes} for r in readings if r.notes],
+        ambiguous,
     )
 
 
@@ -323,12 +361,18 @@ def _ambiguities(readings: list[Any], best: list[tuple[float, int | None]]) -> l
             continue
         idx.sort(key=lambda i: -best[i][0])
         first, second = idx[0], idx[1]
-        if best[second][1] is not None and best[first][1] != best[second][1] and best[first][0] - best[second][0] < AMBIGUITY_MARGIN:
-            out.append({
-                "abbreviation": a,
-                "readings": [n["expansion"] for i in idx for n in readings[i].notes if n["abbreviation"] == a],
-                "note": "the text does not say which is meant: both readings are listed and the result is not matched",
-            })
+        if (
+            best[second][1] is not None
+            and best[first][1] != best[second][1]
+            and best[first][0] - best[second][0] < AMBIGUITY_MARGIN
+        ):
+            out.append(
+                {
+                    "abbreviation": a,
+                    "readings": [n["expansion"] for i in idx for n in readings[i].notes if n["abbreviation"] == a],
+                    "note": "the text does not say which is meant: both readings are listed and the result is not matched",
+                }
+            )
     return out
 
 

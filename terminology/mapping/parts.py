@@ -198,7 +198,18 @@ def _unit_text(text: str, ws: list[Word], u: Unit) -> str:
 def _part(t: Terminology, o: _Option, text: str, ws: list[Word], units: list[Unit], lang: str | None) -> Part:
     start, end = ws[units[o.a].first].start, ws[units[o.b].last].end
     cid = int(t.ids[o.concept_row])
-    return Part(o.role, o.attribute_id, cid, t.preferred_term(cid, lang), text[start:end], start, end, o.matched_term, o.score, o.how)
+    return Part(
+        o.role,
+        o.attribute_id,
+        cid,
+        t.preferred_term(cid, lang),
+        text[start:end],
+        start,
+        end,
+        o.matched_term,
+        o.score,
+        o.how,
+    )
 
 
 def _runs(n: int, chosen: list[_Option]) -> list[tuple[int, int]]:
@@ -301,7 +312,9 @@ def _fuzzy_option(
         if key in used:
             continue
         unmatched = set(c.explanation.get("unmatched_text", []))
-        inside = [i for i in range(a, b + 1) if not any(w.text in unmatched for w in ws[units[i].first : units[i].last + 1])]
+        inside = [
+            i for i in range(a, b + 1) if not any(w.text in unmatched for w in ws[units[i].first : units[i].last + 1])
+        ]
         if not inside:
             continue
         how = "lexical match: " + str(c.explanation.get("summary", ""))

@@ -378,7 +378,9 @@ def _abbreviation_rows() -> list[tuple[str, tuple[str, ...], str, str]]:
         if not line.strip() or line.startswith("#") or line.startswith("abbreviation\t"):
             continue
         a, exp, mode, note = (line.split("\t") + ["", "", ""])[:4]
-        out.append((" ".join(words(a)), tuple(e.strip() for e in exp.split("|") if e.strip()), mode.strip(), note.strip()))
+        out.append(
+            (" ".join(words(a)), tuple(e.strip() for e in exp.split("|") if e.strip()), mode.strip(), note.strip())
+        )
     return out
 
 

@@ -223,7 +223,9 @@ class Lexicon:
     """
 
     def __init__(self, t: Terminology):
-        missing = [name for name in (SEARCH_TABLE, NORM_TABLE, NORM_VOCAB_TABLE, WORD_VOCAB_TABLE) if not t.has_table(name)]
+        missing = [
+            name for name in (SEARCH_TABLE, NORM_TABLE, NORM_VOCAB_TABLE, WORD_VOCAB_TABLE) if not t.has_table(name)
+        ]
         if missing:
             raise IndexFormatError(
                 f"this index has no lexical table {', '.join(missing)}; rebuild it with `snomap index`"
@@ -258,7 +260,9 @@ class Lexicon:
         if not self.t.has_table(ACRONYM_TABLE):
             return {}
         out: dict[str, list[tuple[str, str]]] = {}
-        for a, e, src in self.t.sql(f"SELECT acronym, expansion, source FROM {ACRONYM_TABLE} ORDER BY acronym, expansion"):
+        for a, e, src in self.t.sql(
+            f"SELECT acronym, expansion, source FROM {ACRONYM_TABLE} ORDER BY acronym, expansion"
+        ):
             out.setdefault(a, []).append((e, src))
         return out
 

@@ -42,7 +42,9 @@ ARRAYS = ("word_vocab_blob", "word_vocab_ptr", "word_post_ptr", "word_post_desc"
 PUNCTUATION = frozenset(b for b in range(33, 127) if not chr(b).isalnum())
 
 
-def build_postings(terms: Sequence[str], blob: np.ndarray, term_ptr: np.ndarray, save: Callable[[str, np.ndarray], None]) -> None:
+def build_postings(
+    terms: Sequence[str], blob: np.ndarray, term_ptr: np.ndarray, save: Callable[[str, np.ndarray], None]
+) -> None:
     """Write the posting arrays for the description terms (``terms[row]``; ``blob``/``term_ptr`` the same terms as UTF-8)."""
     nd = len(terms)
     find = _ASCII_WORD.findall

@@ -278,7 +278,9 @@ class _Ranker:
             cover = 1.0 if exact[k] else min(0.99, q_len / max(1, int(length[k])))
             score = (4.0 * bool(exact[k]) + float(tier[k]) + cover) / 8.0
             (term,) = self.lex.terms([d])
-            out.append(SearchHit(cid, term, t.preferred_term_of_row(ci, self.cols) or term, int(desc_id[d]), round(score, 4)))
+            out.append(
+                SearchHit(cid, term, t.preferred_term_of_row(ci, self.cols) or term, int(desc_id[d]), round(score, 4))
+            )
             if len(out) >= n:
                 break
         return out
@@ -332,4 +334,3 @@ def _id_hit(t: Terminology, q: str, cols: list[int], active_only: bool, allowed:
             return None
     pt = t.preferred_term_of_row(t.row_of(concept_id), cols) or term
     return SearchHit(concept_id, term, pt, desc_id, 1.0)
-

@@ -54,7 +54,6 @@ class Span:
     tokens: frozenset[str]
 
 
-
 def split_words(text: str) -> list[Word]:
     """The folded words of `text` with character offsets (the same split as `normalise.words`)."""
     out: list[Word] = []
@@ -65,7 +64,6 @@ def split_words(text: str) -> list[Word]:
         else:  # folding may split a word ("ǆ" -> "dz" stays one; "½" -> "1", "2")
             out.extend(Word(p, m.start(), m.end()) for p in WORD.findall(fold(w)))
     return out
-
 
 
 def units_of(words: Sequence[Word]) -> list[Unit]:

@@ -17,21 +17,42 @@ CASES = REPO / "bench" / "mapping_cases"
 SUBSET = Path(os.environ.get("SNOMAP_SNOMED_SUBSET", REPO.parent / "shared" / "snomed-subset"))
 SAMPLE = REPO / "sample_data" / "release" / "Snapshot"
 COLUMNS = ["category", "text", "expected", "closest", "situation", "context", "note"]
-CATEGORIES = {"synonym", "perturbed", "abbreviation", "compositional", "negated", "family", "historical", "hypothetical", "abstain"}
+CATEGORIES = {
+    "synonym",
+    "perturbed",
+    "abbreviation",
+    "compositional",
+    "negated",
+    "family",
+    "historical",
+    "hypothetical",
+    "abstain",
+}
 CONTEXT_CATEGORIES = {"negated", "family", "historical", "hypothetical"}
 FLAGS = {"negated", "hypothetical", "historical", "family", "uncertain"}
 
 # Verhoeff tables (the SCTID check digit, SNOMED CT technical implementation guide 6.6)
 _D = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
     [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
 ]
 _P = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
 ]
 
 
@@ -46,7 +67,9 @@ def sctid_ok(s: str) -> bool:
 
 
 def read_cases(path: Path) -> list[dict[str, str]]:
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    lines = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")
+    ]
     rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
     assert rows[0] == COLUMNS, f"{path.name}: header is {rows[0]}"
     for n, r in enumerate(rows[1:], 2):

@@ -28,8 +28,20 @@ def rid(item: int) -> int:
     return make_sctid(item, 9990002, ComponentKind.RELATIONSHIP)
 
 
-METADATA = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FULLY_DEFINED, snomed.FSN_TYPE, snomed.SYNONYM_TYPE, snomed.INFERRED,
-            snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE, snomed.EN_US, snomed.PREFERRED, snomed.ACCEPTABLE]
+METADATA = [
+    snomed.ROOT,
+    snomed.IS_A,
+    snomed.PRIMITIVE,
+    snomed.FULLY_DEFINED,
+    snomed.FSN_TYPE,
+    snomed.SYNONYM_TYPE,
+    snomed.INFERRED,
+    snomed.EXISTENTIAL,
+    snomed.CASE_INSENSITIVE,
+    snomed.EN_US,
+    snomed.PREFERRED,
+    snomed.ACCEPTABLE,
+]
 
 
 def concept_rows(extra: list[int]) -> list[list[object]]:
@@ -40,14 +52,28 @@ def tiny(root: Path, **overrides: list[list[object]]) -> Path:
     """A valid three-concept release: A is-a root, B is-a A."""
     a, b = cid(10), cid(11)
     write_rf2(root, rf2.CONCEPT, overrides.get("concepts", concept_rows([a, b])))
-    write_rf2(root, rf2.DESCRIPTION, overrides.get("descriptions", [
-        [did(10), T, 1, MODULE, a, "en", snomed.FSN_TYPE, "Alpha (finding)", snomed.CASE_INSENSITIVE],
-        [did(11), T, 1, MODULE, b, "en", snomed.SYNONYM_TYPE, "Beta", snomed.CASE_INSENSITIVE],
-    ]))
-    write_rf2(root, rf2.RELATIONSHIP, overrides.get("relationships", [
-        [rid(10), T, 1, MODULE, a, snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
-        [rid(11), T, 1, MODULE, b, a, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
-    ]))
+    write_rf2(
+        root,
+        rf2.DESCRIPTION,
+        overrides.get(
+            "descriptions",
+            [
+                [did(10), T, 1, MODULE, a, "en", snomed.FSN_TYPE, "Alpha (finding)", snomed.CASE_INSENSITIVE],
+                [did(11), T, 1, MODULE, b, "en", snomed.SYNONYM_TYPE, "Beta", snomed.CASE_INSENSITIVE],
+            ],
+        ),
+    )
+    write_rf2(
+        root,
+        rf2.RELATIONSHIP,
+        overrides.get(
+            "relationships",
+            [
+                [rid(10), T, 1, MODULE, a, snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
+                [rid(11), T, 1, MODULE, b, a, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
+            ],
+        ),
+    )
     return root
 
 
@@ -65,7 +91,12 @@ def test_valid_tiny_release_loads(tmp_path: Path) -> None:
 
 def test_wrong_header_names_file_and_line_1(tmp_path: Path) -> None:
     tiny(tmp_path)
-    path = write_rf2(tmp_path, rf2.CONCEPT, concept_rows([]), header=["id", "effectiveTime", "active", "moduleId", "definitionStatus"])
+    path = write_rf2(
+        tmp_path,
+        rf2.CONCEPT,
+        concept_rows([]),
+        header=["id", "effectiveTime", "active", "moduleId", "definitionStatus"],
+    )
     err = error_of(tmp_path)
     assert err.file == str(path) and err.line == 1
     assert "wrong header" in str(err) and "definitionStatusId" in str(err)
@@ -90,7 +121,11 @@ def test_too_few_columns_reports_the_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("bad", "problem"),
-    [("12345x789", "not numeric"), ("94381003", "wrong check digit"), (str(did(77)), "is for a description, not a concept")],
+    [
+        ("12345x789", "not numeric"),
+        ("94381003", "wrong check digit"),
+        (str(did(77)), "is for a description, not a concept"),
+    ],
 )
 def test_invalid_sctids_say_why(tmp_path: Path, bad: str, problem: str) -> None:
     rows = concept_rows([cid(10), cid(11)])
@@ -126,19 +161,27 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
 
 def test_crlf_terms_have_no_carriage_return(tmp_path: Path) -> None:
     tiny(tmp_path)
-    write_rf2(tmp_path, rf2.DESCRIPTION, [
-        [did(10), T, 1, MODULE, cid(10), "en", snomed.FSN_TYPE, "Alpha (finding)", snomed.CASE_INSENSITIVE],
-    ], newline="\r\n")
+    write_rf2(
+        tmp_path,
+        rf2.DESCRIPTION,
+        [
+            [did(10), T, 1, MODULE, cid(10), "en", snomed.FSN_TYPE, "Alpha (finding)", snomed.CASE_INSENSITIVE],
+        ],
+        newline="\r\n",
+    )
     r = load_release(tmp_path)
     assert r.get("Description")["term"].tolist() == ["Alpha (finding)"]
 
 
 def test_dangling_relationship_strict_is_an_error_lenient_is_counted(tmp_path: Path) -> None:
     ghost = cid(99)
-    tiny(tmp_path, relationships=[
-        [rid(10), T, 1, MODULE, cid(10), snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
-        [rid(11), T, 1, MODULE, cid(11), ghost, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
-    ])
+    tiny(
+        tmp_path,
+        relationships=[
+            [rid(10), T, 1, MODULE, cid(10), snomed.ROOT, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
+            [rid(11), T, 1, MODULE, cid(11), ghost, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL],
+        ],
+    )
     err = error_of(tmp_path, strict=True)
     assert err.line == 3 and err.column == "destinationId" and str(ghost) in str(err)
     r = load_release(tmp_path, strict=False)

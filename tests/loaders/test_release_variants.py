@@ -236,7 +236,10 @@ def test_delta_inactivates_the_femur_concept(with_delta: Release) -> None:
     # Concept_Delta line 2: 1079990001100 20250901 active 0, now primitive (074008); Snapshot line 37 had it active.
     femur = row(with_delta, "Concept", "1079990001100")
     assert (femur["effectiveTime"], femur["active"], femur["definitionStatusId"]) == (
-        "20250901", "0", "900000000000074008")
+        "20250901",
+        "0",
+        "900000000000074008",
+    )
     loaded = with_delta.get("Concept").set_index("id")
     assert str(loaded.loc[1079990001100, "_file"]).endswith("sct2_Concept_Delta_SNOMAP_20250901.txt")
     assert int(loaded.loc[1079990001100, "_line"]) == 2
@@ -248,7 +251,9 @@ def test_delta_inactivates_the_femur_concept(with_delta: Release) -> None:
     assert row(with_delta, "Simple", "01350f39-888d-5f64-b898-166efa3cc9a2")["active"] == "0"
     assert row(with_delta, "ExtendedMap", "58d8532c-37bf-581f-93cc-a0910a7c5125")["active"] == "0"
     assert row(with_delta, "AttributeValue", "ad17bbb9-54ca-58d6-a40c-3a9ff0d349af")["valueId"] == "900000000000483008"
-    assert row(with_delta, "Association", "e43d79dc-4dcb-552e-b394-26b3d76a4925")["targetComponentId"] == "1309990001107"
+    assert (
+        row(with_delta, "Association", "e43d79dc-4dcb-552e-b394-26b3d76a4925")["targetComponentId"] == "1309990001107"
+    )
     # Its descriptions are not in the Delta and are kept (Description Snapshot line 32).
     assert row(with_delta, "Description", "107029990001117")["term"] == "Metastatic malignant neoplasm to femur"
 
@@ -317,13 +322,21 @@ def test_the_latest_row_per_id_wins_across_packages_whatever_their_order(tmp_pat
     # (Concept_Delta line 2: the femur concept inactive in 20250901).
     concept_header, _ = _header_and_rows(path_of("Concept", "Snapshot"))
     desc_header, _ = _header_and_rows(path_of("Description", "Snapshot"))
-    _write(b / "Snapshot" / FILES["Concept"].format(r="Snapshot", d="20250901"), concept_header, [
-        _row_line("Concept", "Full", "1119990001107", "20240901"),
-        _row_line("Concept", "Delta", "1079990001100", "20250901"),
-    ])
-    _write(b / "Snapshot" / FILES["Description"].format(r="Snapshot", d="20250901"), desc_header, [
-        _row_line("Description", "Full", "104029990001113", "20240901"),
-    ])
+    _write(
+        b / "Snapshot" / FILES["Concept"].format(r="Snapshot", d="20250901"),
+        concept_header,
+        [
+            _row_line("Concept", "Full", "1119990001107", "20240901"),
+            _row_line("Concept", "Delta", "1079990001100", "20250901"),
+        ],
+    )
+    _write(
+        b / "Snapshot" / FILES["Description"].format(r="Snapshot", d="20250901"),
+        desc_header,
+        [
+            _row_line("Description", "Full", "104029990001113", "20240901"),
+        ],
+    )
     for order in ([a, b], [b, a]):
         r = load_release(order, strict=True)
         # The Snapshot's 20250301 rows beat B's 20240901 rows (Concept line 41, Description line 21) ...

@@ -38,7 +38,11 @@ SERVICE = {
     },
     "additionalProperties": False,
 }
-DISCOVERY = {"type": "object", "required": ["services"], "properties": {"services": {"type": "array", "items": SERVICE}}}
+DISCOVERY = {
+    "type": "object",
+    "required": ["services"],
+    "properties": {"services": {"type": "array", "items": SERVICE}},
+}
 
 REQUEST = {
     "type": "object",
@@ -133,7 +137,11 @@ CARD = {
 RESPONSE = {
     "type": "object",
     "required": ["cards"],
-    "properties": {"cards": {"type": "array", "items": CARD}, "systemActions": {"type": "array", "items": ACTION}, "extension": OBJECT},
+    "properties": {
+        "cards": {"type": "array", "items": CARD},
+        "systemActions": {"type": "array", "items": ACTION},
+        "extension": OBJECT,
+    },
     "additionalProperties": False,
 }
 FEEDBACK = {
@@ -154,7 +162,10 @@ FEEDBACK = {
                         "items": {"type": "object", "required": ["id"], "properties": {"id": STR}},
                     },
                     "overrideReason": {"type": "object", "properties": {"reason": coding(), "userComment": STR}},
-                    "outcomeTimestamp": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"},
+                    "outcomeTimestamp": {
+                        "type": "string",
+                        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$",
+                    },
                 },
                 "if": {"properties": {"outcome": {"const": "accepted"}}},
                 "then": {"required": ["acceptedSuggestions"]},

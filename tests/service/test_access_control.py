@@ -45,7 +45,13 @@ def tokens(store: SqlGuidelineRepository) -> dict[str, str]:
 
 def make_app(sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, **config: Any) -> Flask:
     return create_app(
-        {"SNOMAP_INDEX": str(sample_index), "SNOMAP_TERMINOLOGY": sample, "SNOMAP_GUIDELINE_REPOSITORY": store, "TESTING": True, **config}
+        {
+            "SNOMAP_INDEX": str(sample_index),
+            "SNOMAP_TERMINOLOGY": sample,
+            "SNOMAP_GUIDELINE_REPOSITORY": store,
+            "TESTING": True,
+            **config,
+        }
     )
 
 
@@ -84,7 +90,15 @@ def draft(gid: str = "draft-femur", status: str = "draft") -> dict[str, Any]:
 
 # Open by design: the probes, the API description (a client needs it before it has a token), page assets
 # and the sign-in page (service/auth.py OPEN_ENDPOINTS).
-OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "docs.openapi_json", "docs.api_docs", "web.static", "web.sign_in", "static"}
+OPEN_ENDPOINTS = {
+    "health.healthz",
+    "health.readyz",
+    "docs.openapi_json",
+    "docs.api_docs",
+    "web.static",
+    "web.sign_in",
+    "static",
+}
 
 
 def _url(rule: Any) -> str:
@@ -94,7 +108,9 @@ def _url(rule: Any) -> str:
     return re.sub(r"<[^<>]+>", "x", url)
 
 
-def test_every_route_needs_a_caller_when_reads_require_a_token(sample_index: Path, sample: Terminology, store: SqlGuidelineRepository) -> None:
+def test_every_route_needs_a_caller_when_reads_require_a_token(
+    sample_index: Path, sample: Terminology, store: SqlGuidelineRepository
+) -> None:
     # The issue: only GET under /api/v1 was guarded; POST /ecl, /map, /resolve, /annotate and all of /fhir answered.
     app = make_app(sample_index, sample, store, SNOMAP_READS_REQUIRE_TOKEN="true")
     client = app.test_client()
@@ -117,7 +133,12 @@ def test_every_route_needs_a_caller_when_reads_require_a_token(sample_index: Pat
                 assert r.mimetype == PROBLEM and r.headers["WWW-Authenticate"].startswith("Bearer"), where
     # The routes the issue named are among those walked.
     named = {(r.rule, m) for r in app.url_map.iter_rules() for m in (r.methods or ())}
-    for must in (("/api/v1/ecl", "POST"), ("/api/v1/map", "POST"), ("/api/v1/resolve", "POST"), ("/api/v1/annotate", "POST")):
+    for must in (
+        ("/api/v1/ecl", "POST"),
+        ("/api/v1/map", "POST"),
+        ("/api/v1/resolve", "POST"),
+        ("/api/v1/annotate", "POST"),
+    ):
         assert must in named
     assert any(r.rule.startswith("/fhir") for r in app.url_map.iter_rules())
     assert checked > 40
@@ -125,10 +146,15 @@ def test_every_route_needs_a_caller_when_reads_require_a_token(sample_index: Pat
         assert client.get(path).status_code == 200, path
 
 
-def test_a_token_opens_every_kind_of_read(sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, tokens: dict[str, str]) -> None:
+def test_a_token_opens_every_kind_of_read(
+    sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, tokens: dict[str, str]
+) -> None:
     client = make_app(sample_index, sample, store, SNOMAP_READS_REQUIRE_TOKEN="true").test_client()
     reader = bearer(tokens["reader"])
-    assert client.post("/api/v1/ecl", json={"ecl": f"<< {ILIUM_MET}", "countOnly": True}, headers=reader).status_code == 200
+    assert (
+        client.post("/api/v1/ecl", json={"ecl": f"<< {ILIUM_MET}", "countOnly": True}, headers=reader).status_code
+        == 200
+    )
     assert client.post("/api/v1/resolve", json={"codes": [str(ILIUM_MET)]}, headers=reader).status_code == 200
     r = client.get(f"/fhir/CodeSystem/$lookup?system=http://snomed.info/sct&code={ILIUM_MET}", headers=reader)
     assert r.status_code == 200 and r.get_json()["resourceType"] == "Parameters"
@@ -163,7 +189,9 @@ def test_the_session_cookie_holds_no_token_and_dies_at_sign_out(app: Flask, toke
     assert r.status_code == 302 and r.headers["Location"].startswith("/author/sign-in")
 
 
-def test_revoking_the_token_ends_its_sessions(app: Flask, store: SqlGuidelineRepository, tokens: dict[str, str]) -> None:
+def test_revoking_the_token_ends_its_sessions(
+    app: Flask, store: SqlGuidelineRepository, tokens: dict[str, str]
+) -> None:
     client = app.test_client()
     sign_in(client, tokens["author"])
     assert client.get("/author").status_code == 200
@@ -179,7 +207,9 @@ def _secure(client: FlaskClient, token: str, **kw: Any) -> bool:
     return all("; Secure" in c for c in cookies)
 
 
-def test_the_cookie_is_secure_over_https(sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, tokens: dict[str, str]) -> None:
+def test_the_cookie_is_secure_over_https(
+    sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, tokens: dict[str, str]
+) -> None:
     auto = make_app(sample_index, sample, store)
     assert _secure(auto.test_client(), tokens["author"], base_url="https://snomap.example") is True
     assert _secure(auto.test_client(), tokens["author"]) is False  # plain http (a local try-out)
@@ -250,10 +280,14 @@ def test_a_refusal_takes_as_long_whatever_the_reason(store: SqlGuidelineReposito
     # Loose on purpose (a loaded machine): each refusal runs one scrypt, so none is a small fraction of another.
     for name, ms in (("unknown id", unknown_id), ("malformed", malformed), ("revoked", gone)):
         assert ms >= 0.5 * wrong_secret, f"{name}: {ms:.1f} ms vs wrong secret {wrong_secret:.1f} ms"
-    assert store.tokens.check(revoked).reason == "revoked" and store.tokens.check(f"snm_{tid}_nope").reason == "mismatch"
+    assert (
+        store.tokens.check(revoked).reason == "revoked" and store.tokens.check(f"snm_{tid}_nope").reason == "mismatch"
+    )
 
 
-def test_failed_authentication_is_limited_per_client(sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, tokens: dict[str, str]) -> None:
+def test_failed_authentication_is_limited_per_client(
+    sample_index: Path, sample: Terminology, store: SqlGuidelineRepository, tokens: dict[str, str]
+) -> None:
     client = make_app(sample_index, sample, store, SNOMAP_READS_REQUIRE_TOKEN="true").test_client()
     one = {"REMOTE_ADDR": "192.0.2.10"}
     other = {"REMOTE_ADDR": "192.0.2.20"}
@@ -264,11 +298,21 @@ def test_failed_authentication_is_limited_per_client(sample_index: Path, sample:
     r = client.post("/api/v1/guidelines", json=draft(), headers=bad, environ_base=one)
     assert r.status_code == 429 and r.mimetype == PROBLEM and 1 <= int(r.headers["Retry-After"]) <= 60
     # Even the right token waits (the limit is per client address, not per token) ...
-    assert client.post("/api/v1/guidelines", json=draft(), headers=bearer(tokens["author"]), environ_base=one).status_code == 429
-    r = client.get(f"/fhir/CodeSystem/$lookup?system=http://snomed.info/sct&code={ILIUM_MET}", headers=bad, environ_base=one)
+    assert (
+        client.post("/api/v1/guidelines", json=draft(), headers=bearer(tokens["author"]), environ_base=one).status_code
+        == 429
+    )
+    r = client.get(
+        f"/fhir/CodeSystem/$lookup?system=http://snomed.info/sct&code={ILIUM_MET}", headers=bad, environ_base=one
+    )
     assert r.status_code == 429 and r.get_json()["issue"][0]["code"] == "throttled" and "Retry-After" in r.headers
     # ... while another client is not affected.
-    assert client.post("/api/v1/guidelines", json=draft(), headers=bearer(tokens["author"]), environ_base=other).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/guidelines", json=draft(), headers=bearer(tokens["author"]), environ_base=other
+        ).status_code
+        == 201
+    )
 
 
 def test_failed_sign_ins_are_limited_too(app: Flask, tokens: dict[str, str]) -> None:
@@ -285,20 +329,42 @@ def test_failed_sign_ins_are_limited_too(app: Flask, tokens: dict[str, str]) -> 
 
 
 def _audit(client: FlaskClient, admin: str, **query: Any) -> list[dict[str, Any]]:
-    r = client.get("/api/v1/audit", query_string={"limit": 1000, **query}, headers=bearer(admin), environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    r = client.get(
+        "/api/v1/audit",
+        query_string={"limit": 1000, **query},
+        headers=bearer(admin),
+        environ_base={"REMOTE_ADDR": "192.0.2.99"},
+    )
     assert r.status_code == 200
     return r.get_json()["items"]  # type: ignore[no-any-return]
 
 
-def test_a_revoked_token_is_audited_by_name_with_the_client(app: Flask, store: SqlGuidelineRepository, tokens: dict[str, str]) -> None:
+def test_a_revoked_token_is_audited_by_name_with_the_client(
+    app: Flask, store: SqlGuidelineRepository, tokens: dict[str, str]
+) -> None:
     client = app.test_client()
     store.tokens.revoke("author-user")
-    r = client.post("/api/v1/guidelines", json=draft(), headers=bearer(tokens["author"]), environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    r = client.post(
+        "/api/v1/guidelines",
+        json=draft(),
+        headers=bearer(tokens["author"]),
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert r.status_code == 401
     row = _audit(client, tokens["admin"], actor="author-user")[0]
-    assert (row["action"], row["outcome"], row["status"], row["client"]) == ("create_guideline", "refused", 401, "198.51.100.7")
+    assert (row["action"], row["outcome"], row["status"], row["client"]) == (
+        "create_guideline",
+        "refused",
+        401,
+        "198.51.100.7",
+    )
     assert row["detail"] == {"token": "revoked"} and row["role"] == "author"
-    ok = client.post("/api/v1/guidelines", json=draft(), headers=bearer(tokens["admin"]), environ_base={"REMOTE_ADDR": "198.51.100.8"})
+    ok = client.post(
+        "/api/v1/guidelines",
+        json=draft(),
+        headers=bearer(tokens["admin"]),
+        environ_base={"REMOTE_ADDR": "198.51.100.8"},
+    )
     assert ok.status_code == 201
     created = _audit(client, tokens["admin"], guideline="draft-femur")[0]
     assert created["outcome"] == "ok" and created["client"] == "198.51.100.8"
@@ -307,18 +373,32 @@ def test_a_revoked_token_is_audited_by_name_with_the_client(app: Flask, store: S
 def test_sign_ins_are_audited(app: Flask, tokens: dict[str, str]) -> None:
     client = app.test_client()
     page = client.get("/author/sign-in").text
-    r = client.post("/author/sign-in", data={"csrf_token": csrf(page), "token": "snm_000000000000_wrong"}, environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    r = client.post(
+        "/author/sign-in",
+        data={"csrf_token": csrf(page), "token": "snm_000000000000_wrong"},
+        environ_base={"REMOTE_ADDR": "203.0.113.5"},
+    )
     assert r.status_code == 401
     assert sign_in(client, tokens["author"]).status_code == 302
-    rows = [(e["actor"], e["action"], e["outcome"], e["status"], e["client"]) for e in _audit(client, tokens["admin"]) if e["action"] == "sign-in"]
-    assert rows == [("author-user", "sign-in", "ok", None, "127.0.0.1"), ("anonymous", "sign-in", "refused", 401, "203.0.113.5")]
+    rows = [
+        (e["actor"], e["action"], e["outcome"], e["status"], e["client"])
+        for e in _audit(client, tokens["admin"])
+        if e["action"] == "sign-in"
+    ]
+    assert rows == [
+        ("author-user", "sign-in", "ok", None, "127.0.0.1"),
+        ("anonymous", "sign-in", "refused", 401, "203.0.113.5"),
+    ]
 
 
 def test_a_flood_of_anonymous_refusals_is_counted_not_copied(app: Flask, tokens: dict[str, str]) -> None:
     # The issue: anonymous refused writes wrote one row each (about 540 rows/s).
     client = app.test_client()
     for _ in range(60):
-        assert client.post("/api/v1/guidelines", json=draft(), environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 401
+        assert (
+            client.post("/api/v1/guidelines", json=draft(), environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code
+            == 401
+        )
     rows = [e for e in _audit(client, tokens["admin"], actor="anonymous") if e["client"] == "203.0.113.9"]
     assert sum(e["count"] for e in rows) == 60
     assert len(rows) <= 2  # one per clock minute; the loop may straddle a minute boundary
@@ -327,7 +407,13 @@ def test_a_flood_of_anonymous_refusals_is_counted_not_copied(app: Flask, tokens:
 # ----------------------------------------------------------------------------- the ETag of what was rendered
 
 
-def test_the_etag_is_that_of_the_body_sent(app: Flask, store: SqlGuidelineRepository, tokens: dict[str, str], sample: Terminology, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_etag_is_that_of_the_body_sent(
+    app: Flask,
+    store: SqlGuidelineRepository,
+    tokens: dict[str, str],
+    sample: Terminology,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     client = app.test_client()
     before = store.record(GID)
     assert before is not None
@@ -341,7 +427,13 @@ def test_the_etag_is_that_of_the_body_sent(app: Flask, store: SqlGuidelineReposi
             assert out is not None
             from dataclasses import replace as dc_replace
 
-            store.replace(gid, dc_replace(out.doc, title="Changed meanwhile"), if_match=[out.etag], actor="other-author", baseline=baselines(sample))
+            store.replace(
+                gid,
+                dc_replace(out.doc, title="Changed meanwhile"),
+                if_match=[out.etag],
+                actor="other-author",
+                baseline=baselines(sample),
+            )
         return out
 
     monkeypatch.setattr(store, "record", record_then_someone_writes)
@@ -352,7 +444,9 @@ def test_the_etag_is_that_of_the_body_sent(app: Flask, store: SqlGuidelineReposi
     # So a PUT based on what this client saw is refused instead of overwriting the change it never saw.
     body = {**draft(GID, "published"), "title": "Mine"}
     body.pop("id")
-    put = client.put(f"/api/v1/guidelines/{GID}", json=body, headers={**bearer(tokens["author"]), "If-Match": r.headers["ETag"]})
+    put = client.put(
+        f"/api/v1/guidelines/{GID}", json=body, headers={**bearer(tokens["author"]), "If-Match": r.headers["ETag"]}
+    )
     assert put.status_code == 412
 
 
@@ -362,7 +456,12 @@ def test_the_etag_is_that_of_the_body_sent(app: Flask, store: SqlGuidelineReposi
 def test_drafts_are_for_authors_only(app: Flask, tokens: dict[str, str]) -> None:
     client = app.test_client()
     assert client.post("/api/v1/guidelines", json=draft(), headers=bearer(tokens["author"])).status_code == 201
-    assert client.post("/api/v1/guidelines", json=draft("retired-femur", "retired"), headers=bearer(tokens["author"])).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/guidelines", json=draft("retired-femur", "retired"), headers=bearer(tokens["author"])
+        ).status_code
+        == 201
+    )
 
     def linked(headers: dict[str, str] | None = None, **q: str) -> list[str]:
         r = client.get("/api/v1/guidelines", query_string={"concept": str(FEMUR_MET), **q}, headers=headers or {})
@@ -378,14 +477,19 @@ def test_drafts_are_for_authors_only(app: Flask, tokens: dict[str, str]) -> None
         assert client.get("/api/v1/guidelines/draft-femur", headers=who or {}).status_code == 404
         assert client.get("/api/v1/guidelines/draft-femur/source", headers=who or {}).status_code == 404
         assert client.get("/api/v1/guidelines/draft-femur/revisions/1", headers=who or {}).status_code == 404
-        r = client.get("/api/v1/guidelines", query_string={"concept": str(FEMUR_MET), "status": "draft"}, headers=who or {})
+        r = client.get(
+            "/api/v1/guidelines", query_string={"concept": str(FEMUR_MET), "status": "draft"}, headers=who or {}
+        )
         assert r.status_code == 403 and r.mimetype == PROBLEM
         assert linked(who, status="published") == linked(who)
     author = bearer(tokens["author"])
     assert {"draft-femur", "retired-femur"} <= set(linked(author)) and "draft-femur" in listed(author)
     assert linked(author, status="draft") == ["draft-femur"]
     assert client.get("/api/v1/guidelines/draft-femur", headers=author).status_code == 200
-    assert client.get("/api/v1/guidelines/draft-femur/revisions/1", headers=author).get_json()["snapshot"]["doc"]["status"] == "draft"
+    assert (
+        client.get("/api/v1/guidelines/draft-femur/revisions/1", headers=author).get_json()["snapshot"]["doc"]["status"]
+        == "draft"
+    )
 
 
 def test_pages_show_drafts_to_signed_in_authors_only(app: Flask, tokens: dict[str, str]) -> None:
@@ -410,7 +514,12 @@ def test_openapi_declares_the_security_scheme_problems_and_auth_responses(app: F
     assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
     problem = spec["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail"} <= set(problem["properties"])
-    ops = [(path, m, op) for path, item in spec["paths"].items() for m, op in item.items() if isinstance(op, dict) and "responses" in op]
+    ops = [
+        (path, m, op)
+        for path, item in spec["paths"].items()
+        for m, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+    ]
     for path, method, op in ops:
         for req in op.get("security", []):
             assert set(req) <= set(schemes), (path, method)  # every scheme referenced is defined
@@ -423,6 +532,8 @@ def test_openapi_declares_the_security_scheme_problems_and_auth_responses(app: F
                 # Problem, or a more specific problem schema a view declares (EclProblemOut adds the position).
                 assert "$ref" in response["content"]["application/problem+json"]["schema"], (path, method, code)
         if "401" in op["responses"]:
-            assert op["responses"]["401"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+            assert op["responses"]["401"]["content"]["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
     assert "304" in spec["paths"]["/api/v1/guidelines/{gid}"]["get"]["responses"]
     assert "304" in spec["paths"]["/api/v1/guidelines/{gid}/source"]["get"]["responses"]

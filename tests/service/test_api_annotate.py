@@ -62,7 +62,13 @@ def test_annotate_ecl_and_min_score(annotate_client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({}, "text"), ({"text": ""}, "text"), ({"text": "x" * 100_001}, "text"), ({"text": "a", "minScore": 2}, "minScore"), ({"text": "a", "x": 1}, "x")],
+    [
+        ({}, "text"),
+        ({"text": ""}, "text"),
+        ({"text": "x" * 100_001}, "text"),
+        ({"text": "a", "minScore": 2}, "minScore"),
+        ({"text": "a", "x": 1}, "x"),
+    ],
 )
 def test_annotate_validation(annotate_client: FlaskClient, payload: dict, field: str) -> None:
     r = annotate_client.post("/api/v1/annotate", json=payload)
@@ -90,7 +96,10 @@ def test_cli_annotate(sample_index: Path, tmp_path: Path) -> None:
     r = runner.invoke(annotate_cmd, [str(note), "--index", str(sample_index)])
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert lines[0] == "15-38\tmetastasis to the liver\t1099990001101 |Metastatic malignant neoplasm to liver|\t1.00 (NEGATED: no evidence of)"
+    assert (
+        lines[0]
+        == "15-38\tmetastasis to the liver\t1099990001101 |Metastatic malignant neoplasm to liver|\t1.00 (NEGATED: no evidence of)"
+    )
     assert len(lines) == 3
     r = runner.invoke(annotate_cmd, [str(note), "--index", str(sample_index), "--json"])
     assert r.exit_code == 0
@@ -105,4 +114,7 @@ def test_annotate_context_flags(annotate_client: FlaskClient) -> None:
     r = annotate_client.post("/api/v1/annotate", json={"text": "History of metastasis to ilium. Exclude pneumonia."})
     assert r.status_code == 200
     ms = r.get_json()["mentions"]
-    assert [(m["conceptId"], m["historical"], m["negated"]) for m in ms] == [("1059990001105", True, False), ("1189990001104", False, True)]
+    assert [(m["conceptId"], m["historical"], m["negated"]) for m in ms] == [
+        ("1059990001105", True, False),
+        ("1189990001104", False, True),
+    ]

@@ -34,7 +34,14 @@ from tests.terminology.authoring.databases import (
 )
 
 # The shared SQLite/PostgreSQL fixtures (tests/service/conftest.py belongs to the read API's tests).
-backend, delta, delta_index, postgres_database, repo, store_url = db.backend, db.delta, db.delta_index, db.postgres_database, db.repo, db.store_url
+backend, delta, delta_index, postgres_database, repo, store_url = (
+    db.backend,
+    db.delta,
+    db.delta_index,
+    db.postgres_database,
+    db.repo,
+    db.store_url,
+)
 
 GID = "pelvic-bone-metastasis-fracture-risk"
 PROBLEM = "application/problem+json"
@@ -42,7 +49,13 @@ PROBLEM = "application/problem+json"
 
 def make_app(sample_index: Path, t: Terminology, guidelines: Any, **config: Any) -> Flask:
     app = create_app(
-        {"SNOMAP_INDEX": str(sample_index), "SNOMAP_TERMINOLOGY": t, "SNOMAP_GUIDELINE_REPOSITORY": guidelines, "TESTING": True, **config}
+        {
+            "SNOMAP_INDEX": str(sample_index),
+            "SNOMAP_TERMINOLOGY": t,
+            "SNOMAP_GUIDELINE_REPOSITORY": guidelines,
+            "TESTING": True,
+            **config,
+        }
     )
     if "authoring" not in app.blueprints:  # until service/app.py registers it
         app.register_blueprint(authoring.bp)
@@ -82,7 +95,15 @@ def new_guideline(gid: str = "new-guideline", *tags: dict[str, Any], **kw: Any) 
         "updated": "2025-09-01",
         "sections": [{"heading": "Overview", "markdown": "Read [mirels1989]."}],
         "recommendations": [{"id": "r1", "text": "Score the lesion.", "strength": "moderate"}],
-        "references": [{"id": "mirels1989", "authors": ["Mirels H"], "title": "Metastatic disease in long bones", "journal": "CORR", "year": 1989}],
+        "references": [
+            {
+                "id": "mirels1989",
+                "authors": ["Mirels H"],
+                "title": "Metastatic disease in long bones",
+                "journal": "CORR",
+                "year": 1989,
+            }
+        ],
         "tags": list(tags) or [{"concept": str(FEMUR_MET), "term": "femur"}],
     }
     body.update(kw)
@@ -98,9 +119,16 @@ def etag_of(client: FlaskClient, gid: str) -> str:
 # ----------------------------------------------------------------------------- reads keep working
 
 
-def test_read_endpoints_answer_as_with_the_file_store(client: FlaskClient, sample_index: Path, sample: Terminology) -> None:
+def test_read_endpoints_answer_as_with_the_file_store(
+    client: FlaskClient, sample_index: Path, sample: Terminology
+) -> None:
     files = make_app(sample_index, sample, FileGuidelineRepository(sample_guidelines_dir())).test_client()
-    for url in (f"/api/v1/guidelines?concept={ILIUM_MET}", "/api/v1/guidelines", f"/api/v1/guidelines/{GID}", "/api/v1/guidelines?concept=1119990001107"):
+    for url in (
+        f"/api/v1/guidelines?concept={ILIUM_MET}",
+        "/api/v1/guidelines",
+        f"/api/v1/guidelines/{GID}",
+        "/api/v1/guidelines?concept=1119990001107",
+    ):
         a, b = client.get(url), files.get(url)
         assert a.status_code == b.status_code == 200 and a.get_json() == b.get_json(), url
     items = client.get(f"/api/v1/guidelines?concept={ILIUM_MET}").get_json()["items"]
@@ -119,7 +147,9 @@ def test_single_guideline_has_an_etag_and_honours_if_none_match(client: FlaskCli
 # ----------------------------------------------------------------------------- access control
 
 
-def test_writes_need_an_author_or_admin_token(client: FlaskClient, tokens: dict[str, str], store: SqlGuidelineRepository) -> None:
+def test_writes_need_an_author_or_admin_token(
+    client: FlaskClient, tokens: dict[str, str], store: SqlGuidelineRepository
+) -> None:
     r = client.post("/api/v1/guidelines", json=new_guideline())
     assert r.status_code == 401 and r.mimetype == PROBLEM and r.headers["WWW-Authenticate"].startswith("Bearer")
     assert r.get_json()["type"].endswith("/unauthorized")
@@ -130,7 +160,9 @@ def test_writes_need_an_author_or_admin_token(client: FlaskClient, tokens: dict[
     r = client.post("/api/v1/guidelines", json=new_guideline(), headers=h(tokens["reader"]))
     assert r.status_code == 403 and r.mimetype == PROBLEM and r.get_json()["requiredRoles"] == ["author", "admin"]
     assert client.post("/api/v1/guidelines", json=new_guideline(), headers=h(tokens["author"])).status_code == 201
-    assert client.post("/api/v1/guidelines", json=new_guideline("by-admin"), headers=h(tokens["admin"])).status_code == 201
+    assert (
+        client.post("/api/v1/guidelines", json=new_guideline("by-admin"), headers=h(tokens["admin"])).status_code == 201
+    )
 
 
 def test_revoked_token_is_refused(client: FlaskClient, tokens: dict[str, str], store: SqlGuidelineRepository) -> None:
@@ -140,7 +172,9 @@ def test_revoked_token_is_refused(client: FlaskClient, tokens: dict[str, str], s
     assert r.status_code == 401 and r.mimetype == PROBLEM
 
 
-def test_reads_can_require_a_token(store: SqlGuidelineRepository, tokens: dict[str, str], sample_index: Path, sample: Terminology) -> None:
+def test_reads_can_require_a_token(
+    store: SqlGuidelineRepository, tokens: dict[str, str], sample_index: Path, sample: Terminology
+) -> None:
     c = make_app(sample_index, sample, store, SNOMAP_READS_REQUIRE_TOKEN="true").test_client()
     r = c.get(f"/api/v1/guidelines?concept={ILIUM_MET}")
     assert r.status_code == 401 and r.mimetype == PROBLEM
@@ -189,8 +223,6 @@ def test_an_ecl_tag_links_the_guideline_to_its_members(client: FlaskClient, toke
     assert "ecl-only" not in [x["id"] for x in ilium]
 
 
-
-
 def test_create_returns_the_guideline_with_etag_sizes_and_warnings(client: FlaskClient, tokens: dict[str, str]) -> None:
     body = new_guideline(
         "new-guideline",
@@ -205,14 +237,21 @@ def test_create_returns_the_guideline_with_etag_sizes_and_warnings(client: Flask
     out = r.get_json()
     assert r.headers["ETag"] == f'"{out["etag"]}"' and out["revision"] == 1 and out["createdBy"] == "author-user"
     assert [t["size"] for t in out["tags"][:2]] == [4, 1]
-    assert out["tags"][0]["exclude"] == [{"conceptId": str(PELVIC_MET), "pt": "Secondary malignant neoplasm of pelvic bone"}]
-    assert out["tags"][1]["pt"] == "Metastatic malignant neoplasm to femur" and out["tags"][1]["addedBy"] == "author-user"
+    assert out["tags"][0]["exclude"] == [
+        {"conceptId": str(PELVIC_MET), "pt": "Secondary malignant neoplasm of pelvic bone"}
+    ]
+    assert (
+        out["tags"][1]["pt"] == "Metastatic malignant neoplasm to femur" and out["tags"][1]["addedBy"] == "author-user"
+    )
     assert out["tags"][0]["baselineCount"] == 4
     codes = sorted((w["code"], w["tag"]) for w in out["warnings"])
     assert ("redundant", 1) in codes and ("hierarchy", 2) in codes
     # A draft (new_guideline's default) is found with an author token only (issue 16).
     assert client.get("/api/v1/guidelines/new-guideline").status_code == 404
-    assert client.get("/api/v1/guidelines/new-guideline", headers=h(tokens["author"])).get_json()["title"] == "Femoral metastases"
+    assert (
+        client.get("/api/v1/guidelines/new-guideline", headers=h(tokens["author"])).get_json()["title"]
+        == "Femoral metastases"
+    )
     links = client.get(f"/api/v1/guidelines?concept={FEMUR_MET}", headers=h(tokens["author"])).get_json()["items"]
     assert "new-guideline" in [x["id"] for x in links]
     r = client.post("/api/v1/guidelines", json=body, headers=h(tokens["author"]))
@@ -233,7 +272,9 @@ def test_create_returns_the_guideline_with_etag_sizes_and_warnings(client: Flask
         ({"nonsense": 1}, "nonsense"),
     ],
 )
-def test_schema_errors_are_per_field(client: FlaskClient, tokens: dict[str, str], change: dict[str, Any], field: str) -> None:
+def test_schema_errors_are_per_field(
+    client: FlaskClient, tokens: dict[str, str], change: dict[str, Any], field: str
+) -> None:
     r = client.post("/api/v1/guidelines", json=new_guideline(**change), headers=h(tokens["author"]))
     assert r.status_code == 400 and r.mimetype == PROBLEM
     assert field in r.get_json()["errors"], r.get_json()
@@ -250,13 +291,25 @@ def test_tag_and_content_errors(client: FlaskClient, tokens: dict[str, str]) -> 
     r = post({"concept": str(DUPLICATE_ILIUM)})
     p = r.get_json()
     assert r.status_code == 422 and r.mimetype == PROBLEM and p["field"] == "tags[0].concept"
-    assert p["replacements"] == [{"association": "REPLACED BY", "conceptId": str(ILIUM_MET), "pt": "Metastatic malignant neoplasm to ilium", "active": True}]
+    assert p["replacements"] == [
+        {
+            "association": "REPLACED BY",
+            "conceptId": str(ILIUM_MET),
+            "pt": "Metastatic malignant neoplasm to ilium",
+            "active": True,
+        }
+    ]
     assert p["errors"] == {"tags[0].concept": [p["detail"]]}
     r = post({"concept": "9999990001104"})
     assert r.status_code == 422 and "not in the release" in r.get_json()["detail"]
     r = post({"ecl": "<< 1039990001102 OR"})
     p = r.get_json()
-    assert r.status_code == 400 and p["type"].endswith("/invalid-ecl") and p["position"] == 19 and p["field"] == "tags[0].ecl"
+    assert (
+        r.status_code == 400
+        and p["type"].endswith("/invalid-ecl")
+        and p["position"] == 19
+        and p["field"] == "tags[0].ecl"
+    )
     r = post(sections=[{"heading": "Overview", "markdown": "Cites [nobody]."}])
     assert r.status_code == 400 and "nobody" in r.get_json()["detail"] and "body" in r.get_json()["errors"]
     r = post(sections=[{"heading": "A", "markdown": "x"}, {"heading": "A", "markdown": "y"}])
@@ -271,7 +324,10 @@ def test_tag_and_content_errors(client: FlaskClient, tokens: dict[str, str]) -> 
 def test_put_needs_if_match_and_a_current_etag(client: FlaskClient, tokens: dict[str, str]) -> None:
     src = client.get(f"/api/v1/guidelines/{GID}/source").get_json()
     body = {k: src[k] for k in ("title", "status", "updated", "sections", "recommendations", "references", "extra")}
-    body["tags"] = [{"concept": t["conceptId"], "term": t["term"], "exclude": [x["conceptId"] for x in t["exclude"]]} for t in src["tags"]]
+    body["tags"] = [
+        {"concept": t["conceptId"], "term": t["term"], "exclude": [x["conceptId"] for x in t["exclude"]]}
+        for t in src["tags"]
+    ]
     body["title"] = "Pelvic metastases"
     url = f"/api/v1/guidelines/{GID}"
     r = client.put(url, json=body, headers=h(tokens["author"]))
@@ -334,7 +390,9 @@ def test_tag_endpoints(client: FlaskClient, tokens: dict[str, str]) -> None:
     r = client.post(url, json={"concept": str(ILIUM_MET)}, headers=h(tokens["author"], etag))
     assert r.status_code == 201, r.get_json()
     out = r.get_json()
-    assert out["tag"]["conceptId"] == str(ILIUM_MET) and out["tag"]["size"] == 1 and out["tag"]["addedBy"] == "author-user"
+    assert (
+        out["tag"]["conceptId"] == str(ILIUM_MET) and out["tag"]["size"] == 1 and out["tag"]["addedBy"] == "author-user"
+    )
     assert [w["code"] for w in out["guideline"]["warnings"]] == ["redundant"]
     etag = r.headers["ETag"].strip('"')
     assert client.post(url, json={"concept": str(ILIUM_MET)}, headers=h(tokens["author"], etag)).status_code == 409
@@ -342,7 +400,9 @@ def test_tag_endpoints(client: FlaskClient, tokens: dict[str, str]) -> None:
     assert r.status_code == 422 and r.get_json()["replacements"][0]["conceptId"] == str(ILIUM_MET)
     r = client.post(url, json={"ecl": "<< 1039990001102 MINUS << 1049990001107"}, headers=h(tokens["author"], etag))
     assert r.status_code == 201
-    assert r.get_json()["tag"]["ecl"] and (r.get_json()["tag"]["size"] is None) == (r.get_json()["tag"]["sizeNote"] is not None)
+    assert r.get_json()["tag"]["ecl"] and (r.get_json()["tag"]["size"] is None) == (
+        r.get_json()["tag"]["sizeNote"] is not None
+    )
     etag = r.headers["ETag"].strip('"')
     tag_id = out["tag"]["id"]
     assert client.delete(f"{url}/{tag_id}", headers=h(tokens["author"], "stale")).status_code == 412
@@ -365,9 +425,16 @@ def test_revisions_and_restore_over_http(client: FlaskClient, tokens: dict[str, 
     assert client.post(f"{url}/revisions/1/restore", headers=h(tokens["author"], e1)).status_code == 412
     assert client.post(f"{url}/revisions/1/restore", headers=h(tokens["reader"], e2)).status_code == 403
     r = client.post(f"{url}/revisions/1/restore", headers=h(tokens["author"], e2))
-    assert r.status_code == 200 and r.get_json()["title"].startswith("Pelvic and periacetabular") and r.get_json()["revision"] == 3
+    assert (
+        r.status_code == 200
+        and r.get_json()["title"].startswith("Pelvic and periacetabular")
+        and r.get_json()["revision"] == 3
+    )
     items = client.get(f"{url}/revisions").get_json()["items"]
-    assert [(x["n"], x["action"], x["author"]) for x in items][1:] == [(2, "patch", "author-user"), (3, "restore", "author-user")]
+    assert [(x["n"], x["action"], x["author"]) for x in items][1:] == [
+        (2, "patch", "author-user"),
+        (3, "restore", "author-user"),
+    ]
     assert "title" in items[1]["summary"]
 
 
@@ -394,7 +461,12 @@ def test_release_check_endpoint_on_the_new_release(
     body = new.get("/api/v1/guidelines/check").get_json()
     assert body["release"] == delta.release.uri and body["summary"]["findings"] == 1
     (f,) = body["findings"]
-    assert (f["guidelineId"], f["kind"], f["decision"], f["conceptId"]) == ("new-guideline", "inactive", "migrate", str(FEMUR_MET))
+    assert (f["guidelineId"], f["kind"], f["decision"], f["conceptId"]) == (
+        "new-guideline",
+        "inactive",
+        "migrate",
+        str(FEMUR_MET),
+    )
     assert f["replacements"][0]["conceptId"] == str(FEMUR_SHAFT_MET)
     assert new.get("/api/v1/guidelines/check?ratio=-1").status_code == 400
 
@@ -408,10 +480,14 @@ def test_concurrent_puts_over_http_one_winner(client: FlaskClient, tokens: dict[
         barrier = threading.Barrier(n)
         codes: list[int] = [0] * n
 
-        def put(i: int, etag: str = etag, barrier: threading.Barrier = barrier, codes: list[int] = codes, rnd: int = rnd) -> None:
+        def put(
+            i: int, etag: str = etag, barrier: threading.Barrier = barrier, codes: list[int] = codes, rnd: int = rnd
+        ) -> None:
             c = app.test_client()
             barrier.wait()
-            codes[i] = c.patch(url, json={"title": f"round {rnd} writer {i}"}, headers=h(tokens["author"], etag)).status_code
+            codes[i] = c.patch(
+                url, json={"title": f"round {rnd} writer {i}"}, headers=h(tokens["author"], etag)
+            ).status_code
 
         threads = [threading.Thread(target=put, args=(i,)) for i in range(n)]
         for th in threads:
@@ -426,7 +502,12 @@ def test_openapi_lists_the_authoring_endpoints(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     paths = spec["paths"]
     assert set(paths["/api/v1/guidelines/{gid}"]) >= {"get", "put", "patch", "delete"}
-    for p in ("/api/v1/guidelines/{gid}/tags/{tag_id}", "/api/v1/guidelines/{gid}/revisions/{n}/restore", "/api/v1/guidelines/check", "/api/v1/audit"):
+    for p in (
+        "/api/v1/guidelines/{gid}/tags/{tag_id}",
+        "/api/v1/guidelines/{gid}/revisions/{n}/restore",
+        "/api/v1/guidelines/check",
+        "/api/v1/audit",
+    ):
         assert p in paths, p
     assert client.get("/api/v1/docs").status_code == 200
     validator = pytest.importorskip("openapi_spec_validator")
@@ -437,4 +518,7 @@ def test_file_store_cannot_be_authored(sample_index: Path, sample: Terminology) 
     c = make_app(sample_index, sample, FileGuidelineRepository(sample_guidelines_dir())).test_client()
     r = c.get(f"/api/v1/guidelines/{GID}/revisions")
     assert r.status_code == 501 and r.mimetype == PROBLEM
-    assert c.get(f"/api/v1/guidelines/{GID}").status_code == 200 and "ETag" not in c.get(f"/api/v1/guidelines/{GID}").headers
+    assert (
+        c.get(f"/api/v1/guidelines/{GID}").status_code == 200
+        and "ETag" not in c.get(f"/api/v1/guidelines/{GID}").headers
+    )

@@ -83,8 +83,17 @@ def test_map_batch_every_kind_of_item(client: FlaskClient) -> None:
     assert [r["error"] for r in results] == [None] * len(items)
     assert [r["conceptId"] for r in results] == [ILIUM_MET] * 5 + [LIVER_MET] + [ILIUM_MET] * 3 + [LIVER_MET] * 2
     assert [r["how"] for r in results] == [
-        "text", "direct", "direct", "description", "REPLACED BY", MAP_HOW, "direct", "expression",
-        "SNOMED CT coding: direct", f"{ICD10} coding: {MAP_HOW}", "code.text: text",
+        "text",
+        "direct",
+        "direct",
+        "description",
+        "REPLACED BY",
+        MAP_HOW,
+        "direct",
+        "expression",
+        "SNOMED CT coding: direct",
+        f"{ICD10} coding: {MAP_HOW}",
+        "code.text: text",
     ]
     assert results[0]["pt"] == "Metastatic malignant neoplasm to ilium"
     assert results[0]["matchedTerm"] == "Metastasis to ilium"
@@ -147,8 +156,14 @@ def test_over_one_thousand_items_is_413_before_any_work(client: FlaskClient, pat
 @pytest.mark.parametrize("path", ["map:batch", "guidelines:batch"])
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "items"), ({"items": None}, "items"), ({"items": ILIUM_MET}, "items"), ({"items": {"a": 1}}, "items"),
-     ({"items": [], "lang": 5}, "lang"), ({"items": [], "unexpected": 1}, "unexpected")],
+    [
+        ({}, "items"),
+        ({"items": None}, "items"),
+        ({"items": ILIUM_MET}, "items"),
+        ({"items": {"a": 1}}, "items"),
+        ({"items": [], "lang": 5}, "lang"),
+        ({"items": [], "unexpected": 1}, "unexpected"),
+    ],
 )
 def test_a_batch_that_is_not_a_list_is_400(client: FlaskClient, path: str, body: dict[str, Any], field: str) -> None:
     assert_problem(client.post(f"/api/v1/{path}", json=body), 400, field)
@@ -173,7 +188,12 @@ def test_lang(client: FlaskClient) -> None:
 
 def test_guidelines_batch_the_running_example(client: FlaskClient) -> None:
     # Issue 14: a Condition coded 1059990001105 gives the pelvic, bone work-up, oligometastatic and general guidelines, in order.
-    items = [condition(("http://snomed.info/sct", ILIUM_MET)), ILIUM_MET, "metastasis to ilium", {"system": ICD10, "code": "C78.7"}]
+    items = [
+        condition(("http://snomed.info/sct", ILIUM_MET)),
+        ILIUM_MET,
+        "metastasis to ilium",
+        {"system": ICD10, "code": "C78.7"},
+    ]
     results = post(client, "guidelines:batch", items)
     for r in results[:3]:
         assert r["error"] is None
@@ -182,7 +202,9 @@ def test_guidelines_batch_the_running_example(client: FlaskClient) -> None:
         assert r["concepts"] == [{"conceptId": ILIUM_MET, "pt": "Metastatic malignant neoplasm to ilium"}]
     # Liver: its own tag (0 steps), then oligometastatic and general.
     assert [g["id"] for g in results[3]["guidelines"]] == [
-        "liver-metastases-management", "oligometastatic-local-therapy", "malignant-disease-general-principles",
+        "liver-metastases-management",
+        "oligometastatic-local-therapy",
+        "malignant-disease-general-principles",
     ]
 
 

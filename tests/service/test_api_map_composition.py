@@ -69,7 +69,11 @@ def test_guidelines_for_an_expression(client: FlaskClient) -> None:
     assert body["focus"] == body["closest"]
     # The pelvic-bone guideline is tagged one is-a step above 1059990001105: two from the expression.
     first = body["items"][0]
-    assert (first["id"], first["via"]["conceptId"], first["distance"]) == ("pelvic-bone-metastasis-fracture-risk", "1049990001107", 2)
+    assert (first["id"], first["via"]["conceptId"], first["distance"]) == (
+        "pelvic-bone-metastasis-fracture-risk",
+        "1049990001107",
+        2,
+    )
     assert first["fromConcept"]["conceptId"] == ILIUM_METS
     assert [i["distance"] for i in body["items"]] == sorted(i["distance"] for i in body["items"])
 

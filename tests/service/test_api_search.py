@@ -55,7 +55,9 @@ def test_map_abstains_on_text_that_names_nothing(client: FlaskClient) -> None:
     assert r.status_code == 200 and r.get_json()["matched"] is False
 
 
-@pytest.mark.parametrize("payload", [{}, {"text": ""}, {"text": "x" * 1001}, {"text": "ilium", "limit": 0}, {"text": 5}])
+@pytest.mark.parametrize(
+    "payload", [{}, {"text": ""}, {"text": "x" * 1001}, {"text": "ilium", "limit": 0}, {"text": 5}]
+)
 def test_map_validation_names_the_field(client: FlaskClient, payload: dict) -> None:
     r = client.post("/api/v1/map", json=payload)
     assert r.status_code == 400 and r.mimetype == "application/problem+json"

@@ -20,7 +20,13 @@ from tests.terminology.authoring.databases import (
 )
 
 # The shared SQLite/PostgreSQL fixtures (tests/service/conftest.py belongs to the read API's tests).
-backend, delta, delta_index, postgres_database, store_url = db.backend, db.delta, db.delta_index, db.postgres_database, db.store_url
+backend, delta, delta_index, postgres_database, store_url = (
+    db.backend,
+    db.delta,
+    db.delta_index,
+    db.postgres_database,
+    db.store_url,
+)
 
 SAMPLES = sample_guidelines_dir()
 
@@ -47,7 +53,9 @@ def test_import_export_import(store_url: str, sample_index: Path, tmp_path: Path
         repo.dispose()
 
 
-def test_import_of_a_bad_directory_fails_cleanly_and_changes_nothing(store_url: str, sample_index: Path, tmp_path: Path) -> None:
+def test_import_of_a_bad_directory_fails_cleanly_and_changes_nothing(
+    store_url: str, sample_index: Path, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
     write_guideline(make_doc("good-one"), bad)
@@ -76,7 +84,9 @@ def test_release_check_and_apply(store_url: str, sample_index: Path, delta_index
     r = run("guidelines", "check", "--database", store_url, "--index", str(delta_index), "--apply", "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
-    assert [(m["guidelineId"], m["from"], m["to"]) for m in out["migrated"]] == [("femur-fixation", str(FEMUR_MET), str(FEMUR_SHAFT_MET))]
+    assert [(m["guidelineId"], m["from"], m["to"]) for m in out["migrated"]] == [
+        ("femur-fixation", str(FEMUR_MET), str(FEMUR_SHAFT_MET))
+    ]
     assert out["toDecide"] == []
     r = run("guidelines", "check", "--database", store_url, "--index", str(delta_index))
     assert r.exit_code == 0 and "0 finding(s)" in r.output

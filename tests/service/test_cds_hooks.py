@@ -46,7 +46,9 @@ RUNNING_EXAMPLE = [
     "General principles of care for malignant neoplastic disease",
 ]
 
-pytestmark = pytest.mark.skipif(not (SPEC_DIR / "current.md").is_file(), reason=f"CDS Hooks specification not at {SPEC_DIR}")
+pytestmark = pytest.mark.skipif(
+    not (SPEC_DIR / "current.md").is_file(), reason=f"CDS Hooks specification not at {SPEC_DIR}"
+)
 
 
 def valid(schema: dict[str, Any], data: Any) -> None:
@@ -100,10 +102,20 @@ def server() -> Iterator[tuple[str, Recorder]]:
                 return self.send(200, bundle(condition("c2", "1069990001108")))
             if url.path == "/fhir/Condition":
                 if q != {"patient": ["p1"], "clinical-status": ["active"]}:
-                    return self.send(400, {"resourceType": "OperationOutcome", "issue": [{"diagnostics": f"bad query {q}"}]})
-                return self.send(200, bundle(condition("c1", "1059990001105"), next_url=f"{base}/fhir/Condition?page=2"))
+                    return self.send(
+                        400, {"resourceType": "OperationOutcome", "issue": [{"diagnostics": f"bad query {q}"}]}
+                    )
+                return self.send(
+                    200, bundle(condition("c1", "1059990001105"), next_url=f"{base}/fhir/Condition?page=2")
+                )
             if url.path == "/broken/Condition":
-                return self.send(500, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception", "diagnostics": "database offline"}]})
+                return self.send(
+                    500,
+                    {
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "exception", "diagnostics": "database offline"}],
+                    },
+                )
             if url.path == "/slow/Condition":
                 time.sleep(1.5)
                 return self.send(200, bundle())
@@ -132,7 +144,11 @@ def keys(server: tuple[str, Recorder]) -> dict[str, Any]:
         return {**ECAlgorithm.to_jwk(private.public_key(), as_dict=True), "kid": kid, "alg": alg, "use": "sig"}
 
     server[1].jwks = {"keys": [jwk(served, "served", "ES256")]}
-    pem = rs.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = (
+        rs.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     issuers = [
         {"iss": ISS, "jwks": {"keys": [jwk(es, "k1", "ES384")]}},
         {"iss": "https://pem.example.org", "public_keys": {"r1": pem}},
@@ -201,7 +217,12 @@ def secure(secure_app: Flask) -> FlaskClient:
 @pytest.fixture(scope="module")
 def dev(sample_index: Path, store: Any) -> FlaskClient:
     app = create_app(
-        {"SNOMAP_INDEX": str(sample_index), "TESTING": True, "SNOMAP_GUIDELINE_REPOSITORY": store, "SNOMAP_CDS_ALLOW_UNAUTHENTICATED": "true"}
+        {
+            "SNOMAP_INDEX": str(sample_index),
+            "TESTING": True,
+            "SNOMAP_GUIDELINE_REPOSITORY": store,
+            "SNOMAP_CDS_ALLOW_UNAUTHENTICATED": "true",
+        }
     )
     return app.test_client()
 
@@ -236,9 +257,13 @@ def test_discovery(secure: FlaskClient, keys: dict[str, Any]) -> None:
     valid(DISCOVERY, body)
     by_id = {s["id"]: s for s in body["services"]}
     assert {(i, s["hook"]) for i, s in by_id.items()} == {
-        (PROBLEMS, "problem-list-item-create"), (PATIENT_VIEW, "patient-view"), (ENCOUNTER, "encounter-start")
+        (PROBLEMS, "problem-list-item-create"),
+        (PATIENT_VIEW, "patient-view"),
+        (ENCOUNTER, "encounter-start"),
     }
-    assert by_id[PATIENT_VIEW]["prefetch"] == {"conditions": "Condition?patient={{context.patientId}}&clinical-status=active"}
+    assert by_id[PATIENT_VIEW]["prefetch"] == {
+        "conditions": "Condition?patient={{context.patientId}}&clinical-status=active"
+    }
     assert by_id[ENCOUNTER]["prefetch"] == by_id[PATIENT_VIEW]["prefetch"]
     assert all(s["title"] and s["description"] for s in body["services"])
 
@@ -254,7 +279,12 @@ def test_running_example(secure: FlaskClient, keys: dict[str, Any]) -> None:
 
 def test_patient_view_with_prefetch_and_notes(dev: FlaskClient) -> None:
     resolved = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved"}]}
-    prefetch = {"conditions": bundle(condition("a", "1069990001108", clinicalStatus=resolved), condition("b", "C79.5", "http://hl7.org/fhir/sid/icd-10"))}
+    prefetch = {
+        "conditions": bundle(
+            condition("a", "1069990001108", clinicalStatus=resolved),
+            condition("b", "C79.5", "http://hl7.org/fhir/sid/icd-10"),
+        )
+    }
     req = hook_request("patient-view", {"userId": "Practitioner/abc", "patientId": "p1"}, prefetch=prefetch)
     resp = dev.post(f"/cds-services/{PATIENT_VIEW}", json=req)
     body = resp.get_json()
@@ -264,14 +294,20 @@ def test_patient_view_with_prefetch_and_notes(dev: FlaskClient) -> None:
 
 
 def test_null_prefetch_means_no_conditions(dev: FlaskClient) -> None:
-    req = hook_request("encounter-start", {"userId": "PractitionerRole/A2340113", "patientId": "1288992", "encounterId": "456"}, prefetch={"conditions": None})
+    req = hook_request(
+        "encounter-start",
+        {"userId": "PractitionerRole/A2340113", "patientId": "1288992", "encounterId": "456"},
+        prefetch={"conditions": None},
+    )
     assert cards(dev, ENCOUNTER, req) == []
 
 
 def test_wrong_hook_and_missing_context(dev: FlaskClient) -> None:
     req = hook_request("patient-view", {"userId": "Practitioner/1", "patientId": "1"}, prefetch={"conditions": None})
     resp = dev.post(f"/cds-services/{PROBLEMS}", json=req)
-    assert resp.status_code == 400 and resp.mimetype == "application/problem+json" and resp.get_json()["field"] == "hook"
+    assert (
+        resp.status_code == 400 and resp.mimetype == "application/problem+json" and resp.get_json()["field"] == "hook"
+    )
     req = hook_request("encounter-start", {"userId": "Practitioner/1", "patientId": "1"}, prefetch={"conditions": None})
     assert dev.post(f"/cds-services/{ENCOUNTER}", json=req).get_json()["field"] == "context.encounterId"
     assert dev.post("/cds-services/nope", json=req).status_code == 404
@@ -294,7 +330,11 @@ def test_spec_discovery_and_request_and_response_examples_fit_the_shapes() -> No
     # As published, the autolaunchable response example omits the REQUIRED card indicator.
     errors = list(jsonschema.Draft202012Validator(RESPONSE).iter_errors(example("current.md", "Example", 2)))
     assert [e.message for e in errors] == ["'indicator' is a required property"]
-    for heading in ("Example suggestion accepted", "Example overridden guidance without overrideReason", "Example overridden guidance with overrideReason"):
+    for heading in (
+        "Example suggestion accepted",
+        "Example overridden guidance without overrideReason",
+        "Example overridden guidance with overrideReason",
+    ):
         valid(FEEDBACK, example("current.md", heading))
 
 
@@ -314,7 +354,11 @@ def test_spec_problem_list_examples_are_answered(dev: FlaskClient, version: int)
 def test_spec_patient_view_and_encounter_start_examples_are_answered(dev: FlaskClient) -> None:
     for name, sid in (("patient-view.md", PATIENT_VIEW), ("encounter-start.md", ENCOUNTER)):
         for _, value in examples(name):
-            req = hook_request(name.removesuffix(".md"), value["context"], prefetch={"conditions": bundle(condition("c", "1059990001105"))})
+            req = hook_request(
+                name.removesuffix(".md"),
+                value["context"],
+                prefetch={"conditions": bundle(condition("c", "1059990001105"))},
+            )
             assert [c["source"]["label"] for c in cards(dev, sid, req)] == RUNNING_EXAMPLE
 
 
@@ -334,7 +378,9 @@ def test_spec_example_jwt_is_verified_then_refused_as_expired() -> None:
 
 
 def test_unauthenticated_calls_are_refused_by_default(sample_index: Path, store: Any) -> None:
-    client = create_app({"SNOMAP_INDEX": str(sample_index), "TESTING": True, "SNOMAP_GUIDELINE_REPOSITORY": store}).test_client()
+    client = create_app(
+        {"SNOMAP_INDEX": str(sample_index), "TESTING": True, "SNOMAP_GUIDELINE_REPOSITORY": store}
+    ).test_client()
     for resp in (client.get("/cds-services"), client.post(f"/cds-services/{PROBLEMS}", json=problem_list())):
         assert resp.status_code == 401
         assert resp.mimetype == "application/problem+json"
@@ -369,12 +415,19 @@ def test_refused_tokens(secure: FlaskClient, keys: dict[str, Any], over: dict[st
 def test_alg_none_and_wrong_signature_are_refused(secure: FlaskClient, keys: dict[str, Any]) -> None:
     aud = f"{PUBLIC}/cds-services/{PROBLEMS}"
     now = int(time.time())
-    unsigned = jwt.encode({"iss": ISS, "aud": aud, "exp": now + 60, "iat": now, "jti": "x"}, None, algorithm="none", headers={"kid": "k1"})
+    unsigned = jwt.encode(
+        {"iss": ISS, "aud": aud, "exp": now + 60, "iat": now, "jti": "x"}, None, algorithm="none", headers={"kid": "k1"}
+    )
     forged = token(keys, aud, key=ec.generate_private_key(ec.SECP384R1()))
     for tok in (unsigned, forged, "not-a-jwt"):
         resp = secure.post(f"/cds-services/{PROBLEMS}", json=problem_list(), headers=auth(tok))
         assert resp.status_code == 401
-    assert secure.post(f"/cds-services/{PROBLEMS}", json=problem_list(), headers={"Authorization": "Basic abc"}).status_code == 401
+    assert (
+        secure.post(
+            f"/cds-services/{PROBLEMS}", json=problem_list(), headers={"Authorization": "Basic abc"}
+        ).status_code
+        == 401
+    )
 
 
 def test_replayed_jti_is_refused(secure: FlaskClient, keys: dict[str, Any]) -> None:
@@ -395,7 +448,15 @@ def test_pem_key_and_aud_as_a_list(secure: FlaskClient, keys: dict[str, Any]) ->
 
 def test_key_from_a_jwks_url(secure: FlaskClient, keys: dict[str, Any], server: tuple[str, Recorder]) -> None:
     base, rec = server
-    tok = token(keys, f"{PUBLIC}/cds-services", iss="https://served.example.org", key=keys["served"], alg="ES256", h_kid="served", h_jku=f"{base}/jwks.json")
+    tok = token(
+        keys,
+        f"{PUBLIC}/cds-services",
+        iss="https://served.example.org",
+        key=keys["served"],
+        alg="ES256",
+        h_kid="served",
+        h_jku=f"{base}/jwks.json",
+    )
     assert secure.get("/cds-services", headers=auth(tok)).status_code == 200
     assert any(path == "/jwks.json" for path, _ in rec.requests)
 
@@ -407,7 +468,13 @@ def fetching(base: str, path: str, hook: str = "patient-view") -> dict[str, Any]
     ctx = {"userId": "Practitioner/1", "patientId": "p1"}
     if hook == "encounter-start":
         ctx["encounterId"] = "e1"
-    authz = {"access_token": "secret-fhir-token", "token_type": "Bearer", "expires_in": 300, "scope": "user/Condition.read", "subject": "snomap"}
+    authz = {
+        "access_token": "secret-fhir-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "user/Condition.read",
+        "subject": "snomap",
+    }
     return hook_request(hook, ctx, fhirServer=f"{base}/{path}", fhirAuthorization=authz)
 
 
@@ -425,7 +492,9 @@ def test_conditions_fetched_from_the_fhir_server(dev: FlaskClient, server: tuple
 
 def test_an_operation_outcome_prefetch_is_fetched_again(dev: FlaskClient, server: tuple[str, Recorder]) -> None:
     req = fetching(server[0], "fhir", "encounter-start")
-    req["prefetch"] = {"conditions": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}}
+    req["prefetch"] = {
+        "conditions": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
+    }
     assert len(cards(dev, ENCOUNTER, req)) == 5
 
 
@@ -437,7 +506,9 @@ def test_an_operation_outcome_prefetch_is_fetched_again(dev: FlaskClient, server
         ("missing", "answered HTTP 404"),
     ],
 )
-def test_fhir_server_failures_are_412(secure: FlaskClient, keys: dict[str, Any], server: tuple[str, Recorder], path: str, detail: str) -> None:
+def test_fhir_server_failures_are_412(
+    secure: FlaskClient, keys: dict[str, Any], server: tuple[str, Recorder], path: str, detail: str
+) -> None:
     tok = token(keys, f"{PUBLIC}/cds-services/{PATIENT_VIEW}")
     resp = secure.post(f"/cds-services/{PATIENT_VIEW}", json=fetching(server[0], path), headers=auth(tok))
     assert resp.status_code == 412 and resp.mimetype == "application/problem+json"
@@ -447,7 +518,10 @@ def test_fhir_server_failures_are_412(secure: FlaskClient, keys: dict[str, Any],
 def test_unreachable_fhir_server_and_no_way_to_fetch(dev: FlaskClient) -> None:
     resp = dev.post(f"/cds-services/{PATIENT_VIEW}", json=fetching("http://127.0.0.1:9", "fhir"))
     assert resp.status_code == 412 and "could not be reached" in resp.get_json()["detail"]
-    resp = dev.post(f"/cds-services/{PATIENT_VIEW}", json=hook_request("patient-view", {"userId": "Practitioner/1", "patientId": "p1"}))
+    resp = dev.post(
+        f"/cds-services/{PATIENT_VIEW}",
+        json=hook_request("patient-view", {"userId": "Practitioner/1", "patientId": "p1"}),
+    )
     assert resp.status_code == 412 and "prefetch" in resp.get_json()["detail"]
 
 
@@ -477,12 +551,19 @@ def store_app(sample_index: Path, store_url: str, keys: dict[str, Any]) -> Itera
 
 def test_feedback_is_recorded_and_counted(store_app: Flask, keys: dict[str, Any]) -> None:
     client = store_app.test_client()
-    got = cards(client, PROBLEMS, problem_list(condition("c1", "1059990001105")), headers=auth(token(keys, f"{PUBLIC}/cds-services/{PROBLEMS}")))
+    got = cards(
+        client,
+        PROBLEMS,
+        problem_list(condition("c1", "1059990001105")),
+        headers=auth(token(keys, f"{PUBLIC}/cds-services/{PROBLEMS}")),
+    )
     pelvic, workup = got[0], got[1]
     reason = pelvic["overrideReasons"][0]
     url = f"/cds-services/{PROBLEMS}/feedback"
     posts = [
-        feedback_of(pelvic["uuid"], "overridden", overrideReason={"reason": reason, "userComment": "Seen by orthopaedics"}),
+        feedback_of(
+            pelvic["uuid"], "overridden", overrideReason={"reason": reason, "userComment": "Seen by orthopaedics"}
+        ),
         feedback_of(pelvic["uuid"], "overridden"),
         feedback_of(pelvic["uuid"], "accepted", acceptedSuggestions=[{"id": pelvic["suggestions"][0]["uuid"]}]),
         feedback_of(workup["uuid"], "accepted", acceptedSuggestions=[{"id": workup["suggestions"][0]["uuid"]}]),
@@ -515,8 +596,17 @@ def test_feedback_on_unknown_cards_and_the_spec_examples(store_app: Flask, keys:
         assert resp.status_code == 400 and resp.get_json()["field"] == "feedback.card"
         assert body["feedback"][0]["card"] in resp.get_json()["detail"]
     # The same examples, about a card this service did issue, are recorded.
-    issued = cards(client, PROBLEMS, problem_list(condition("c1", "1059990001105")), headers=auth(token(keys, f"{PUBLIC}/cds-services/{PROBLEMS}")))[0]
-    for heading in ("Example suggestion accepted", "Example overridden guidance without overrideReason", "Example overridden guidance with overrideReason"):
+    issued = cards(
+        client,
+        PROBLEMS,
+        problem_list(condition("c1", "1059990001105")),
+        headers=auth(token(keys, f"{PUBLIC}/cds-services/{PROBLEMS}")),
+    )[0]
+    for heading in (
+        "Example suggestion accepted",
+        "Example overridden guidance without overrideReason",
+        "Example overridden guidance with overrideReason",
+    ):
         body = example("current.md", heading)
         body["feedback"][0]["card"] = issued["uuid"]
         resp = client.post(url, json=body, headers=auth(token(keys, f"{PUBLIC}{url}")))
@@ -528,26 +618,48 @@ def test_feedback_on_unknown_cards_and_the_spec_examples(store_app: Flask, keys:
 def test_malformed_feedback(dev: FlaskClient) -> None:
     url = f"/cds-services/{PROBLEMS}/feedback"
     assert dev.post(url, json={"feedback": []}).status_code == 400
-    assert dev.post(url, json={"feedback": [{"card": "x", "outcome": "ignored", "outcomeTimestamp": "2020-12-11T00:00:00Z"}]}).status_code == 400
-    assert dev.post(url, json={"feedback": [{"card": "x", "outcome": "accepted", "outcomeTimestamp": "yesterday"}]}).status_code == 400
+    assert (
+        dev.post(
+            url, json={"feedback": [{"card": "x", "outcome": "ignored", "outcomeTimestamp": "2020-12-11T00:00:00Z"}]}
+        ).status_code
+        == 400
+    )
+    assert (
+        dev.post(
+            url, json={"feedback": [{"card": "x", "outcome": "accepted", "outcomeTimestamp": "yesterday"}]}
+        ).status_code
+        == 400
+    )
 
 
 def test_no_feedback_store_with_a_guideline_directory(sample_index: Path) -> None:
-    app = create_app({"SNOMAP_INDEX": str(sample_index), "TESTING": True, "SNOMAP_GUIDELINES": str(sample_guidelines_dir()), "SNOMAP_CDS_ALLOW_UNAUTHENTICATED": True})
+    app = create_app(
+        {
+            "SNOMAP_INDEX": str(sample_index),
+            "TESTING": True,
+            "SNOMAP_GUIDELINES": str(sample_guidelines_dir()),
+            "SNOMAP_CDS_ALLOW_UNAUTHENTICATED": True,
+        }
+    )
     client = app.test_client()
     got = cards(client, PROBLEMS, problem_list(condition("c1", "1059990001105")))
     assert len(got) == 4
     resp = client.post(f"/cds-services/{PROBLEMS}/feedback", json=feedback_of(got[0]["uuid"], "overridden"))
     assert resp.status_code == 501
     assert client.get("/api/v1/guidelines/pelvic-bone-metastasis-fracture-risk/feedback").status_code == 501
-    assert "Feedback from the EHR" not in client.get("/guidelines/pelvic-bone-metastasis-fracture-risk").get_data(as_text=True)
+    assert "Feedback from the EHR" not in client.get("/guidelines/pelvic-bone-metastasis-fracture-risk").get_data(
+        as_text=True
+    )
 
 
 def test_environment_settings() -> None:
     from service import config
     from service.cds import settings
 
-    env = {settings.TRUSTED_ISSUERS: json.dumps([{"iss": ISS, "jwks_url": "https://ehr.example.org/jwks"}]), settings.ALLOW_UNAUTHENTICATED: "false"}
+    env = {
+        settings.TRUSTED_ISSUERS: json.dumps([{"iss": ISS, "jwks_url": "https://ehr.example.org/jwks"}]),
+        settings.ALLOW_UNAUTHENTICATED: "false",
+    }
     got = config.load({}, env)
     assert got[settings.TRUSTED_ISSUERS][0]["iss"] == ISS and got[settings.ALLOW_UNAUTHENTICATED] is False
     assert got[settings.FHIR_TIMEOUT] == 5.0

@@ -85,9 +85,14 @@ def test_lookup_json_has_the_fields(index: Path) -> None:
     assert data["fsn"] == "Metastatic malignant neoplasm to ilium (disorder)"
     assert data["pt"] == "Metastatic malignant neoplasm to ilium"
     # Description lines 24-27.
-    assert sorted(data["synonyms"]) == sorted([
-        "Metastatic malignant neoplasm to ilium", "Metastasis to ilium",
-        "Secondary malignant neoplasm of ilium", "Ilium metastasis"])
+    assert sorted(data["synonyms"]) == sorted(
+        [
+            "Metastatic malignant neoplasm to ilium",
+            "Metastasis to ilium",
+            "Secondary malignant neoplasm of ilium",
+            "Ilium metastasis",
+        ]
+    )
     assert data["parents"] == [{"conceptId": PELVIC_MET, "pt": "Secondary malignant neoplasm of pelvic bone"}]
     assert data["childCount"] == 0
     assert sorted((a["group"], a["type"], a["value"]) for a in data["attributes"]) == [
@@ -101,7 +106,9 @@ def test_lookup_json_has_the_fields(index: Path) -> None:
 
 def test_lookup_lang_en_gb(index: Path) -> None:
     # Language line 18: en-GB prefers "Secondary malignant tumour of bone"; en-US (line 318) the "tumor" spelling.
-    assert f"{BONE_MET} |Secondary malignant tumour of bone|" in query(index, "lookup", BONE_MET, "--lang", "en-GB").stdout
+    assert (
+        f"{BONE_MET} |Secondary malignant tumour of bone|" in query(index, "lookup", BONE_MET, "--lang", "en-GB").stdout
+    )
     assert f"{BONE_MET} |Secondary malignant tumor of bone|" in query(index, "lookup", BONE_MET).stdout
 
 
@@ -123,7 +130,9 @@ def test_lookup_of_the_inactive_duplicate_shows_its_history(index: Path) -> None
 def test_hierarchy_commands(index: Path) -> None:
     # Relationship lines 46-47: two parents; lines 19 and 22: the children of 1049990001107.
     assert [r["conceptId"] for r in ok_json(query(index, "parents", "1149990001108", "--json"))] == [
-        BONE_MET, "1129990001100"]
+        BONE_MET,
+        "1129990001100",
+    ]
     children = ok_json(query(index, "children", PELVIC_MET, "--json"))
     assert children == [
         {"conceptId": ILIUM_MET, "pt": "Metastatic malignant neoplasm to ilium"},
@@ -131,8 +140,16 @@ def test_hierarchy_commands(index: Path) -> None:
     ]
     # The chain of lines 19, 16, 12, 9, 6, 3, 108, 107.
     ancestors = {r["conceptId"] for r in ok_json(query(index, "ancestors", ILIUM_MET, "--json"))}
-    assert ancestors == {PELVIC_MET, BONE_MET, "1029990001104", "1019990001106", "1009990001109",
-                         "64572001", "404684003", "138875005"}
+    assert ancestors == {
+        PELVIC_MET,
+        BONE_MET,
+        "1029990001104",
+        "1019990001106",
+        "1009990001109",
+        "64572001",
+        "404684003",
+        "138875005",
+    }
     # Lines 16, 25, 28, 46 (children of 1039990001102) and 19, 22 (children of 1049990001107).
     descendants = {r["conceptId"] for r in ok_json(query(index, "descendants", BONE_MET, "--json"))}
     assert descendants == {PELVIC_MET, ILIUM_MET, SACRUM_MET, "1079990001100", "1089990001103", "1149990001108"}
@@ -158,7 +175,10 @@ def test_subsumes_prints_the_outcome(index: Path, a: str, b: str, outcome: str) 
 def test_resolve_the_inactive_duplicate_and_the_ambiguous_concept(index: Path) -> None:
     # Association line 4: REPLACED BY 1059990001105.
     result = query(index, "resolve", DUPLICATE)
-    assert (result.exit_code, result.stdout) == (0, f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(REPLACED BY)\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(REPLACED BY)\n",
+    )
     # Association lines 2-3: POSSIBLY EQUIVALENT TO the ilium and the sacrum metastases.
     rows = ok_json(query(index, "resolve", AMBIGUOUS, "--json"))
     assert [(r["conceptId"], r["how"], r["chain"]) for r in rows] == [
@@ -198,13 +218,19 @@ def test_a_description_id_is_not_a_concept_id(index: Path, command: str) -> None
 def test_resolve_accepts_what_the_api_accepts(index: Path) -> None:
     # Description 105019990001119 (FSN of 1059990001105), as POST /resolve reads it.
     result = query(index, "resolve", "105019990001119")
-    assert (result.exit_code, result.stdout) == (0, f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(description)\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(description)\n",
+    )
     # ExtendedMap f3e49767: 1099990001101 -> C78.7, the only row with that target.
     result = query(index, "resolve", "C78.7", "--system", "http://hl7.org/fhir/sid/icd-10")
     assert (result.exit_code, result.stdout) == (0, "1099990001101\tMetastatic malignant neoplasm to liver\t(map)\n")
     # An expression with no refinement stands for its focus concept.
     result = query(index, "resolve", f"{ILIUM_MET} |Metastatic malignant neoplasm to ilium|")
-    assert (result.exit_code, result.stdout) == (0, f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(expression)\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"{ILIUM_MET}\tMetastatic malignant neoplasm to ilium\t(expression)\n",
+    )
     # An ICD-10 code no map row targets: exit 2 with the reason.
     result = query(index, "resolve", "Z99.9", "--system", "icd-10")
     assert result.exit_code == 2 and "Z99.9" in result.stderr
@@ -215,8 +241,9 @@ def test_invalid_sctid_in_subsumes(index: Path) -> None:
     assert result.exit_code == 2 and "12x" in result.stderr and "not numeric" in result.stderr
 
 
-@pytest.mark.parametrize("args", [("lookup", UNKNOWN), ("parents", UNKNOWN), ("resolve", UNKNOWN),
-                                  ("subsumes", BONE_MET, UNKNOWN)])
+@pytest.mark.parametrize(
+    "args", [("lookup", UNKNOWN), ("parents", UNKNOWN), ("resolve", UNKNOWN), ("subsumes", BONE_MET, UNKNOWN)]
+)
 def test_unknown_concept_exits_2(index: Path, args: tuple[str, ...]) -> None:
     result = query(index, *args)
     assert result.exit_code == 2
@@ -271,11 +298,15 @@ def test_a_failed_load_leaves_the_previous_index_intact(tmp_path: Path, index: P
     assert "|Metastatic malignant neoplasm to ilium|" in query(out, "lookup", ILIUM_MET).stdout
 
 
-def test_a_failed_build_leaves_the_previous_index_intact_and_no_temporary_directory(tmp_path: Path, index: Path) -> None:
+def test_a_failed_build_leaves_the_previous_index_intact_and_no_temporary_directory(
+    tmp_path: Path, index: Path
+) -> None:
     # Relationship line 107 is "404684003 is-a 138875005"; pointing it at 1059990001105 (itself, through
     # lines 19, 16, 12, 9, 6, 3, 108, a descendant of 404684003) makes an is-a cycle: the release loads, the
     # index build fails.
-    broken = _copy_with_line(tmp_path, RELATIONSHIP_FILE, 107, "\t404684003\t138875005\t", "\t404684003\t1059990001105\t")
+    broken = _copy_with_line(
+        tmp_path, RELATIONSHIP_FILE, 107, "\t404684003\t138875005\t", "\t404684003\t1059990001105\t"
+    )
     out = tmp_path / "out.idx"
     before = _good_index_at(index, out)
     result = run("index", str(broken), "--out", str(out))
@@ -393,7 +424,9 @@ def test_python_m_service_runs_the_command_line() -> None:
 
     repo = Path(__file__).resolve().parents[2]
     for module in ("service", "service.cli"):
-        r = subprocess.run([sys.executable, "-m", module, "--help"], cwd=repo, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-m", module, "--help"], cwd=repo, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, r.stderr
         assert "serve" in r.stdout and "guidelines" in r.stdout and "ecl" in r.stdout
 
@@ -404,4 +437,6 @@ def test_the_command_modules_do_not_import_the_group() -> None:
     for module in cli.glob("*.py"):
         if module.name not in ("__init__.py", "__main__.py"):
             text = module.read_text()
-            assert "from . import" not in text and "import main" not in text and "from service.cli import" not in text, module.name
+            assert (
+                "from . import" not in text and "import main" not in text and "from service.cli import" not in text
+            ), module.name

@@ -77,7 +77,10 @@ def test_a_query_on_an_index_whose_manifest_has_no_release_fails_in_one_line(ind
     (index / "manifest.json").write_text(json.dumps(manifest))
     result = run("lookup", ILIUM_MET, "--index", str(index))
     assert result.exit_code == 2
-    assert result.stderr == f"error: {index.resolve() / 'manifest.json'}: damaged manifest: no release; rebuild the index with `snomap index`\n"
+    assert (
+        result.stderr
+        == f"error: {index.resolve() / 'manifest.json'}: damaged manifest: no release; rebuild the index with `snomap index`\n"
+    )
 
 
 def test_a_query_on_an_index_without_its_sqlite_file_fails_in_one_line(index: Path) -> None:
@@ -106,5 +109,7 @@ def test_the_app_verifies_checksums_by_default_and_the_setting_turns_it_off(inde
 def test_the_app_refuses_a_truncated_array_even_without_checksums(index: Path) -> None:
     target = index / "arrays" / "ancestors.npy"
     target.write_bytes(target.read_bytes()[:-4])
-    with pytest.raises(IndexFormatError, match="ancestors.npy: .* bytes, the manifest records .* \\(truncated or replaced\\)"):
+    with pytest.raises(
+        IndexFormatError, match="ancestors.npy: .* bytes, the manifest records .* \\(truncated or replaced\\)"
+    ):
         create_app({"SNOMAP_INDEX": str(index), "TESTING": True, "SNOMAP_VERIFY_INDEX": "false"})

@@ -25,17 +25,40 @@ def test_defaults_when_nothing_is_set() -> None:
 
 
 def test_the_environment_and_the_argument_mean_the_same() -> None:
-    from_env = load({}, environ={"SNOMAP_ECL_TIME_BUDGET": "2.5", "SNOMAP_READS_REQUIRE_TOKEN": "yes", "SNOMAP_TAG_HIERARCHIES": "404684003, 71388002"})
-    given = load({"SNOMAP_ECL_TIME_BUDGET": 2.5, "SNOMAP_READS_REQUIRE_TOKEN": True, "SNOMAP_TAG_HIERARCHIES": [404684003, 71388002]}, environ={})
+    from_env = load(
+        {},
+        environ={
+            "SNOMAP_ECL_TIME_BUDGET": "2.5",
+            "SNOMAP_READS_REQUIRE_TOKEN": "yes",
+            "SNOMAP_TAG_HIERARCHIES": "404684003, 71388002",
+        },
+    )
+    given = load(
+        {
+            "SNOMAP_ECL_TIME_BUDGET": 2.5,
+            "SNOMAP_READS_REQUIRE_TOKEN": True,
+            "SNOMAP_TAG_HIERARCHIES": [404684003, 71388002],
+        },
+        environ={},
+    )
     assert from_env == given
     assert given["SNOMAP_TAG_HIERARCHIES"] == (404684003, 71388002)
 
 
 def test_the_argument_wins_over_the_environment() -> None:
-    assert load({"SNOMAP_ECL_TIME_BUDGET": "1"}, environ={"SNOMAP_ECL_TIME_BUDGET": "9"})["SNOMAP_ECL_TIME_BUDGET"] == 1.0
+    assert (
+        load({"SNOMAP_ECL_TIME_BUDGET": "1"}, environ={"SNOMAP_ECL_TIME_BUDGET": "9"})["SNOMAP_ECL_TIME_BUDGET"] == 1.0
+    )
 
 
-@pytest.mark.parametrize(("name", "value"), [("SNOMAP_ECL_TIME_BUDGET", "soon"), ("SNOMAP_READS_REQUIRE_TOKEN", "perhaps"), ("SNOMAP_FHIR_EXPANSION_LIMIT", "many")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SNOMAP_ECL_TIME_BUDGET", "soon"),
+        ("SNOMAP_READS_REQUIRE_TOKEN", "perhaps"),
+        ("SNOMAP_FHIR_EXPANSION_LIMIT", "many"),
+    ],
+)
 def test_a_bad_value_names_the_setting(name: str, value: str) -> None:
     with pytest.raises(SettingError, match=name):
         load({}, environ={name: value})

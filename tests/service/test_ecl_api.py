@@ -54,7 +54,9 @@ def test_count_only(client: FlaskClient) -> None:
 
 
 def test_post_body(client: FlaskClient) -> None:
-    r = client.post("/api/v1/ecl", json={"ecl": f"< {BONE_MET} : 363698007 = << 2019990001100", "limit": 10, "lang": "en-GB"})
+    r = client.post(
+        "/api/v1/ecl", json={"ecl": f"< {BONE_MET} : 363698007 = << 2019990001100", "limit": 10, "lang": "en-GB"}
+    )
     assert r.status_code == 200
     assert [i["conceptId"] for i in r.get_json()["items"]] == ["1049990001107", "1059990001105", "1069990001108"]
     r = client.post("/api/v1/ecl", json={"ecl": "*", "bogus": 1})
@@ -103,7 +105,9 @@ def test_unknown_member_field_is_422(client: FlaskClient) -> None:
 
 
 def test_field_selection_records(client: FlaskClient) -> None:
-    body = client.get("/api/v1/ecl", query_string={"ecl": "^ [mapTarget] 4029990001102 {{ M referencedComponentId = 1149990001108 }}"}).get_json()
+    body = client.get(
+        "/api/v1/ecl", query_string={"ecl": "^ [mapTarget] 4029990001102 {{ M referencedComponentId = 1149990001108 }}"}
+    ).get_json()
     # EM lines 13, 14: the pathological fracture maps to M84.5 and C79.5.
     assert body["fields"] == ["mapTarget"] and body["records"] == [{"mapTarget": "C79.5"}, {"mapTarget": "M84.5"}]
 

@@ -121,7 +121,9 @@ def test_errors(client: FlaskClient) -> None:
 
 def test_a_malformed_compose_is_an_invalid_request_not_a_server_error(client: FlaskClient) -> None:
     vs = {"resourceType": "ValueSet", "status": "active", "compose": {"include": SCT}}
-    r = post(client, "ValueSet/$expand", {"resourceType": "Parameters", "parameter": [{"name": "valueSet", "resource": vs}]})
+    r = post(
+        client, "ValueSet/$expand", {"resourceType": "Parameters", "parameter": [{"name": "valueSet", "resource": vs}]}
+    )
     assert r.status_code == 400
     issue = r.get_json(force=True)["issue"][0]
     assert issue["code"] == "invalid" and issue["expression"] == ["ValueSet.compose.include"]

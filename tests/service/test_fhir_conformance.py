@@ -304,8 +304,16 @@ def test_tx_ecosystem_sct_ecl_suite(fhir_tx: Path, tx_ecosystem_tests: Path, fhi
     summary = tmp_path / "summary.json"
     run = subprocess.run(
         [
-            sys.executable, str(fhir_tx / "txtest.py"), "--base", fhir_base, "--tests", str(tx_ecosystem_tests),
-            "--suite", ECL_SUITE, "--json", str(summary),
+            sys.executable,
+            str(fhir_tx / "txtest.py"),
+            "--base",
+            fhir_base,
+            "--tests",
+            str(tx_ecosystem_tests),
+            "--suite",
+            ECL_SUITE,
+            "--json",
+            str(summary),
         ],
         capture_output=True,
         text=True,

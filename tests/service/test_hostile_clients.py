@@ -72,7 +72,10 @@ def lookup_rate(port: int, ids: list[int], seconds: float, errors: list[str]) ->
     counts: list[int] = []
     start = time.monotonic()
     until = start + seconds
-    threads = [threading.Thread(target=lookups, args=(port, ids[k::LOOKUP_THREADS], until, counts, errors)) for k in range(LOOKUP_THREADS)]
+    threads = [
+        threading.Thread(target=lookups, args=(port, ids[k::LOOKUP_THREADS], until, counts, errors))
+        for k in range(LOOKUP_THREADS)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -131,7 +134,9 @@ def chunked_body(port: int, outcome: list[Any]) -> None:
         yield b'"404684003"]}'
 
     try:
-        conn.request("POST", "/api/v1/resolve", body=body(), headers={"Content-Type": "application/json"}, encode_chunked=True)
+        conn.request(
+            "POST", "/api/v1/resolve", body=body(), headers={"Content-Type": "application/json"}, encode_chunked=True
+        )
         r = conn.getresponse()
         outcome.append((r.status, r.getheader("Content-Type"), sent))
     except OSError as e:  # the server answered 413 and closed while we were still sending

@@ -109,9 +109,7 @@ def test_fhir_validate_code_with_an_expression_nested_400_deep_is_not_a_500(clie
     inner = str(PELVIC_MET)
     for _ in range(400):
         inner = f"{PELVIC_MET}:363698007=({inner})"
-    r = client.get(
-        "/fhir/CodeSystem/$validate-code", query_string={"url": "http://snomed.info/sct", "code": inner}
-    )
+    r = client.get("/fhir/CodeSystem/$validate-code", query_string={"url": "http://snomed.info/sct", "code": inner})
     assert r.status_code < 500
     res = r.get_json()
     if res["resourceType"] == "Parameters":
@@ -147,25 +145,43 @@ def test_nul_and_lone_surrogates_in_guideline_fields_and_ids_are_a_400(
     for field in ("title", "id"):
         doc = new_guideline("nul-test")
         text = json.dumps(doc).replace('"nul-test"' if field == "id" else '"Femoral metastases"', f'"a{escape}b"')
-        body = problem(client.post("/api/v1/guidelines", data=text, content_type="application/json", headers=h(tokens["author"])), 400)
+        body = problem(
+            client.post("/api/v1/guidelines", data=text, content_type="application/json", headers=h(tokens["author"])),
+            400,
+        )
         assert field in body["detail"]
     # nested: a recommendation's text
     doc = new_guideline("nul-test")
     text = json.dumps(doc).replace('"Score the lesion."', f'"Score{escape}"')
-    body = problem(client.post("/api/v1/guidelines", data=text, content_type="application/json", headers=h(tokens["author"])), 400)
+    body = problem(
+        client.post("/api/v1/guidelines", data=text, content_type="application/json", headers=h(tokens["author"])), 400
+    )
     assert "recommendations[0].text" in body["detail"]
     # a PUT of an existing guideline with such a title changes nothing
     e = etag_of(client, GID)
     current = client.get(f"/api/v1/guidelines/{GID}/source").get_json()
     text = json.dumps({"title": "x"}).replace('"x"', f'"x{escape}"')
-    problem(client.patch(f"/api/v1/guidelines/{GID}", data=text, content_type="application/json", headers=h(tokens["author"], e)), 400)
+    problem(
+        client.patch(
+            f"/api/v1/guidelines/{GID}", data=text, content_type="application/json", headers=h(tokens["author"], e)
+        ),
+        400,
+    )
     assert client.get(f"/api/v1/guidelines/{GID}/source").get_json()["title"] == current["title"]
     assert store.record("nul-test") is None
     # a paired surrogate escape is an ordinary character (U+1F600) and is kept
     text = json.dumps(new_guideline("emoji-test")).replace('"Femoral metastases"', '"Femoral \\ud83d\\ude00"')
-    assert client.post("/api/v1/guidelines", data=text, content_type="application/json", headers=h(tokens["author"])).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/guidelines", data=text, content_type="application/json", headers=h(tokens["author"])
+        ).status_code
+        == 201
+    )
     # (a new guideline is a draft: only an author reads it)
-    assert client.get("/api/v1/guidelines/emoji-test/source", headers=h(tokens["author"])).get_json()["title"] == "Femoral \U0001f600"
+    assert (
+        client.get("/api/v1/guidelines/emoji-test/source", headers=h(tokens["author"])).get_json()["title"]
+        == "Femoral \U0001f600"
+    )
 
 
 def test_nul_and_invalid_utf8_in_paths_and_queries(client: FlaskClient, tokens: dict[str, str]) -> None:

@@ -37,7 +37,6 @@ class Source(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-
     def readinto(self, b: Any) -> int:
         n = min(len(b), self.size - self.served)
         if n <= 0:
@@ -79,7 +78,12 @@ def send(app: Flask, path: str, source: Source, chunked: bool, content_type: str
 def small(sample_index: Path) -> Flask:
     """An app with small limits, so the limits themselves can be crossed cheaply."""
     return create_app(
-        {"SNOMAP_INDEX": str(sample_index), "TESTING": True, "SNOMAP_MAX_BODY_BYTES": 4000, "SNOMAP_FHIR_MAX_BODY_BYTES": 9000}
+        {
+            "SNOMAP_INDEX": str(sample_index),
+            "TESTING": True,
+            "SNOMAP_MAX_BODY_BYTES": 4000,
+            "SNOMAP_FHIR_MAX_BODY_BYTES": 9000,
+        }
     )
 
 
@@ -104,7 +108,10 @@ def test_resolve_with_4_5_million_codes_is_refused_before_parsing(app: Flask, ch
     assert source.served == 0 if not chunked else source.served <= 2 * MB + 64 * 1024
 
 
-@pytest.mark.parametrize("path", ["/api/v1/resolve", "/api/v1/ecl", "/api/v1/annotate", "/api/v1/map", "/api/v1/guidelines", "/no/such/route"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/resolve", "/api/v1/ecl", "/api/v1/annotate", "/api/v1/map", "/api/v1/guidelines", "/no/such/route"],
+)
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_every_route_has_the_limit(small: Flask, path: str, chunked: bool) -> None:
     source = Source(b"", b"x" * 100, 4001)  # one byte past SNOMAP_MAX_BODY_BYTES=4000
@@ -182,4 +189,9 @@ def test_counting_input_reads_no_more_than_one_byte_past_the_limit() -> None:
 
 def test_limit_by_longest_prefix() -> None:
     m = BodyLimit(lambda e, s: [], 10, {"/fhir": 20})
-    assert (m.limit_for("/fhir/CodeSystem/$lookup"), m.limit_for("/fhir"), m.limit_for("/fhirx"), m.limit_for("/api/v1/ecl")) == (20, 20, 10, 10)
+    assert (
+        m.limit_for("/fhir/CodeSystem/$lookup"),
+        m.limit_for("/fhir"),
+        m.limit_for("/fhirx"),
+        m.limit_for("/api/v1/ecl"),
+    ) == (20, 20, 10, 10)

@@ -23,13 +23,40 @@ LIVER_MET = "1099990001101"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 ILIUM_GUIDELINES = "pelvic-bone-metastasis-fracture-risk;suspected-bone-metastasis-workup;oligometastatic-local-therapy;malignant-disease-general-principles"
 
-ROWS = pd.DataFrame({
-    "patient": [f"p{i}" for i in range(12)],
-    "diagnosis": ["metastasis to ilium", ILIUM_MET, "liver mets", "C78.7", "", "1059990001104",
-                  "metastasis to ilium", "C78.7", "the weather is nice today", "105039990001111", ILIUM_MET, "liver mets"],
-    "system": ["", "", "", ICD10, "", "", "", "", "", "", "http://snomed.info/sct", ""],
-})
-EXPECTED = [ILIUM_MET, ILIUM_MET, LIVER_MET, LIVER_MET, None, None, ILIUM_MET, None, None, ILIUM_MET, ILIUM_MET, LIVER_MET]
+ROWS = pd.DataFrame(
+    {
+        "patient": [f"p{i}" for i in range(12)],
+        "diagnosis": [
+            "metastasis to ilium",
+            ILIUM_MET,
+            "liver mets",
+            "C78.7",
+            "",
+            "1059990001104",
+            "metastasis to ilium",
+            "C78.7",
+            "the weather is nice today",
+            "105039990001111",
+            ILIUM_MET,
+            "liver mets",
+        ],
+        "system": ["", "", "", ICD10, "", "", "", "", "", "", "http://snomed.info/sct", ""],
+    }
+)
+EXPECTED = [
+    ILIUM_MET,
+    ILIUM_MET,
+    LIVER_MET,
+    LIVER_MET,
+    None,
+    None,
+    ILIUM_MET,
+    None,
+    None,
+    ILIUM_MET,
+    ILIUM_MET,
+    LIVER_MET,
+]
 
 
 def run(*args: str) -> Result:
@@ -37,8 +64,21 @@ def run(*args: str) -> Result:
 
 
 def map_file(index: Path, src: Path, out: Path, *extra: str) -> Result:
-    result = run("map-file", str(src), "--column", "diagnosis", "--system-column", "system", "--out", str(out),
-                 "--index", str(index), "--guidelines", str(sample_guidelines_dir()), *extra)
+    result = run(
+        "map-file",
+        str(src),
+        "--column",
+        "diagnosis",
+        "--system-column",
+        "system",
+        "--out",
+        str(out),
+        "--index",
+        str(index),
+        "--guidelines",
+        str(sample_guidelines_dir()),
+        *extra,
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -70,7 +110,9 @@ def test_a_rerun_writes_the_same_bytes(sample_index: Path, tmp_path: Path) -> No
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
-def test_resume_maps_only_the_unfinished_chunks(sample_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_maps_only_the_unfinished_chunks(
+    sample_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     write_table(ROWS, src)
     map_file(sample_index, src, tmp_path / "reference.csv", "--workers", "1")
@@ -86,10 +128,26 @@ def test_resume_maps_only_the_unfinished_chunks(sample_index: Path, tmp_path: Pa
 
     monkeypatch.setattr(batch_cli, "_map_chunk", interrupted)
     with pytest.raises(RuntimeError, match="interrupted"):
-        run("map-file", str(src), "--column", "diagnosis", "--system-column", "system", "--out", str(out),
-            "--index", str(sample_index), "--guidelines", str(sample_guidelines_dir()), "--workers", "1")
+        run(
+            "map-file",
+            str(src),
+            "--column",
+            "diagnosis",
+            "--system-column",
+            "system",
+            "--out",
+            str(out),
+            "--index",
+            str(sample_index),
+            "--guidelines",
+            str(sample_guidelines_dir()),
+            "--workers",
+            "1",
+        )
     assert not out.exists()
-    assert sorted(p.name for p in (tmp_path / "out.csv.partial.d").glob("chunk-*")) == [f"chunk-00000{i}.parquet" for i in range(3)]
+    assert sorted(p.name for p in (tmp_path / "out.csv.partial.d").glob("chunk-*")) == [
+        f"chunk-00000{i}.parquet" for i in range(3)
+    ]
     mapped.clear()
     monkeypatch.setattr(batch_cli, "_map_chunk", lambda task: (mapped.append(task[0]), real(task))[1])
     result = map_file(sample_index, src, out, "--workers", "1", "--resume")
@@ -111,9 +169,23 @@ def test_without_resume_an_old_partial_run_is_discarded(sample_index: Path, tmp_
 def test_bad_usage(sample_index: Path, tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     write_table(ROWS, src)
-    result = CliRunner().invoke(main, ["map-file", str(src), "--column", "nope", "--out", str(tmp_path / "o.csv"), "--index", str(sample_index)])
+    result = CliRunner().invoke(
+        main, ["map-file", str(src), "--column", "nope", "--out", str(tmp_path / "o.csv"), "--index", str(sample_index)]
+    )
     assert result.exit_code == 2 and "nope" in result.output
     odd = tmp_path / "in.xlsx"
     odd.write_text("x")
-    result = CliRunner().invoke(main, ["map-file", str(odd), "--column", "diagnosis", "--out", str(tmp_path / "o.xlsx"), "--index", str(sample_index)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "map-file",
+            str(odd),
+            "--column",
+            "diagnosis",
+            "--out",
+            str(tmp_path / "o.xlsx"),
+            "--index",
+            str(sample_index),
+        ],
+    )
     assert result.exit_code == 2 and "--format" in result.output

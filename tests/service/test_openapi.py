@@ -277,8 +277,22 @@ def test_every_schema_module_is_walked(app: Flask) -> None:
 
     spec = build_spec(app)
     modules = schema_modules()
-    assert {m.__name__.rsplit(".", 1)[-1] for m in modules} >= {"common", "concepts", "ecl", "guidelines", "map", "authoring", "annotate", "resolve"}
+    assert {m.__name__.rsplit(".", 1)[-1] for m in modules} >= {
+        "common",
+        "concepts",
+        "ecl",
+        "guidelines",
+        "map",
+        "authoring",
+        "annotate",
+        "resolve",
+    }
     for m in modules:
         for name, cls in vars(m).items():
-            if isinstance(cls, type) and issubclass(cls, Schema) and cls.__module__ == m.__name__ and not name.startswith("_"):
+            if (
+                isinstance(cls, type)
+                and issubclass(cls, Schema)
+                and cls.__module__ == m.__name__
+                and not name.startswith("_")
+            ):
                 assert name in spec["components"]["schemas"], name

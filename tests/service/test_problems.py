@@ -16,7 +16,9 @@ from terminology.ecl import EclSyntaxError, EclTimeoutError
 from terminology.fhir import FhirError, Issue
 
 
-@pytest.mark.parametrize("cls", [ReleaseError, GuidelineFileError, TerminologyError, EclSyntaxError, AuthoringError, FhirError])
+@pytest.mark.parametrize(
+    "cls", [ReleaseError, GuidelineFileError, TerminologyError, EclSyntaxError, AuthoringError, FhirError]
+)
 def test_every_family_derives_from_the_root(cls: type) -> None:
     assert issubclass(cls, SnomapError)
 

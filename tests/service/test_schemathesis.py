@@ -31,7 +31,9 @@ def _app(tmp: Path) -> Any:
     from terminology.sample import default_index_path
 
     index = os.environ.get("SNOMAP_FUZZ_INDEX") or str(default_index_path())
-    return create_app({"SNOMAP_INDEX": index, "SNOMAP_DATABASE_URL": f"sqlite:///{tmp / 'fuzz.db'}", "SNOMAP_DATA_DIR": str(tmp)})
+    return create_app(
+        {"SNOMAP_INDEX": index, "SNOMAP_DATABASE_URL": f"sqlite:///{tmp / 'fuzz.db'}", "SNOMAP_DATA_DIR": str(tmp)}
+    )
 
 
 _TMP = Path(__import__("tempfile").mkdtemp(prefix="snomap-fuzz-"))

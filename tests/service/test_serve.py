@@ -129,7 +129,19 @@ def start_server(sample_index: Path, directory: Path, extra: list[str] | None = 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*SNOMAP, "serve", "--index", str(sample_index), "--host", HOST, "--port", str(port), "--workers", "2", *(extra or [])],
+            [
+                *SNOMAP,
+                "serve",
+                "--index",
+                str(sample_index),
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                *(extra or []),
+            ],
             cwd=REPO,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -47,7 +47,9 @@ def many(n: int) -> list[dict[str, str]]:
     return [{"concept": str(FEMUR_MET)}] * n
 
 
-def test_an_oversized_guideline_is_refused_before_it_is_written(client: FlaskClient, token: str, store: SqlGuidelineRepository) -> None:
+def test_an_oversized_guideline_is_refused_before_it_is_written(
+    client: FlaskClient, token: str, store: SqlGuidelineRepository
+) -> None:
     revision = store.state()["revision"]
     r = client.post("/api/v1/guidelines", json=new_guideline("big", *many(MAX_TAGS + 1)), headers=h(token))
     assert r.status_code == 413 and r.mimetype == PROBLEM
@@ -63,7 +65,9 @@ def test_an_oversized_guideline_is_refused_before_it_is_written(client: FlaskCli
     assert store.state()["revision"] == revision
 
 
-def test_the_200th_tag_is_accepted_and_the_201st_is_not(client: FlaskClient, token: str, store: SqlGuidelineRepository) -> None:
+def test_the_200th_tag_is_accepted_and_the_201st_is_not(
+    client: FlaskClient, token: str, store: SqlGuidelineRepository
+) -> None:
     tags = [{"ecl": f"<< {PELVIC_MET} /* {i} */"} for i in range(MAX_TAGS - 1)]
     r = client.post("/api/v1/guidelines", json=new_guideline("full", *tags), headers=h(token))
     assert r.status_code == 201, r.get_json()
@@ -84,7 +88,11 @@ def test_ecl_tags_on_inactive_or_missing_concepts_are_a_422(client: FlaskClient,
     assert r.status_code == 422 and r.get_json()["replacements"][0]["conceptId"] == str(ILIUM_MET)
     r = client.post(url, json={"ecl": "<< 22298006"}, headers=h(token, e))  # not in the sample release
     assert r.status_code == 422 and r.get_json()["conceptId"] == "22298006"
-    r = client.post("/api/v1/guidelines", json=new_guideline("x", {"ecl": "(" * 600 + "<< 1049990001107" + ")" * 600}), headers=h(token))
+    r = client.post(
+        "/api/v1/guidelines",
+        json=new_guideline("x", {"ecl": "(" * 600 + "<< 1049990001107" + ")" * 600}),
+        headers=h(token),
+    )
     assert r.status_code == 400 and r.get_json()["position"] == 50 and r.get_json()["field"] == "tags[0].ecl"
 
 
@@ -100,7 +108,9 @@ def run(*args: str):  # type: ignore[no-untyped-def]
         (TagSpec(concept=None, ecl="(" * 600 + f"<< {PELVIC_MET}" + ")" * 600), "more than 50 deep"),  # stopped serve
     ],
 )
-def test_the_import_refuses_what_the_api_refuses(store_url: str, sample_index: Path, tmp_path: Path, tag: TagSpec, says: str) -> None:
+def test_the_import_refuses_what_the_api_refuses(
+    store_url: str, sample_index: Path, tmp_path: Path, tag: TagSpec, says: str
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     write_guideline(make_doc("good-one"), folder)

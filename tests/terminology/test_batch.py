@@ -52,7 +52,9 @@ def repo():  # type: ignore[no-untyped-def]
     return open_guidelines(str(sample_guidelines_dir()))
 
 
-def frame(sample: Terminology, df: pd.DataFrame, column: str = "x", system: str | None = None, repo=None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def frame(
+    sample: Terminology, df: pd.DataFrame, column: str = "x", system: str | None = None, repo=None
+) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return map_frame(df, column, system, terminology=sample, guidelines=repo)
 
 
@@ -73,10 +75,18 @@ def test_texts_row_for_row_as_single_map_phrase_calls(sample: Terminology) -> No
 
 
 def test_codes_of_every_kind(sample: Terminology, repo) -> None:  # type: ignore[no-untyped-def]
-    df = pd.DataFrame({
-        "x": [str(ILIUM_MET), "105039990001111", str(DUPLICATE), "C78.7", f"{ILIUM_MET} |Metastatic malignant neoplasm to ilium|"],
-        "system": [None, None, None, ICD10, None],
-    })
+    df = pd.DataFrame(
+        {
+            "x": [
+                str(ILIUM_MET),
+                "105039990001111",
+                str(DUPLICATE),
+                "C78.7",
+                f"{ILIUM_MET} |Metastatic malignant neoplasm to ilium|",
+            ],
+            "system": [None, None, None, ICD10, None],
+        }
+    )
     out = frame(sample, df, "x", "system", repo)
     # Description 105039990001111 "Metastasis to ilium" is of 1059990001105; 1119990001107 REPLACED BY it;
     # ExtendedMap f3e49767 maps 1099990001101 to C78.7.
@@ -85,7 +95,10 @@ def test_codes_of_every_kind(sample: Terminology, repo) -> None:  # type: ignore
     assert out["matched"].all() and (out["score"] == 1.0).all()
     assert out["guidelines"].iloc[0] == ILIUM_GUIDELINES
     # Liver metastasis: liver (own tag), oligometastatic, general.
-    assert out["guidelines"].iloc[3] == "liver-metastases-management;oligometastatic-local-therapy;malignant-disease-general-principles"
+    assert (
+        out["guidelines"].iloc[3]
+        == "liver-metastases-management;oligometastatic-local-therapy;malignant-disease-general-principles"
+    )
 
 
 def test_only_published_guidelines(sample: Terminology, tmp_path: Path) -> None:
@@ -101,7 +114,9 @@ def test_only_published_guidelines(sample: Terminology, tmp_path: Path) -> None:
 
 
 def test_columns_and_order_and_index_are_kept(sample: Terminology) -> None:
-    df = pd.DataFrame({"id": [30, 10, 20, 40], "note": ["liver mets", str(ILIUM_MET), "liver mets", "stuff"]}, index=[7, 3, 5, 1])
+    df = pd.DataFrame(
+        {"id": [30, 10, 20, 40], "note": ["liver mets", str(ILIUM_MET), "liver mets", "stuff"]}, index=[7, 3, 5, 1]
+    )
     out = frame(sample, df, "note")
     assert list(out.columns) == ["id", "note", *output_columns()]
     assert out.index.tolist() == [7, 3, 5, 1]
@@ -129,14 +144,23 @@ def test_each_distinct_value_is_mapped_once(sample: Terminology, monkeypatch: py
     # ILIUM_MET as a number and as a string are one value; C78.7 with and without a system are two.
     assert len(calls) == 4
     assert len(out) == 1200
-    assert out["conceptId"].tolist()[:5] == [str(LIVER_MET), str(ILIUM_MET), str(ILIUM_MET), str(LIVER_MET), str(LIVER_MET)]
+    assert out["conceptId"].tolist()[:5] == [
+        str(LIVER_MET),
+        str(ILIUM_MET),
+        str(ILIUM_MET),
+        str(LIVER_MET),
+        str(LIVER_MET),
+    ]
     assert out["how"].iloc[5] == "text"  # "C78.7" without a system is read as a text
 
+
 def test_errors_are_per_row(sample: Terminology) -> None:
-    df = pd.DataFrame({
-        "x": ["liver mets", None, "", True, "1059990001104", "Z99.9", "1234-5", "9999990001104", str(ILIUM_MET)],
-        "s": [None, None, None, None, None, ICD10, "http://loinc.org", None, None],
-    })
+    df = pd.DataFrame(
+        {
+            "x": ["liver mets", None, "", True, "1059990001104", "Z99.9", "1234-5", "9999990001104", str(ILIUM_MET)],
+            "s": [None, None, None, None, None, ICD10, "http://loinc.org", None, None],
+        }
+    )
     out = frame(sample, df, "x", "s")
     errors = out["error"].tolist()
     assert errors[0] is None and errors[-1] is None
@@ -152,7 +176,9 @@ def test_errors_are_per_row(sample: Terminology) -> None:
 
 def test_missing_cells_of_any_reader_are_empty_rows(sample: Terminology) -> None:
     # CSV readers give "", JSON gives None, pandas' string and Arrow dtypes give NA, numeric columns NaN.
-    df = pd.DataFrame({"x": pd.array(["liver mets", None, ""], dtype="string"), "s": pd.array([None, None, None], dtype="string")})
+    df = pd.DataFrame(
+        {"x": pd.array(["liver mets", None, ""], dtype="string"), "s": pd.array([None, None, None], dtype="string")}
+    )
     out = frame(sample, df, "x", "s")
     assert out["conceptId"].tolist() == [str(LIVER_MET), None, None]
     assert [e is not None and "empty" in e for e in out["error"]] == [False, True, True]
@@ -174,7 +200,9 @@ def test_empty_frame(sample: Terminology) -> None:
 
 @pytest.mark.parametrize("ext", ["csv", "tsv", "jsonl", "parquet"])
 def test_every_format_round_trips(sample: Terminology, repo, tmp_path: Path, ext: str) -> None:  # type: ignore[no-untyped-def]
-    df = pd.DataFrame({"row": ["a", "b", "c", "d"], "x": ["liver mets", str(ILIUM_MET), "", "ilium, metastasis \"quoted\"\ttab"]})
+    df = pd.DataFrame(
+        {"row": ["a", "b", "c", "d"], "x": ["liver mets", str(ILIUM_MET), "", 'ilium, metastasis "quoted"\ttab']}
+    )
     out = frame(sample, df, "x", repo=repo)
     path = tmp_path / f"out.{ext}"
     write_table(out, path)
@@ -212,7 +240,11 @@ def test_fhir_condition_codings_in_a_cds_clients_order(sample: Terminology) -> N
             "text": "liver mets",
         },
     }
-    assert condition_codings(condition) == [(str(ILIUM_MET), "http://snomed.info/sct"), ("C78.7", ICD10), ("liver mets", None)]
+    assert condition_codings(condition) == [
+        (str(ILIUM_MET), "http://snomed.info/sct"),
+        ("C78.7", ICD10),
+        ("liver mets", None),
+    ]
     m = map_json_item(sample, condition)
     assert m.concepts == (ILIUM_MET,) and m.how == "SNOMED CT coding: direct"
     # Without the SNOMED coding the ICD-10 one is read (ExtendedMap f3e49767), then the text.
@@ -231,7 +263,15 @@ def test_fhir_condition_codings_in_a_cds_clients_order(sample: Terminology) -> N
 
 @pytest.mark.real_release
 def test_subset_texts_row_for_row(subset: Terminology) -> None:
-    texts = ["liver metastasis", "hepatic mets", "cva", "stroke", "liver cancer", "thank you doctor", "liver metastasis"]
+    texts = [
+        "liver metastasis",
+        "hepatic mets",
+        "cva",
+        "stroke",
+        "liver cancer",
+        "thank you doctor",
+        "liver metastasis",
+    ]
     out = map_frame(pd.DataFrame({"t": texts}), "t", terminology=subset)
     for text, cid, matched in zip(texts, out["conceptId"], out["matched"], strict=True):
         single = map_phrase(subset, text, limit=1)

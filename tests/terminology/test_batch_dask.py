@@ -19,16 +19,37 @@ distributed = pytest.importorskip("dask.distributed")
 pytestmark = pytest.mark.slow
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
-SAMPLE_ROWS = ["metastasis to ilium", "1059990001105", "liver mets", "C78.7", None, "1059990001104", "1119990001107",
-               "the weather is nice today", "105039990001111", "1059990001105 |Metastatic malignant neoplasm to ilium|"]
+SAMPLE_ROWS = [
+    "metastasis to ilium",
+    "1059990001105",
+    "liver mets",
+    "C78.7",
+    None,
+    "1059990001104",
+    "1119990001107",
+    "the weather is nice today",
+    "105039990001111",
+    "1059990001105 |Metastatic malignant neoplasm to ilium|",
+]
 SAMPLE_SYSTEMS = [None, None, None, ICD10, None, None, None, None, None, None]
-SUBSET_ROWS = ["liver metastasis", "hepatic mets", "cva", "stroke", "liver cancer", "thank you doctor", "94381002", "not a code 123"]
+SUBSET_ROWS = [
+    "liver metastasis",
+    "hepatic mets",
+    "cva",
+    "stroke",
+    "liver cancer",
+    "thank you doctor",
+    "94381002",
+    "not a code 123",
+]
 
 
 @pytest.fixture(scope="module")
 def client():  # type: ignore[no-untyped-def]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 

@@ -41,14 +41,32 @@ MAP_ROWS = [
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
     root = tmp_path_factory.mktemp("maps")
-    metadata = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FSN_TYPE, snomed.INFERRED, snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE]
+    metadata = [
+        snomed.ROOT,
+        snomed.IS_A,
+        snomed.PRIMITIVE,
+        snomed.FSN_TYPE,
+        snomed.INFERRED,
+        snomed.EXISTENTIAL,
+        snomed.CASE_INSENSITIVE,
+    ]
     concepts = [MODULE, *metadata, ICD10_MAP, CORRELATION, CATEGORY, HYPERTENSION, DISORDER, CHILD]
     write_rf2(root, rf2.CONCEPT, [[c, T, 1, MODULE, snomed.PRIMITIVE] for c in concepts])
     write_rf2(
         root,
         rf2.DESCRIPTION,
         [
-            [make_sctid(k + 1, NS, ComponentKind.DESCRIPTION), T, 1, MODULE, c, "en", snomed.FSN_TYPE, f"Concept {k} (disorder)", snomed.CASE_INSENSITIVE]
+            [
+                make_sctid(k + 1, NS, ComponentKind.DESCRIPTION),
+                T,
+                1,
+                MODULE,
+                c,
+                "en",
+                snomed.FSN_TYPE,
+                f"Concept {k} (disorder)",
+                snomed.CASE_INSENSITIVE,
+            ]
             for k, c in enumerate(concepts)
         ],
     )
@@ -57,17 +75,58 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
         root,
         rf2.RELATIONSHIP,
         [
-            [make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP), T, 1, MODULE, c, p, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL]
+            [
+                make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP),
+                T,
+                1,
+                MODULE,
+                c,
+                p,
+                0,
+                snomed.IS_A,
+                snomed.INFERRED,
+                snomed.EXISTENTIAL,
+            ]
             for k, (c, p) in enumerate(parents.items())
         ],
     )
     rows = [
-        [f"00000000-0000-4000-8000-{k:012d}", T, 1, MODULE, ICD10_MAP, DISORDER, g, p, rule, advice, target, CORRELATION, CATEGORY]
+        [
+            f"00000000-0000-4000-8000-{k:012d}",
+            T,
+            1,
+            MODULE,
+            ICD10_MAP,
+            DISORDER,
+            g,
+            p,
+            rule,
+            advice,
+            target,
+            CORRELATION,
+            CATEGORY,
+        ]
         for k, (g, p, rule, advice, target) in enumerate(MAP_ROWS)
     ]
     # The child maps to M06.9 as its whole meaning: the reverse map of M06.9 finds the disorder only
     # under a rule (partial) and the child as a whole.
-    rows.append(["00000000-0000-4000-8000-000000000100", T, 1, MODULE, ICD10_MAP, CHILD, 1, 1, "TRUE", "ALWAYS M06.9", "M06.9", CORRELATION, CATEGORY])
+    rows.append(
+        [
+            "00000000-0000-4000-8000-000000000100",
+            T,
+            1,
+            MODULE,
+            ICD10_MAP,
+            CHILD,
+            1,
+            1,
+            "TRUE",
+            "ALWAYS M06.9",
+            "M06.9",
+            CORRELATION,
+            CATEGORY,
+        ]
+    )
     write_rf2(root, rf2.EXTENDED_MAP, rows)
     out = root / "maps.idx"
     build_index(load_release(root), out)
@@ -91,10 +150,15 @@ def test_a_boy_of_ten() -> None:
         (Patient(age_days=parse_age("10y"), sex="male"), ["M08.9", "N49.9"]),
         (Patient(age_days=parse_age("40"), sex="female"), ["M06.9", "N94.9"]),
         (Patient(age_days=parse_age("15y"), sex="female"), ["M06.9", "N94.9"]),  # "< 15.0 years" is false at 15
-        (Patient(age_days=parse_age("40"), sex="female", findings=frozenset({HYPERTENSION})), ["M06.9", "N94.9", "I10"]),
+        (
+            Patient(age_days=parse_age("40"), sex="female", findings=frozenset({HYPERTENSION})),
+            ["M06.9", "N94.9", "I10"],
+        ),
     ],
 )
-def test_forward_map_evaluates_each_group_for_the_patient(release: Terminology, patient: Patient, expected: list[str]) -> None:
+def test_forward_map_evaluates_each_group_for_the_patient(
+    release: Terminology, patient: Patient, expected: list[str]
+) -> None:
     assert targets_of(forward_map(release, DISORDER, ICD10, patient)) == expected
 
 

@@ -167,7 +167,12 @@ def test_description_by_id(sample: Terminology) -> None:
     # Language line 26 (en-GB) and line 327 (en-US): acceptable (900000000000549004).
     d = sample.description(105039990001111)
     assert (d.id, d.concept_id, d.active, d.type, d.type_id) == (
-        105039990001111, ILIUM_MET, True, "synonym", 900000000000013009)
+        105039990001111,
+        ILIUM_MET,
+        True,
+        "synonym",
+        900000000000013009,
+    )
     assert (d.term, d.language_code, d.effective_time, d.module_id) == ("Metastasis to ilium", "en", "20240901", MODULE)
     assert d.case_significance_id == 900000000000448009
     assert d.acceptability == {EN_US: "acceptable", EN_GB: "acceptable"}
@@ -183,8 +188,16 @@ def test_description_by_id(sample: Terminology) -> None:
 
 
 def test_unknown_concept_raises_concept_not_found(sample: Terminology) -> None:
-    for query in (sample.concept, sample.preferred_term, sample.fsn, sample.parents, sample.children,
-                  sample.ancestors, sample.descendants, sample.resolve):
+    for query in (
+        sample.concept,
+        sample.preferred_term,
+        sample.fsn,
+        sample.parents,
+        sample.children,
+        sample.ancestors,
+        sample.descendants,
+        sample.resolve,
+    ):
         with pytest.raises(ConceptNotFoundError) as info:
             query(UNKNOWN_CONCEPT)
         assert info.value.sctid == UNKNOWN_CONCEPT
@@ -225,20 +238,24 @@ def test_ancestors(sample: Terminology) -> None:
     # The is-a chain: lines 19 (-> 1049), 16 (-> 1039), 12 (-> 1029), 9 (-> 1019), 6 (-> 1009), 3 (-> 64572001),
     # 108 (-> 404684003), 107 (-> 138875005).
     assert sample.ancestors(ILIUM_MET).tolist() == sorted(
-        [PELVIC_MET, BONE_MET, SECONDARY, MALIGNANT, NEOPLASTIC, DISEASE, FINDING, ROOT])
+        [PELVIC_MET, BONE_MET, SECONDARY, MALIGNANT, NEOPLASTIC, DISEASE, FINDING, ROOT]
+    )
     # Both branches of the pathological fracture: line 47 (-> 1129990001100) and line 40 (1129 -> 64572001).
     assert sample.ancestors(PATH_FRACTURE).tolist() == sorted(
-        [BONE_MET, SECONDARY, MALIGNANT, NEOPLASTIC, FRACTURE, DISEASE, FINDING, ROOT])
+        [BONE_MET, SECONDARY, MALIGNANT, NEOPLASTIC, FRACTURE, DISEASE, FINDING, ROOT]
+    )
     assert sample.ancestors(ROOT).tolist() == []
 
 
 def test_descendants(sample: Terminology) -> None:
     # Children of 1039990001102 (lines 16, 25, 28, 46) and of 1049990001107 (lines 19, 22); nothing is-a those.
     assert sample.descendants(BONE_MET).tolist() == sorted(
-        [PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE])
+        [PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE]
+    )
     # 1029990001104 adds 1039990001102 (line 12), liver (line 31) and lung (line 34) metastases.
     assert sample.descendants(SECONDARY).tolist() == sorted(
-        [BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE, LIVER_MET, LUNG_MET])
+        [BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE, LIVER_MET, LUNG_MET]
+    )
     assert sample.descendant_count(SECONDARY) == 9
     # The inactive concepts' is-a rows (lines 37, 70) are inactive: they are nobody's descendants.
     assert DUPLICATE not in sample.descendants(PELVIC_MET).tolist()
@@ -321,8 +338,10 @@ def test_isa_graph_has_the_active_isa_rows_between_active_concepts(sample: Termi
     edges = {
         (int(r["sourceId"]), int(r["destinationId"]))
         for r in rows("sct2_Relationship_Snapshot_*")
-        if r["active"] == "1" and r["typeId"] == str(IS_A)
-        and int(r["sourceId"]) in active and int(r["destinationId"]) in active
+        if r["active"] == "1"
+        and r["typeId"] == str(IS_A)
+        and int(r["sourceId"]) in active
+        and int(r["destinationId"]) in active
     }
     assert len(active) == 119  # 121 concepts, two inactive (Concept lines 41, 52)
     g = sample.isa_graph
@@ -393,7 +412,8 @@ def test_refset_memberships(sample: Terminology) -> None:
 def test_refset_members_of_the_simple_refset(sample: Terminology) -> None:
     # Simple lines 2-7 and 9 are active; line 8 (the duplicate) is inactive.
     assert sample.refset_members(BONE_REFSET).tolist() == sorted(
-        [BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE])
+        [BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, PATH_FRACTURE]
+    )
     assert BONE_REFSET in sample.refsets()
 
 
@@ -403,10 +423,18 @@ def test_map_targets(sample: Terminology) -> None:
     assert [(m.refset_id, m.map_target) for m in targets] == [(ICD10_MAP, "C79.5"), (REGISTRY_MAP, "SMR-212")]
     icd = targets[0]
     assert (icd.concept_id, icd.map_group, icd.map_priority, icd.map_rule, icd.map_advice, icd.correlation_id) == (
-        ILIUM_MET, 1, 1, "TRUE", "ALWAYS C79.5", 447561005)
+        ILIUM_MET,
+        1,
+        1,
+        "TRUE",
+        "ALWAYS C79.5",
+        447561005,
+    )
     # ExtendedMap lines 13-14: the fracture maps to M84.5 in group 1 and C79.5 in group 2.
     assert [(m.map_group, m.map_target) for m in sample.map_targets(PATH_FRACTURE, ICD10_MAP)] == [
-        (1, "M84.5"), (2, "C79.5")]
+        (1, "M84.5"),
+        (2, "C79.5"),
+    ]
     assert [m.map_target for m in sample.map_targets(ILIUM_MET, REGISTRY_MAP)] == ["SMR-212"]
     # The liver metastasis: ExtendedMap line 8 (C78.7), SimpleMap line 7 (SMR-220).
     assert [m.map_target for m in sample.map_targets(LIVER_MET)] == ["C78.7", "SMR-220"]
@@ -456,7 +484,8 @@ def test_associations_both_directions(sample: Terminology) -> None:
         Association(REPLACED_BY, "REPLACED BY", DUPLICATE, ILIUM_MET),
     ]
     assert sample.associations_to(SACRUM_MET) == [
-        Association(POSSIBLY_EQUIVALENT_TO, "POSSIBLY EQUIVALENT TO", AMBIGUOUS, SACRUM_MET)]
+        Association(POSSIBLY_EQUIVALENT_TO, "POSSIBLY EQUIVALENT TO", AMBIGUOUS, SACRUM_MET)
+    ]
     assert sample.associations(ILIUM_MET) == []
     assert sample.associations_to(LIVER_MET) == []
 
@@ -490,8 +519,10 @@ def test_release_info_from_the_module_dependency_file(sample: Terminology) -> No
     assert info.edition_module == MODULE
     assert info.version == "20250301"
     assert info.uri == "http://snomed.info/sct/19990001103/version/20250301"
-    assert sorted((d["module"], d["depends_on"], d["source_effective_time"], d["target_effective_time"])
-                  for d in info.dependencies) == [
+    assert sorted(
+        (d["module"], d["depends_on"], d["source_effective_time"], d["target_effective_time"])
+        for d in info.dependencies
+    ) == [
         ("19990001103", "900000000000012004", "20250301", "20250101"),
         ("19990001103", "900000000000207008", "20250301", "20250101"),
     ]

@@ -57,7 +57,9 @@ def test_attributes_of_liver_metastasis(subset: Terminology) -> None:
     assert rels == {(1, 116676008, 14799000), (1, 363698007, 10200004)}
 
 
-def test_parents_and_ancestors_equal_the_relationship_file(subset: Terminology, parents_by_hand: dict[int, set[int]]) -> None:
+def test_parents_and_ancestors_equal_the_relationship_file(
+    subset: Terminology, parents_by_hand: dict[int, set[int]]
+) -> None:
     for c in subset.active_concept_ids().tolist():
         assert set(subset.parents(c)) == parents_by_hand.get(c, set()), c
     for c in [94381002, 93870000, 404684003, 10200004]:
@@ -87,7 +89,9 @@ def test_subsumption_outcomes(subset: Terminology) -> None:
     assert subset.subsumption(94381002, 10200004) == "not-subsumed"
 
 
-def test_isa_paths_shortest_first_end_at_the_ancestor(subset: Terminology, parents_by_hand: dict[int, set[int]]) -> None:
+def test_isa_paths_shortest_first_end_at_the_ancestor(
+    subset: Terminology, parents_by_hand: dict[int, set[int]]
+) -> None:
     paths = subset.isa_paths(94381002, 404684003, limit=10)
     assert paths and all(p[0] == 94381002 and p[-1] == 404684003 for p in paths)
     assert [len(p) for p in paths] == sorted(len(p) for p in paths)

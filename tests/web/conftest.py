@@ -58,7 +58,16 @@ def web_app(sample_index: Path, sample: Terminology) -> Flask:
     from terminology.sample import sample_guidelines_dir
 
     files = FileGuidelineRepository(sample_guidelines_dir())
-    return with_pages(create_app({"SNOMAP_INDEX": str(sample_index), "SNOMAP_TERMINOLOGY": sample, "SNOMAP_GUIDELINE_REPOSITORY": files, "TESTING": True}))
+    return with_pages(
+        create_app(
+            {
+                "SNOMAP_INDEX": str(sample_index),
+                "SNOMAP_TERMINOLOGY": sample,
+                "SNOMAP_GUIDELINE_REPOSITORY": files,
+                "TESTING": True,
+            }
+        )
+    )
 
 
 @dataclass
@@ -85,7 +94,14 @@ def authoring(tmp_path: Path, sample_index: Path, sample: Terminology) -> Iterat
     repo = authoring_store(tmp_path, sample)
     tokens = {role: repo.tokens.create(f"{role}-user", role) for role in ("reader", "author", "admin")}
     app = with_pages(
-        create_app({"SNOMAP_INDEX": str(sample_index), "SNOMAP_TERMINOLOGY": sample, "SNOMAP_GUIDELINE_REPOSITORY": repo, "TESTING": True})
+        create_app(
+            {
+                "SNOMAP_INDEX": str(sample_index),
+                "SNOMAP_TERMINOLOGY": sample,
+                "SNOMAP_GUIDELINE_REPOSITORY": repo,
+                "TESTING": True,
+            }
+        )
     )
     yield Authoring(app, repo, tokens)
     repo.dispose()
@@ -128,7 +144,9 @@ def live_server() -> Iterator[Any]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install playwright)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
+    )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield b

@@ -153,7 +153,11 @@ def test_autocomplete_keyboard_and_delay(web_app: Flask, live_server: Any, page:
 
 def test_phone_layout(web_app: Flask, live_server: Any, phone: Any) -> None:
     server = live_server(web_app)
-    for path, name in ((f"/concepts/{ILIUM_MET}", "concept-phone"), ("/?q=metastasis+to+ilium", "find-phone"), (f"/guidelines/{PELVIC_GID}", "guideline-phone")):
+    for path, name in (
+        (f"/concepts/{ILIUM_MET}", "concept-phone"),
+        ("/?q=metastasis+to+ilium", "find-phone"),
+        (f"/guidelines/{PELVIC_GID}", "guideline-phone"),
+    ):
         phone.goto(server.url + path)
         overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {PHONE['width']}px"
@@ -180,7 +184,9 @@ def test_keyboard_only_reaches_the_search_box_and_results(web_app: Flask, live_s
     assert outline != "none"
 
 
-def test_author_signs_in_tags_a_guideline_and_the_concept_lists_it(authoring: Authoring, live_server: Any, page: Any) -> None:
+def test_author_signs_in_tags_a_guideline_and_the_concept_lists_it(
+    authoring: Authoring, live_server: Any, page: Any
+) -> None:
     server = live_server(authoring.app)
     page.goto(server.url + f"/concepts/{FEMUR_MET}")
     assert page.locator(f'.guideline-link a[href="/guidelines/{PELVIC_GID}"]').count() == 0

@@ -25,7 +25,13 @@ def assert_secure_page(r, status: int = 200) -> str:  # type: ignore[no-untyped-
     assert r.mimetype == "text/html"
     csp = r.headers["Content-Security-Policy"]
     assert csp == CSP
-    for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'", "form-action 'self'", "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -96,7 +102,16 @@ def test_find_ecl_lists_members_and_explains_errors(client: FlaskClient) -> None
 
 @pytest.mark.parametrize(
     ("q", "kind"),
-    [("1059990001105", "id"), ("C79.5", "icd10"), ("m84.5", "icd10"), ("<< 64572001", "ecl"), ("73211009 |Diabetes|", "ecl"), ("metastasis to ilium", "text"), ("C79", "icd10"), ("fracture", "text")],
+    [
+        ("1059990001105", "id"),
+        ("C79.5", "icd10"),
+        ("m84.5", "icd10"),
+        ("<< 64572001", "ecl"),
+        ("73211009 |Diabetes|", "ecl"),
+        ("metastasis to ilium", "text"),
+        ("C79", "icd10"),
+        ("fracture", "text"),
+    ],
 )
 def test_classify(q: str, kind: str) -> None:
     assert classify(q) == kind
@@ -216,23 +231,34 @@ def test_guideline_references_link_to_pubmed_and_doi_and_text_is_safe(sample_ind
     from .conftest import with_pages
 
     repo = InMemoryGuidelineRepository([parse_guideline(HOSTILE)])
-    app = with_pages(create_app({"SNOMAP_INDEX": str(sample_index), "SNOMAP_TERMINOLOGY": sample, "SNOMAP_GUIDELINE_REPOSITORY": repo, "TESTING": True}))
+    app = with_pages(
+        create_app(
+            {
+                "SNOMAP_INDEX": str(sample_index),
+                "SNOMAP_TERMINOLOGY": sample,
+                "SNOMAP_GUIDELINE_REPOSITORY": repo,
+                "TESTING": True,
+            }
+        )
+    )
     html = assert_secure_page(app.test_client().get("/guidelines/hostile-guideline"))
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/12345678/" rel="noopener noreferrer external"' in html
     assert 'href="https://doi.org/10.1000/xyz123" rel="noopener noreferrer external"' in html
     assert "<script>" not in html.split("</head>", 1)[1].replace('<script src="/assets/snomap.js" defer></script>', "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the title, escaped
     assert "&lt;img src=x onerror" in html and "<img" not in html  # raw HTML in Markdown stays text
-    assert 'href="javascript' not in html and "<a href=\"javascript" not in html  # neither Markdown links nor reference urls
+    assert (
+        'href="javascript' not in html and '<a href="javascript' not in html
+    )  # neither Markdown links nor reference urls
     assert 'href="#ref-ref1"' in html
 
 
 def test_guideline_markdown_is_sanitised(web_app: Flask) -> None:
-    html = str(link_citations('<p>See [a1] and [zz].</p><p>&lt;script&gt;</p>', {"a1": 1}))
+    html = str(link_citations("<p>See [a1] and [zz].</p><p>&lt;script&gt;</p>", {"a1": 1}))
     assert '<a class="cite" href="#ref-a1" aria-label="reference 1">[1]</a>' in html and "[zz]" in html
     from service.representations import render_markdown
 
-    out = render_markdown('Hi <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))')
+    out = render_markdown("Hi <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))")
     assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
 
 
@@ -243,7 +269,11 @@ def test_guideline_list_and_unknown_guideline(client: FlaskClient) -> None:
 
 
 def test_static_assets_are_served_here_with_security_headers(client: FlaskClient) -> None:
-    for name, mimetype in (("snomap.css", "text/css"), ("snomap.js", "text/javascript"), ("favicon.svg", "image/svg+xml")):
+    for name, mimetype in (
+        ("snomap.css", "text/css"),
+        ("snomap.js", "text/javascript"),
+        ("favicon.svg", "image/svg+xml"),
+    ):
         r = client.get(f"/assets/{name}")
         assert r.status_code == 200 and r.mimetype == mimetype
         assert r.headers["X-Content-Type-Options"] == "nosniff"

@@ -25,7 +25,9 @@ BUDGET_MS = 300
 
 
 def synthetic_index() -> Path:
-    common = pytest.importorskip("bench._common", reason="bench/_common.py (the synthetic release helpers) is not in this tree")
+    common = pytest.importorskip(
+        "bench._common", reason="bench/_common.py (the synthetic release helpers) is not in this tree"
+    )
     if os.environ.get("SNOMAP_SKIP_SCALE") == "1":
         pytest.skip("SNOMAP_SKIP_SCALE=1: the full-size synthetic index is not built in this run")
     return Path(common.synthetic_index(CONCEPTS))

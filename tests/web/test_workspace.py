@@ -95,7 +95,10 @@ def test_a_revoked_token_ends_the_session(authoring: Authoring) -> None:
 def test_sign_in_cannot_redirect_off_site(authoring: Authoring) -> None:
     client = authoring.app.test_client()
     page = client.get("/author/sign-in").text
-    r = client.post("/author/sign-in", data={"csrf_token": csrf(page), "token": authoring.tokens["author"], "next": "//evil.example/x"})
+    r = client.post(
+        "/author/sign-in",
+        data={"csrf_token": csrf(page), "token": authoring.tokens["author"], "next": "//evil.example/x"},
+    )
     assert r.headers["Location"] == "/author"
 
 
@@ -105,20 +108,32 @@ def test_a_reader_can_look_but_not_change(authoring: Authoring) -> None:
     html = assert_secure_page(client.get("/author"))
     assert "only authors and administrators can change them" in html and "New guideline" not in html
     page = client.get(f"/author/guidelines/{GID}").text
-    r = client.post(f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": FEMUR_MET})
+    r = client.post(
+        f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": FEMUR_MET}
+    )
     assert "The tag was not added" in " ".join(flashes(client.get(r.headers["Location"]).text))
 
 
 # ----------------------------------------------------------------------------- tags
 
 
-def test_author_tags_a_guideline_and_the_concept_page_lists_it(author: tuple[FlaskClient, str], authoring: Authoring) -> None:
+def test_author_tags_a_guideline_and_the_concept_page_lists_it(
+    author: tuple[FlaskClient, str], authoring: Authoring
+) -> None:
     client, token = author
     before = client.get(f"/concepts/{FEMUR_MET}").text
     assert f'href="/guidelines/{GID}"' not in before
     page = assert_secure_page(client.get(f"/author/guidelines/{GID}"))
     assert "Applies to <strong>" in page and "Secondary malignant neoplasm of pelvic bone" in page
-    r = client.post(f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": FEMUR_MET, "query": "Metastatic malignant neoplasm to femur (1079990001100)"})
+    r = client.post(
+        f"/author/guidelines/{GID}/tags",
+        data={
+            "csrf_token": token,
+            "etag": etag(page),
+            "concept": FEMUR_MET,
+            "query": "Metastatic malignant neoplasm to femur (1079990001100)",
+        },
+    )
     assert r.status_code == 302 and r.headers["Location"].endswith("#tags")
     page = client.get(r.headers["Location"]).text
     assert any(m.startswith("Tagged on Metastatic malignant neoplasm to femur") for m in flashes(page))
@@ -130,7 +145,10 @@ def test_author_tags_a_guideline_and_the_concept_page_lists_it(author: tuple[Fla
 def test_words_in_the_tag_box_offer_a_choice(author: tuple[FlaskClient, str]) -> None:
     client, token = author
     page = client.get(f"/author/guidelines/{GID}").text
-    r = client.post(f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": "", "query": "metastasis femur"})
+    r = client.post(
+        f"/author/guidelines/{GID}/tags",
+        data={"csrf_token": token, "etag": etag(page), "concept": "", "query": "metastasis femur"},
+    )
     html = assert_secure_page(r)
     assert "Which concept did you mean?" in html and f'name="concept" value="{FEMUR_MET}"' in html
 
@@ -148,7 +166,9 @@ def test_validation_warnings_and_coverage_are_shown(author: tuple[FlaskClient, s
     client, token = author
     page = client.get(f"/author/guidelines/{GID}").text
     # The ilium metastasis is already covered by the pelvic bone tag: a redundant tag gets a warning.
-    r = client.post(f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": "1059990001105"})
+    r = client.post(
+        f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": "1059990001105"}
+    )
     page = client.get(r.headers["Location"]).text
     assert any(m.startswith("Check this tag:") for m in flashes(page))
     assert 'class="tag has-warning"' in page and '<span class="badge warn">Check</span>' in page
@@ -159,7 +179,9 @@ def test_validation_warnings_and_coverage_are_shown(author: tuple[FlaskClient, s
 def test_remove_a_tag(author: tuple[FlaskClient, str]) -> None:
     client, token = author
     page = client.get(f"/author/guidelines/{GID}").text
-    r = client.post(f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": FEMUR_MET})
+    r = client.post(
+        f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(page), "concept": FEMUR_MET}
+    )
     page = client.get(r.headers["Location"]).text
     action = re.findall(r'action="(/author/guidelines/[^"]+/tags/\d+/remove)"', page)[-1]
     r = client.post(action, data={"csrf_token": token, "etag": etag(page)})
@@ -177,7 +199,9 @@ def test_suggestions_from_the_text(author: tuple[FlaskClient, str], authoring: A
     assert suggested, "the text names conditions its tag does not cover"
     assert "1059990001105" not in suggested  # covered by the pelvic bone tag already
     assert "1009990001109" not in suggested  # "tumour": broader than the tag, so not offered
-    r = client.post(f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(html), "concept": suggested[0]})
+    r = client.post(
+        f"/author/guidelines/{GID}/tags", data={"csrf_token": token, "etag": etag(html), "concept": suggested[0]}
+    )
     assert any(m.startswith("Tagged on") for m in flashes(client.get(r.headers["Location"]).text))
 
 
@@ -186,11 +210,20 @@ def test_suggestions_from_the_text(author: tuple[FlaskClient, str], authoring: A
 
 def form_fields(page: str, token: str) -> dict[str, object]:
     body = unescape(re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S).group(1))  # type: ignore[union-attr]
-    data: dict[str, object] = {"csrf_token": token, "etag": etag(page), "title": unescape(re.search(r'id="title" name="title" type="text" value="([^"]*)"', page).group(1)), "status": "published", "updated": "2025-10-01", "body": body}  # type: ignore[union-attr]
+    data: dict[str, object] = {
+        "csrf_token": token,
+        "etag": etag(page),
+        "title": unescape(re.search(r'id="title" name="title" type="text" value="([^"]*)"', page).group(1)),
+        "status": "published",
+        "updated": "2025-10-01",
+        "body": body,
+    }  # type: ignore[union-attr]
     for name in ("rec_id", "rec_text", "rec_strength"):
         data[name] = []
     for i, text in enumerate(re.findall(r'name="rec_text"[^>]*>(.*?)</textarea>', page, re.S)):
-        strength = re.findall(r'<select id="rec_strength_\d+" name="rec_strength">.*?<option value="([^"]+)" selected', page, re.S)[i]
+        strength = re.findall(
+            r'<select id="rec_strength_\d+" name="rec_strength">.*?<option value="([^"]+)" selected', page, re.S
+        )[i]
         data["rec_id"].append(re.findall(r'name="rec_id" type="text" value="([^"]*)"', page)[i])  # type: ignore[attr-defined]
         data["rec_text"].append(unescape(text))  # type: ignore[attr-defined]
         data["rec_strength"].append(strength)  # type: ignore[attr-defined]
@@ -230,11 +263,26 @@ def test_create_a_guideline(author: tuple[FlaskClient, str], authoring: Authorin
     client, token = author
     assert_secure_page(client.get("/author/guidelines/new"))
     data = {
-        "csrf_token": token, "id": "femoral-metastases", "title": "Femoral metastases", "status": "draft", "updated": "",
-        "body": "## Overview\n\nScore the lesion [mirels1989].", "rec_id": ["", ""], "rec_text": ["Score every femoral lesion.", ""],
-        "rec_strength": ["moderate", "moderate"], "tag_concept": "", "tag_query": FEMUR_MET,
-        "ref_id": ["mirels1989"], "ref_authors": ["Mirels H"], "ref_title": ["Metastatic disease in long bones"], "ref_journal": ["CORR"],
-        "ref_year": ["1989"], "ref_volume": [""], "ref_pmid": ["2684463"], "ref_doi": [""], "ref_url": [""],
+        "csrf_token": token,
+        "id": "femoral-metastases",
+        "title": "Femoral metastases",
+        "status": "draft",
+        "updated": "",
+        "body": "## Overview\n\nScore the lesion [mirels1989].",
+        "rec_id": ["", ""],
+        "rec_text": ["Score every femoral lesion.", ""],
+        "rec_strength": ["moderate", "moderate"],
+        "tag_concept": "",
+        "tag_query": FEMUR_MET,
+        "ref_id": ["mirels1989"],
+        "ref_authors": ["Mirels H"],
+        "ref_title": ["Metastatic disease in long bones"],
+        "ref_journal": ["CORR"],
+        "ref_year": ["1989"],
+        "ref_volume": [""],
+        "ref_pmid": ["2684463"],
+        "ref_doi": [""],
+        "ref_url": [""],
     }
     r = client.post("/author/guidelines/new", data=data)
     assert r.status_code == 302, r.text[:3000]
@@ -250,7 +298,12 @@ def test_create_a_guideline(author: tuple[FlaskClient, str], authoring: Authorin
 def test_workspace_pages_refuse_posts_without_csrf(author: tuple[FlaskClient, str]) -> None:
     client, _ = author
     page = client.get(f"/author/guidelines/{GID}").text
-    for url in (f"/author/guidelines/{GID}", f"/author/guidelines/{GID}/tags", f"/author/guidelines/{GID}/revisions/1/restore", "/author/guidelines/new"):
+    for url in (
+        f"/author/guidelines/{GID}",
+        f"/author/guidelines/{GID}/tags",
+        f"/author/guidelines/{GID}/revisions/1/restore",
+        "/author/guidelines/new",
+    ):
         r = client.post(url, data={"etag": etag(page), "concept": FEMUR_MET, "title": "x"})
         assert r.status_code == 400 and "Form refused" in r.text, url
     assert etag(client.get(f"/author/guidelines/{GID}").text) == etag(page)  # nothing changed
@@ -266,13 +319,24 @@ def test_without_the_authoring_store_the_workspace_says_so(web_app: Flask) -> No
 
 
 def test_markdown_sections_round_trip() -> None:
-    sections = [{"heading": "", "markdown": "Intro."}, {"heading": "Overview", "markdown": "Text.\n\n- a\n- b"}, {"heading": "Notes", "markdown": "```\n## not a heading\n```"}]
+    sections = [
+        {"heading": "", "markdown": "Intro."},
+        {"heading": "Overview", "markdown": "Text.\n\n- a\n- b"},
+        {"heading": "Notes", "markdown": "```\n## not a heading\n```"},
+    ]
     assert markdown_to_sections(sections_to_markdown(sections)) == sections
     assert markdown_to_sections("\n\n## Only\n\nx\n") == [{"heading": "Only", "markdown": "x"}]
 
 
 def test_blank_recommendation_ids_are_numbered() -> None:
-    form = {"title": "t", "status": "draft", "updated": "", "body": "", "recs": [{"id": "r1", "text": "a", "strength": "weak"}, {"id": "", "text": "b", "strength": "strong"}], "refs": []}
+    form = {
+        "title": "t",
+        "status": "draft",
+        "updated": "",
+        "body": "",
+        "recs": [{"id": "r1", "text": "a", "strength": "weak"}, {"id": "", "text": "b", "strength": "strong"}],
+        "refs": [],
+    }
     assert [r["id"] for r in body_from_form(form)["recommendations"]] == ["r1", "r2"]
 
 

@@ -218,5 +218,3 @@ def guideline_source(gid: str) -> Answer:
     if stored.doc.status != "published" and not auth.can_see_drafts():
         raise GuidelineNotFoundError(f"guideline {gid!r} does not exist", "gid")
     return source_answer(stored, conditional=True)
-
-

@@ -28,12 +28,14 @@ class MentionOut(Schema):
     pt = fields.Str(allow_none=True)
     matchedTerm = fields.Str()
     score = fields.Float()
-    negated = fields.Bool(metadata={"description": "The patient does not have it (\"no\", \"exclude\")"})
-    hypothetical = fields.Bool(metadata={"description": "Considered, not stated (\"rule out\", \"suspected\", \"?\")"})
-    historical = fields.Bool(metadata={"description": "In the past (\"history of\", \"previous\")"})
-    family = fields.Bool(metadata={"description": "A relative's (\"family history of\", \"mother had\")"})
-    uncertain = fields.Bool(metadata={"description": "Doubted (\"suspected\", \"possible\", \"?\"); a kind of hypothetical"})
-    trigger = fields.Str(allow_none=True, metadata={"description": "The first context trigger (negation, uncertainty, history, family)"})
+    negated = fields.Bool(metadata={"description": 'The patient does not have it ("no", "exclude")'})
+    hypothetical = fields.Bool(metadata={"description": 'Considered, not stated ("rule out", "suspected", "?")'})
+    historical = fields.Bool(metadata={"description": 'In the past ("history of", "previous")'})
+    family = fields.Bool(metadata={"description": 'A relative\'s ("family history of", "mother had")'})
+    uncertain = fields.Bool(metadata={"description": 'Doubted ("suspected", "possible", "?"); a kind of hypothetical'})
+    trigger = fields.Str(
+        allow_none=True, metadata={"description": "The first context trigger (negation, uncertainty, history, family)"}
+    )
 
 
 class AnnotateOut(Schema):

@@ -304,7 +304,11 @@ class AuditEntryOut(Schema):
     revision = fields.Int(allow_none=True)
     detail = fields.Dict(allow_none=True)
     client = fields.Str(allow_none=True, metadata={"description": "The caller's address"})
-    count = fields.Int(metadata={"description": "How many refusals this row stands for (same client, actor, action and status in one minute)"})
+    count = fields.Int(
+        metadata={
+            "description": "How many refusals this row stands for (same client, actor, action and status in one minute)"
+        }
+    )
 
 
 class AuditPageOut(Schema):

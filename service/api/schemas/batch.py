@@ -20,30 +20,61 @@ ITEM_DESCRIPTION = (
 
 
 class MapBatchIn(Schema):
-    items = fields.List(fields.Raw(allow_none=True, metadata={"description": ITEM_DESCRIPTION}), required=True, validate=validate.Length(0, MAX_ITEMS))
-    lang = fields.Str(load_default=None, metadata={"description": "Dialect for terms: en-US (default), en-GB, or a language refset id"})
+    items = fields.List(
+        fields.Raw(allow_none=True, metadata={"description": ITEM_DESCRIPTION}),
+        required=True,
+        validate=validate.Length(0, MAX_ITEMS),
+    )
+    lang = fields.Str(
+        load_default=None,
+        metadata={"description": "Dialect for terms: en-US (default), en-GB, or a language refset id"},
+    )
 
 
 class GuidelinesBatchIn(MapBatchIn):
     status = fields.List(
         fields.Str(validate=validate.OneOf(["draft", "published", "retired"])),
         load_default=lambda: ["published"],
-        metadata={"description": "Link only guidelines of these statuses (default: published only, as a clinician sees them)"},
+        metadata={
+            "description": "Link only guidelines of these statuses (default: published only, as a clinician sees them)"
+        },
     )
 
 
 class MapBatchResultOut(Schema):
     index = fields.Int(metadata={"description": "The item's position in `items`"})
     input = fields.Raw(allow_none=True)
-    conceptId = fields.Str(allow_none=True, metadata={"description": "The concept the item stands for (None when a text matched nothing)"})
+    conceptId = fields.Str(
+        allow_none=True, metadata={"description": "The concept the item stands for (None when a text matched nothing)"}
+    )
     pt = fields.Str(allow_none=True)
-    score = fields.Float(allow_none=True, metadata={"description": "0..1; 1 for a code; for a text, the best lexical score even when below the threshold"})
+    score = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "0..1; 1 for a code; for a text, the best lexical score even when below the threshold"
+        },
+    )
     matched = fields.Bool()
-    how = fields.Str(allow_none=True, metadata={"description": "text, direct, description, REPLACED BY ..., map, expression, or the coding of a Condition used"})
+    how = fields.Str(
+        allow_none=True,
+        metadata={
+            "description": "text, direct, description, REPLACED BY ..., map, expression, or the coding of a Condition used"
+        },
+    )
     matchedTerm = fields.Str(allow_none=True)
-    concepts = fields.List(fields.Nested(ConceptRef), metadata={"description": "Every active concept the item stands for (an inactive code may stand for several)"})
-    flags = fields.Dict(keys=fields.Str(), values=fields.Bool(), allow_none=True, metadata={"description": "Context flags (negated, hypothetical, ...) when the mapper reports them"})
-    error = fields.Dict(allow_none=True, metadata={"description": "The item's problem (status, title, detail, field), or null"})
+    concepts = fields.List(
+        fields.Nested(ConceptRef),
+        metadata={"description": "Every active concept the item stands for (an inactive code may stand for several)"},
+    )
+    flags = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Bool(),
+        allow_none=True,
+        metadata={"description": "Context flags (negated, hypothetical, ...) when the mapper reports them"},
+    )
+    error = fields.Dict(
+        allow_none=True, metadata={"description": "The item's problem (status, title, detail, field), or null"}
+    )
 
 
 class MapBatchOut(Schema):

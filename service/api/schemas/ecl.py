@@ -67,4 +67,6 @@ class EclProblemOut(Schema):
     line = mf.Int(metadata={"description": "1-based line"})
     column = mf.Int(metadata={"description": "1-based column"})
     expected = mf.List(mf.Str(), metadata={"description": "What could have come next"})
-    errors = mf.Dict(metadata={"description": "For an invalid parameter (not an ECL syntax error): the messages by field"})
+    errors = mf.Dict(
+        metadata={"description": "For an invalid parameter (not an ECL syntax error): the messages by field"}
+    )

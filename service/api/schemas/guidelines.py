@@ -28,7 +28,9 @@ class GuidelinesQuery(LangQuery):
     concept = fields.Str(load_default=None, metadata={"description": "SCTID: guidelines tagged on it or any ancestor"})
     status = StatusList(
         load_default=None,
-        metadata={"description": "Only guidelines with these statuses (e.g. `published`; default: published, or every status for an author token; draft and retired need an author token)"},
+        metadata={
+            "description": "Only guidelines with these statuses (e.g. `published`; default: published, or every status for an author token; draft and retired need an author token)"
+        },
     )
 
 

@@ -67,11 +67,11 @@ class CompositionOut(Schema):
 
 
 _FLAG_TEXT = {
-    "negated": "The text says the patient does not have it (\"no\", \"exclude\", \"ruled out\")",
-    "hypothetical": "The text considers it without stating it (\"rule out\", \"suspected\", \"?\")",
-    "historical": "The text places it in the past (\"history of\", \"previous\")",
-    "family": "The text names a relative's condition (\"family history of\", \"mother had\")",
-    "uncertain": "The text doubts it (\"suspected\", \"possible\", \"?\"); a kind of hypothetical",
+    "negated": 'The text says the patient does not have it ("no", "exclude", "ruled out")',
+    "hypothetical": 'The text considers it without stating it ("rule out", "suspected", "?")',
+    "historical": 'The text places it in the past ("history of", "previous")',
+    "family": 'The text names a relative\'s condition ("family history of", "mother had")',
+    "uncertain": 'The text doubts it ("suspected", "possible", "?"); a kind of hypothetical',
 }
 
 
@@ -84,19 +84,25 @@ class ContextFlags(Schema):
 
 
 class CompositeCandidateOut(MapCandidateOut, ContextFlags):
-    sources = fields.List(fields.Str(), metadata={"description": "lexical, exact composition, closest ancestor, situation"})
+    sources = fields.List(
+        fields.Str(), metadata={"description": "lexical, exact composition, closest ancestor, situation"}
+    )
     kind = fields.Str(metadata={"description": "finding, morphology, structure or other"})
 
 
 class CompositeMapOut(ContextFlags):
     candidates = fields.List(fields.Nested(CompositeCandidateOut))
     matched = fields.Bool(
-        metadata={"description": "The best candidate is what the text names; never for the patient's own condition in a negated or family-history text"}
+        metadata={
+            "description": "The best candidate is what the text names; never for the patient's own condition in a negated or family-history text"
+        }
     )
     threshold = fields.Float()
     composition = fields.Nested(CompositionOut, allow_none=True)
     names = fields.Str(
-        metadata={"description": "What the text names (finding, structure or morphology): findings rank before structures and morphologies unless it names one"}
+        metadata={
+            "description": "What the text names (finding, structure or morphology): findings rank before structures and morphologies unless it names one"
+        }
     )
     readings = fields.List(fields.Raw(), metadata={"description": "Readings of the text through its abbreviations"})
     ambiguous = fields.List(

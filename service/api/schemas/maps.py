@@ -35,7 +35,9 @@ class MapGroupOut(Schema):
     decided = fields.Bool(metadata={"description": "Whether the patient data given chose this group's target"})
     target = fields.Str(allow_none=True, metadata={"description": "The chosen target code ('' maps to no code)"})
     rule = fields.Str(allow_none=True, metadata={"description": "The rule that chose it"})
-    advice = fields.Str(allow_none=True, metadata={"description": "The map advice to show when the group is not decided"})
+    advice = fields.Str(
+        allow_none=True, metadata={"description": "The map advice to show when the group is not decided"}
+    )
     rows = fields.List(fields.Nested(MapRowOut), metadata={"description": "The group's rules in priority order"})
 
 

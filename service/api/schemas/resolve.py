@@ -27,7 +27,11 @@ class ResolveIn(Schema):
     # Items are read one by one by the handler (CodingIn), so one bad item is that item's error; the count is
     # checked before any item is read.
     codes = BoundedList(
-        fields.Raw(allow_none=True), required=True, min_length=1, max_length=MAX_CODES, metadata={"description": "SCTIDs or {system, code}"}
+        fields.Raw(allow_none=True),
+        required=True,
+        min_length=1,
+        max_length=MAX_CODES,
+        metadata={"description": "SCTIDs or {system, code}"},
     )
     lang = fields.Str(load_default=None)
 
@@ -36,17 +40,24 @@ class ResolvedOut(Schema):
     input = fields.Raw()
     concepts = fields.List(fields.Nested(ConceptRef))
     how = fields.Str(
-        allow_none=True, metadata={"description": "direct, description, REPLACED BY, SAME AS, ..., or how a map was read"}
+        allow_none=True,
+        metadata={"description": "direct, description, REPLACED BY, SAME AS, ..., or how a map was read"},
     )
     moreSpecific = fields.List(
         fields.Nested(ConceptRef),
-        metadata={"description": "for a code of another system: concepts mapping to it as their whole meaning, subsumed by one in `concepts`"},
+        metadata={
+            "description": "for a code of another system: concepts mapping to it as their whole meaning, subsumed by one in `concepts`"
+        },
     )
     partial = fields.List(
         fields.Nested(ConceptRef),
-        metadata={"description": "for a code of another system: concepts it is only part of the map of (a later map group, or under a rule)"},
+        metadata={
+            "description": "for a code of another system: concepts it is only part of the map of (a later map group, or under a rule)"
+        },
     )
-    guidelineCount = fields.Int(metadata={"description": "guidelines that apply to `concepts` (not to the more specific or partial ones)"})
+    guidelineCount = fields.Int(
+        metadata={"description": "guidelines that apply to `concepts` (not to the more specific or partial ones)"}
+    )
     error = fields.Dict(allow_none=True)
 
 

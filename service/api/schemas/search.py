@@ -22,9 +22,12 @@ class SearchQuery(LangQuery):
 class SearchHitOut(Schema):
     conceptId = fields.Str()
     pt = fields.Str(allow_none=True)
-    fsn = fields.Str(allow_none=True, metadata={"description": "Fully specified name, e.g. 'Hepatoblastoma (disorder)'"})
+    fsn = fields.Str(
+        allow_none=True, metadata={"description": "Fully specified name, e.g. 'Hepatoblastoma (disorder)'"}
+    )
     semanticTag = fields.Str(
-        allow_none=True, metadata={"description": "The FSN's semantic tag, e.g. 'disorder' or 'morphologic abnormality'"}
+        allow_none=True,
+        metadata={"description": "The FSN's semantic tag, e.g. 'disorder' or 'morphologic abnormality'"},
     )
     term = fields.Str(metadata={"description": "The description that matched"})
     descriptionId = fields.Str()

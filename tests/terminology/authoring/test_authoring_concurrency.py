@@ -43,7 +43,13 @@ def test_exactly_one_writer_wins_each_round(store_url: str) -> None:
             barrier = threading.Barrier(THREADS)
             outcome: list[object] = [None] * THREADS
 
-            def write(i: int, rnd: int = rnd, etag: str = etag, barrier: threading.Barrier = barrier, outcome: list[object] = outcome) -> None:
+            def write(
+                i: int,
+                rnd: int = rnd,
+                etag: str = etag,
+                barrier: threading.Barrier = barrier,
+                outcome: list[object] = outcome,
+            ) -> None:
                 doc = dataclasses.replace(base.doc, title=f"round {rnd} by writer {i}")
                 barrier.wait()
                 try:
@@ -60,7 +66,10 @@ def test_exactly_one_writer_wins_each_round(store_url: str) -> None:
             assert len(won) == 1, f"round {rnd}: {outcome}"
             assert outcome.count(412) == THREADS - 1
             winners.append((rnd, f"writer-{won[0]}"))
-            assert repos[(rnd + 1) % THREADS].get("contended").title == f"round {rnd} by {winners[-1][1].replace('-', ' ')}"  # type: ignore[union-attr]
+            assert (
+                repos[(rnd + 1) % THREADS].get("contended").title
+                == f"round {rnd} by {winners[-1][1].replace('-', ' ')}"
+            )  # type: ignore[union-attr]
         revs = repos[0].revisions("contended")
         assert len(revs) == 1 + ROUNDS
         assert [r.author for r in revs[1:]] == [w for _, w in winners]
@@ -131,7 +140,13 @@ def test_no_update_is_lost_across_processes(store_url: str) -> None:
         repo.create(make_doc("counter", extra={"counter": 0}), actor="setup")
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         running = [
-            subprocess.Popen([sys.executable, "-c", _WORKER, store_url, f"p{i}", str(per_proc)], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", _WORKER, store_url, f"p{i}", str(per_proc)],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             for i in range(procs)
         ]
         for p in running:
@@ -168,7 +183,12 @@ def test_killed_import_leaves_the_store_as_it_was(store_url: str, tmp_path: Path
 
         env = {**os.environ, PAUSE_ENV: "100", "PYTHONPATH": str(REPO_ROOT)}
         p = subprocess.Popen(
-            [sys.executable, "-c", _IMPORT, store_url, str(src)], cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", _IMPORT, store_url, str(src)],
+            cwd=REPO_ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         try:
             deadline = time.monotonic() + 120
@@ -197,7 +217,9 @@ def test_killed_import_leaves_the_store_as_it_was(store_url: str, tmp_path: Path
             # and the store is writable again (no lock left behind)
             g = reopened.record(before[0].id)
             assert g is not None
-            reopened.replace(g.id, dataclasses.replace(g.doc, title="after the crash"), if_match=[g.etag], actor="survivor")
+            reopened.replace(
+                g.id, dataclasses.replace(g.doc, title="after the crash"), if_match=[g.etag], actor="survivor"
+            )
             report = reopened.import_directory(src)
             assert len(report.created) == 150 - len(before) and len(report.updated) == len(before)
         finally:

@@ -29,13 +29,21 @@ from tests.terminology.authoring.databases import (
 def _setup(repo: SqlGuidelineRepository, sample: Terminology) -> None:
     on_snapshot = baselines(sample)
     repo.import_directory(sample_guidelines_dir(), baseline=on_snapshot)
-    repo.create(make_doc("femur-fixation", TagSpec(concept=FEMUR_MET, term="Metastatic malignant neoplasm to femur")), actor="alice", baseline=on_snapshot)
+    repo.create(
+        make_doc("femur-fixation", TagSpec(concept=FEMUR_MET, term="Metastatic malignant neoplasm to femur")),
+        actor="alice",
+        baseline=on_snapshot,
+    )
     # bone metastases except the femur (an exclusion the Delta breaks)
-    repo.create(make_doc("bone-not-femur", TagSpec(concept=BONE_MET, exclude=[FEMUR_MET])), actor="alice", baseline=on_snapshot)
+    repo.create(
+        make_doc("bone-not-femur", TagSpec(concept=BONE_MET, exclude=[FEMUR_MET])), actor="alice", baseline=on_snapshot
+    )
     # a tag from an older release on a concept that was already ambiguous-inactive (stored without validation)
     repo.create(make_doc("old-ambiguous", TagSpec(concept=AMBIGUOUS)), actor="legacy", baseline=on_snapshot)
     # a baseline taken when the subtree was much smaller
-    repo.create(make_doc("grew", TagSpec(concept=BONE_MET)), actor="alice", baseline=lambda s: Baseline(1, "an old release"))
+    repo.create(
+        make_doc("grew", TagSpec(concept=BONE_MET)), actor="alice", baseline=lambda s: Baseline(1, "an old release")
+    )
 
 
 def test_the_snapshot_itself_only_has_the_legacy_problems(repo: SqlGuidelineRepository, sample: Terminology) -> None:
@@ -47,7 +55,9 @@ def test_the_snapshot_itself_only_has_the_legacy_problems(repo: SqlGuidelineRepo
     ]
 
 
-def test_delta_findings_with_replacements(repo: SqlGuidelineRepository, sample: Terminology, delta: Terminology) -> None:
+def test_delta_findings_with_replacements(
+    repo: SqlGuidelineRepository, sample: Terminology, delta: Terminology
+) -> None:
     _setup(repo, sample)
     check = check_release(repo, delta)
     assert check.release == delta.release.uri and check.tags_checked == 8 + 4
@@ -60,7 +70,9 @@ def test_delta_findings_with_replacements(repo: SqlGuidelineRepository, sample: 
     ]
     femur = by[("femur-fixation", "inactive")]
     assert femur.decision == "migrate" and femur.subject == FEMUR_MET and "(OUTDATED)" in femur.detail
-    assert [(r["association"], r["conceptId"], r["active"]) for r in femur.replacements] == [("REPLACED BY", str(FEMUR_SHAFT_MET), True)]
+    assert [(r["association"], r["conceptId"], r["active"]) for r in femur.replacements] == [
+        ("REPLACED BY", str(FEMUR_SHAFT_MET), True)
+    ]
     assert femur.baseline_count == 1 and femur.baseline_release == sample.release.uri
     amb = by[("old-ambiguous", "inactive")]
     assert amb.decision == "decide" and {r["conceptId"] for r in amb.replacements} == {str(ILIUM_MET), str(SACRUM_MET)}
@@ -72,7 +84,9 @@ def test_delta_findings_with_replacements(repo: SqlGuidelineRepository, sample: 
     assert check.summary() == {"tags": 12, "findings": 4, "migrate": 2, "decide": 1, "review": 1}
 
 
-def test_apply_migrates_only_the_unambiguous(repo: SqlGuidelineRepository, sample: Terminology, delta: Terminology) -> None:
+def test_apply_migrates_only_the_unambiguous(
+    repo: SqlGuidelineRepository, sample: Terminology, delta: Terminology
+) -> None:
     _setup(repo, sample)
     before = repo.record("femur-fixation")
     assert before is not None
@@ -100,7 +114,10 @@ def test_apply_migrates_only_the_unambiguous(repo: SqlGuidelineRepository, sampl
     assert "femur-fixation" in [x.guideline.id for x in guidelines_for_concept(delta, repo, FEMUR_MET)]
 
     again = check_release(repo, delta)
-    assert sorted((f.guideline_id, f.kind) for f in again.findings) == [("grew", "coverage-changed"), ("old-ambiguous", "inactive")]
+    assert sorted((f.guideline_id, f.kind) for f in again.findings) == [
+        ("grew", "coverage-changed"),
+        ("old-ambiguous", "inactive"),
+    ]
     # running apply twice changes nothing more
     assert apply_release_check(repo, delta, again).migrated == []
 

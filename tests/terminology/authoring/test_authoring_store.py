@@ -221,14 +221,22 @@ def test_tags_keep_identity_and_provenance(repo: SqlGuidelineRepository) -> None
     (t0,) = g.tags
     assert (t0.added_by, t0.baseline_count, t0.baseline_release) == ("alice", 101, "rel-1")
 
-    g, added = repo.add_tag("tags", TagSpec(concept=VERTEBRA_MET, term="vertebra"), if_match=[g.etag], actor="bob", baseline=baseline)
+    g, added = repo.add_tag(
+        "tags", TagSpec(concept=VERTEBRA_MET, term="vertebra"), if_match=[g.etag], actor="bob", baseline=baseline
+    )
     assert added.added_by == "bob" and added.id != t0.id and added.baseline_count == 102
     with pytest.raises(DuplicateTagError):
         repo.add_tag("tags", TagSpec(concept=VERTEBRA_MET, term="vertebra"), if_match=[g.etag], actor="bob")
 
     # PUT with the same tags in another order plus a new one: equal tags keep id, author and baseline
     new = TagSpec(concept=SACRUM_MET)
-    g = repo.replace("tags", dataclasses.replace(g.doc, tags=[added.spec, t0.spec, new]), if_match=[g.etag], actor="carol", baseline=baseline)
+    g = repo.replace(
+        "tags",
+        dataclasses.replace(g.doc, tags=[added.spec, t0.spec, new]),
+        if_match=[g.etag],
+        actor="carol",
+        baseline=baseline,
+    )
     assert [t.id for t in g.tags[:2]] == [added.id, t0.id]
     assert [t.added_by for t in g.tags] == ["bob", "alice", "carol"]
     assert g.tags[2].id not in (added.id, t0.id)
@@ -251,7 +259,12 @@ def test_reads_see_writes_from_another_process(store_url: str) -> None:
         g = a.create(make_doc("shared"), actor="x")
         assert b.get("shared") == g.doc  # b caches it
         assert set(b.tagged([PELVIC_MET])) == {PELVIC_MET}
-        g2 = a.replace("shared", dataclasses.replace(g.doc, title="Changed", tags=[TagSpec(concept=BONE_MET)]), if_match=[g.etag], actor="x")
+        g2 = a.replace(
+            "shared",
+            dataclasses.replace(g.doc, title="Changed", tags=[TagSpec(concept=BONE_MET)]),
+            if_match=[g.etag],
+            actor="x",
+        )
         assert b.get("shared").title == "Changed"  # type: ignore[union-attr]
         assert b.tagged([PELVIC_MET]) == {} and set(b.tagged([BONE_MET])) == {BONE_MET}
         a.delete("shared", if_match=[g2.etag], actor="x")
@@ -269,7 +282,11 @@ def test_revisions_record_who_when_what_and_restore(repo: SqlGuidelineRepository
     g2 = repo.replace("hist", dataclasses.replace(g1.doc, title="Second"), if_match=[g1.etag], actor="bob")
     g3, _ = repo.add_tag("hist", TagSpec(concept=VERTEBRA_MET), if_match=[g2.etag], actor="carol")
     revs = repo.revisions("hist")
-    assert [(r.n, r.action, r.author) for r in revs] == [(1, "create", "alice"), (2, "update", "bob"), (3, "tag-add", "carol")]
+    assert [(r.n, r.action, r.author) for r in revs] == [
+        (1, "create", "alice"),
+        (2, "update", "bob"),
+        (3, "tag-add", "carol"),
+    ]
     assert "title: 'First' -> 'Second'" in revs[1].summary and "tag added: 1089990001103" in revs[2].summary
     assert all(isinstance(r.at, dt.datetime) and r.at.tzinfo is not None for r in revs)
     assert revs[0].at <= revs[1].at <= revs[2].at
@@ -285,7 +302,9 @@ def test_revisions_record_who_when_what_and_restore(repo: SqlGuidelineRepository
     r4 = repo.restore("hist", 1, if_match=[g3.etag], actor="dave")
     assert r4.revision == 4 and r4.doc == g1.doc
     assert r4.tags[0].id == g1.tags[0].id and r4.tags[0].added_by == "alice"  # provenance restored too
-    assert repo.revisions("hist")[-1].action == "restore" and "restored revision 1" in repo.revisions("hist")[-1].summary
+    assert (
+        repo.revisions("hist")[-1].action == "restore" and "restored revision 1" in repo.revisions("hist")[-1].summary
+    )
 
     repo.delete("hist", if_match=[r4.etag], actor="erin")
     back = repo.restore("hist", 3, if_match=None, actor="frank")  # a deleted guideline needs no If-Match
@@ -323,7 +342,11 @@ def test_round_trip_keeps_everything_the_format_can_hold(repo: SqlGuidelineRepos
         "rich",
         TagSpec(concept=BONE_MET, term="bone", exclude=[PELVIC_MET, VERTEBRA_MET]),
         TagSpec(concept=None, ecl="<< 1029990001104 |Secondary| MINUS << 1039990001102", term="non-bone secondaries"),
-        sections={"": "Text before any heading.", "Overview": "Cites [smith2020].\n\n```\n## not a heading\n```", "Ünïcode": "é ≥ 5 mg"},
+        sections={
+            "": "Text before any heading.",
+            "Overview": "Cites [smith2020].\n\n```\n## not a heading\n```",
+            "Ünïcode": "é ≥ 5 mg",
+        },
         extra={"reviewed": dt.date(2025, 1, 2), "owner": {"team": "onc", "ids": [1, 2]}},
         updated=None,
         status="retired",
@@ -388,7 +411,11 @@ def test_tokens_are_hashed_verified_and_revoked(repo: SqlGuidelineRepository) ->
     assert repo.tokens.verify(tok) is None
     again = repo.tokens.create("alice", "reader")  # the name is free again after revocation
     assert repo.tokens.verify(again).role == "reader"  # type: ignore[union-attr]
-    assert [(t.name, t.revoked_at is not None) for t in repo.tokens.list()] == [("alice", True), ("root", False), ("alice", False)]
+    assert [(t.name, t.revoked_at is not None) for t in repo.tokens.list()] == [
+        ("alice", True),
+        ("root", False),
+        ("alice", False),
+    ]
 
 
 def test_every_write_is_audited(repo: SqlGuidelineRepository) -> None:
@@ -397,7 +424,11 @@ def test_every_write_is_audited(repo: SqlGuidelineRepository) -> None:
     repo.tokens.create("t1", "author")
     total, entries = repo.audit()
     assert total == 3
-    assert [(e.actor, e.action, e.outcome) for e in entries] == [("cli", "token-create", "ok"), ("bob", "update", "ok"), ("alice", "create", "ok")]
+    assert [(e.actor, e.action, e.outcome) for e in entries] == [
+        ("cli", "token-create", "ok"),
+        ("bob", "update", "ok"),
+        ("alice", "create", "ok"),
+    ]
     assert entries[1].revision == 2 and entries[1].guideline_id == "aud"
     total, only = repo.audit(guideline="aud", limit=1)
     assert total == 2 and [e.action for e in only] == ["update"]

@@ -66,7 +66,9 @@ def test_the_tag_cap(sample: Terminology) -> None:
 
 def test_ecl_tags_naming_missing_or_inactive_concepts_are_refused(sample: Terminology) -> None:
     with pytest.raises(TagRejectedError) as err:
-        v.check_tag(sample, TagSpec(concept=None, ecl="<< 22298006"))  # SNOMED's myocardial infarction: not in the sample
+        v.check_tag(
+            sample, TagSpec(concept=None, ecl="<< 22298006")
+        )  # SNOMED's myocardial infarction: not in the sample
     assert "22298006" in err.value.detail and "not in the release" in err.value.detail and err.value.field == "ecl"
     with pytest.raises(TagRejectedError) as err:
         v.check_tag(sample, TagSpec(concept=None, ecl=f"<< {PELVIC_MET} MINUS << {DUPLICATE_ILIUM}"), "tags[2].")
@@ -101,10 +103,15 @@ def test_an_ecl_tag_past_the_budget_is_refused(subset: Terminology, monkeypatch:
 # --------------------------------------------------------------------------- item 5: start-up
 
 
-def test_start_up_skips_a_600_deep_stored_tag_with_a_warning(sample: Terminology, caplog: pytest.LogCaptureFixture) -> None:
+def test_start_up_skips_a_600_deep_stored_tag_with_a_warning(
+    sample: Terminology, caplog: pytest.LogCaptureFixture
+) -> None:
     deep = "(" * 600 + f"<< {PELVIC_MET}" + ")" * 600
     repo = InMemoryGuidelineRepository(
-        [make_doc("deep", TagSpec(concept=None, ecl=deep)), make_doc("fine", TagSpec(concept=None, ecl=f"<< {PELVIC_MET}"))]
+        [
+            make_doc("deep", TagSpec(concept=None, ecl=deep)),
+            make_doc("fine", TagSpec(concept=None, ecl=f"<< {PELVIC_MET}")),
+        ]
     )
     with caplog.at_level(logging.WARNING, logger="terminology.linking._ecl_tags"):
         warm(sample, repo)  # raised RecursionError before: `snomap serve` did not start

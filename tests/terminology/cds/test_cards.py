@@ -26,7 +26,9 @@ def repo() -> FileGuidelineRepository:
     return FileGuidelineRepository(sample_guidelines_dir())
 
 
-def cards_for(sample: Terminology, repo: Any, code: str | None, text: str | None = None, service: str = "svc") -> list[dict[str, Any]]:
+def cards_for(
+    sample: Terminology, repo: Any, code: str | None, text: str | None = None, service: str = "svc"
+) -> list[dict[str, Any]]:
     c: dict[str, Any] = {"resourceType": "Condition", "code": {}}
     if code:
         c["code"]["coding"] = [{"system": SCT, "code": code}]
@@ -44,7 +46,11 @@ def test_pelvic_card(sample: Terminology, repo: FileGuidelineRepository) -> None
     assert c["indicator"] == "info"
     assert c["source"]["label"] == c["summary"]
     assert c["source"]["url"] == url(PELVIC)
-    assert c["source"]["topic"] == {"system": SCT, "code": "1049990001107", "display": "Secondary malignant neoplasm of pelvic bone"}
+    assert c["source"]["topic"] == {
+        "system": SCT,
+        "code": "1049990001107",
+        "display": "Secondary malignant neoplasm of pelvic bone",
+    }
     assert c["links"] == [{"label": "Open the guideline", "url": url(PELVIC), "type": "absolute"}]
     assert c["selectionBehavior"] == "at-most-one" and len(c["suggestions"]) == 1
     assert all(r["display"] for r in c["overrideReasons"])
@@ -70,7 +76,10 @@ def test_uuid_is_stable_per_service_guideline_and_concept(sample: Terminology, r
 
 
 def test_warning_from_front_matter_but_never_from_text(sample: Terminology, repo: FileGuidelineRepository) -> None:
-    docs = [dataclasses.replace(g, extra={"cdsIndicator": "warning"}) if g.id.startswith("spinal") else g for g in repo.list()]
+    docs = [
+        dataclasses.replace(g, extra={"cdsIndicator": "warning"}) if g.id.startswith("spinal") else g
+        for g in repo.list()
+    ]
     warned = InMemoryGuidelineRepository(docs)
     coded = cards_for(sample, warned, "1069990001108")
     assert [c["indicator"] for c in coded][:2] == ["warning", "info"]

@@ -87,7 +87,9 @@ def test_text_is_not_used_when_a_code_is_read(sample: Terminology, repo: FileGui
 
 
 def test_unread_system_falls_back_to_text_with_a_note(sample: Terminology, repo: FileGuidelineRepository) -> None:
-    choice = choose(sample, repo, conditions_in(condition("a", ("http://loinc.org", "1234-5"), text="metastasis to sacrum")))
+    choice = choose(
+        sample, repo, conditions_in(condition("a", ("http://loinc.org", "1234-5"), text="metastasis to sacrum"))
+    )
     assert choice.findings[0].from_text
     assert any("http://loinc.org" in n for n in choice.notes)
 

@@ -19,7 +19,9 @@ from terminology.ecl import EclTimeoutError, parse_ecl
 from terminology.ecl.evaluator import evaluator
 
 # 300 distinct patterns "*a*b*a*", "*a*b*e*", ...: none is a word start, so no FTS plan narrows them.
-PATTERNS = ["*" + "*".join(p) + "*" for p in itertools.islice(itertools.product("aeiou", "bcdfgklmnprst", "aeiou"), 300)]
+PATTERNS = [
+    "*" + "*".join(p) + "*" for p in itertools.islice(itertools.product("aeiou", "bcdfgklmnprst", "aeiou"), 300)
+]
 EXPENSIVE = "* {{ term = (" + " ".join(f'wild:"{p}"' for p in PATTERNS) + ") }}"
 MARGIN_S = 2.0
 
@@ -39,7 +41,14 @@ def test_one_expensive_term_filter_is_cut_off_at_the_budget(subset: Terminology)
 def test_the_api_refuses_it_with_a_422_within_the_budget(subset_index, subset: Terminology) -> None:  # type: ignore[no-untyped-def]
     from service import create_app
 
-    app = create_app({"SNOMAP_INDEX": str(subset_index), "SNOMAP_TERMINOLOGY": subset, "TESTING": True, "SNOMAP_ECL_TIME_BUDGET": 0.05})
+    app = create_app(
+        {
+            "SNOMAP_INDEX": str(subset_index),
+            "SNOMAP_TERMINOLOGY": subset,
+            "TESTING": True,
+            "SNOMAP_ECL_TIME_BUDGET": 0.05,
+        }
+    )
     client = app.test_client()
     client.post("/api/v1/ecl", json={"ecl": "<< 404684003", "countOnly": True})  # parser and index built
     started = time.monotonic()

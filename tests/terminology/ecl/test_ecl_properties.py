@@ -148,7 +148,9 @@ class Reference:
         if isinstance(r, AttributeGroup):
             # Is-a relationships are groups only for a group that names is-a.
             isa = self.names_is_a(r.refinement)
-            groups = {g for src, t, _, g in self.attrs if src == c and (t != IS_A or isa)} | self.cv_groups.get(c, set())
+            groups = {g for src, t, _, g in self.attrs if src == c and (t != IS_A or isa)} | self.cv_groups.get(
+                c, set()
+            )
             count = sum(1 for g in groups if self.holds(c, r.refinement, g))
         else:
             types = self.types(r.name)
@@ -162,7 +164,11 @@ class Reference:
             if r.reverse:
                 count = sum(1 for src, t, d, _ in self.attrs if d == c and t in types and value_ok(src))
             else:
-                count = sum(1 for src, t, d, g in self.attrs if src == c and t in types and value_ok(d) and (group is None or g == group))
+                count = sum(
+                    1
+                    for src, t, d, g in self.attrs
+                    if src == c and t in types and value_ok(d) and (group is None or g == group)
+                )
         return card.min <= count and (card.max is None or count <= card.max)
 
 
@@ -195,12 +201,19 @@ def expressions(t: Terminology, ref: Reference) -> st.SearchStrategy[Expression]
     concept = st.sampled_from(sorted(set(has_children[:400]) | set(with_attrs[:400]))).map(ConceptReference)
     leaf = st.one_of(concept, st.just(Wildcard())) if len(ref.active) < 500 else concept
     types = st.one_of(st.sampled_from(ref.attribute_types), st.just(IS_A)).map(ConceptReference)
-    card = st.one_of(st.none(), st.sampled_from([Cardinality(0, 0), Cardinality(0, 1), Cardinality(1, 1), Cardinality(2, None), Cardinality(0, None)]))
+    card = st.one_of(
+        st.none(),
+        st.sampled_from(
+            [Cardinality(0, 0), Cardinality(0, 1), Cardinality(1, 1), Cardinality(2, None), Cardinality(0, None)]
+        ),
+    )
     focus = st.builds(Hierarchy, st.sampled_from([H.DESCENDANT_OR_SELF_OF, H.DESCENDANT_OF, H.CHILD_OF]), concept)
 
     def attribute(value: st.SearchStrategy[Expression]) -> st.SearchStrategy[Attribute]:
         # Constraint names whose set holds is-a (in the sample 116680003 is under 410662002) take it in.
-        is_a_sets = st.sampled_from([Hierarchy(H.DESCENDANT_OR_SELF_OF, ConceptReference(c)) for c in (IS_A, 410662002)])
+        is_a_sets = st.sampled_from(
+            [Hierarchy(H.DESCENDANT_OR_SELF_OF, ConceptReference(c)) for c in (IS_A, 410662002)]
+        )
         return st.builds(
             Attribute,
             st.one_of(types, st.just(Wildcard()), is_a_sets),
@@ -212,16 +225,28 @@ def expressions(t: Terminology, ref: Reference) -> st.SearchStrategy[Expression]
 
     def refinement(value: st.SearchStrategy[Expression]) -> st.SearchStrategy[Refinement]:
         attr = attribute(value)
-        inner = st.one_of(attr, st.builds(CompoundRefinement, st.sampled_from([BinaryOperator.AND, BinaryOperator.OR]), st.tuples(attr, attr)))
+        inner = st.one_of(
+            attr,
+            st.builds(
+                CompoundRefinement, st.sampled_from([BinaryOperator.AND, BinaryOperator.OR]), st.tuples(attr, attr)
+            ),
+        )
         group = st.builds(AttributeGroup, inner, card)
         reverse = st.builds(Attribute, types, st.just(Comparison.EQ), value, st.just(True), card)
         one = st.one_of(attr, group, reverse)
-        return st.one_of(one, st.builds(CompoundRefinement, st.sampled_from([BinaryOperator.AND, BinaryOperator.OR]), st.tuples(one, one)))
+        return st.one_of(
+            one,
+            st.builds(
+                CompoundRefinement, st.sampled_from([BinaryOperator.AND, BinaryOperator.OR]), st.tuples(one, one)
+            ),
+        )
 
     def extend(children: st.SearchStrategy[Expression]) -> st.SearchStrategy[Expression]:
         return st.one_of(
             st.builds(Hierarchy, st.sampled_from(list(H)), children),
-            st.builds(Compound, st.sampled_from([BinaryOperator.AND, BinaryOperator.OR]), st.tuples(children, children)),
+            st.builds(
+                Compound, st.sampled_from([BinaryOperator.AND, BinaryOperator.OR]), st.tuples(children, children)
+            ),
             st.builds(lambda a, b: Compound(BinaryOperator.MINUS, (a, b)), children, children),
             st.builds(Refined, focus, refinement(st.builds(Hierarchy, st.just(H.DESCENDANT_OR_SELF_OF), concept))),
             st.builds(lambda e, a: Dotted(e, (a,)), focus, types),
@@ -259,10 +284,14 @@ def test_hierarchy_laws(sample: Terminology, sample_ref: Reference) -> None:
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         x = data.draw(expressions(sample, sample_ref))
-        assert rows(sample, Hierarchy(H.DESCENDANT_OR_SELF_OF, x)) == rows(sample, x) | rows(sample, Hierarchy(H.DESCENDANT_OF, x))
+        assert rows(sample, Hierarchy(H.DESCENDANT_OR_SELF_OF, x)) == rows(sample, x) | rows(
+            sample, Hierarchy(H.DESCENDANT_OF, x)
+        )
         assert rows(sample, Hierarchy(H.CHILD_OF, x)) <= rows(sample, Hierarchy(H.DESCENDANT_OF, x))
         assert rows(sample, Hierarchy(H.PARENT_OF, x)) <= rows(sample, Hierarchy(H.ANCESTOR_OF, x))
-        assert rows(sample, Hierarchy(H.TOP, x)) <= rows(sample, x) and rows(sample, Hierarchy(H.BOTTOM, x)) <= rows(sample, x)
+        assert rows(sample, Hierarchy(H.TOP, x)) <= rows(sample, x) and rows(sample, Hierarchy(H.BOTTOM, x)) <= rows(
+            sample, x
+        )
         # Text round trip: the parser reads back what the serializer writes, with the same answer.
         assert set(evaluate(sample, to_ecl(x), time_budget_s=None).ids.tolist()) == rows(sample, x)
 
@@ -292,7 +321,11 @@ def test_differential_sample(sample: Terminology, sample_ref: Reference) -> None
 def test_differential_synthetic(synth: tuple[Terminology, Reference]) -> None:
     t, ref = synth
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=120,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         e = data.draw(expressions(t, ref))
@@ -309,6 +342,11 @@ def test_synthetic_attribute_counts(synth: tuple[Terminology, Reference]) -> Non
     for src, typ, _, _ in ref.attrs:
         by_type[typ][src] += 1
     for typ, counts in by_type.items():
-        assert rows(t, Refined(Wildcard(), Attribute(ConceptReference(typ), Comparison.EQ, Wildcard()))) == set(counts) & ref.active
-        two = Refined(Wildcard(), Attribute(ConceptReference(typ), Comparison.EQ, Wildcard(), cardinality=Cardinality(2, None)))
+        assert (
+            rows(t, Refined(Wildcard(), Attribute(ConceptReference(typ), Comparison.EQ, Wildcard())))
+            == set(counts) & ref.active
+        )
+        two = Refined(
+            Wildcard(), Attribute(ConceptReference(typ), Comparison.EQ, Wildcard(), cardinality=Cardinality(2, None))
+        )
         assert rows(t, two) == {s for s, k in counts.items() if k >= 2} & ref.active

@@ -167,7 +167,18 @@ def test_attribute_with_descendant_value(sample: Terminology) -> None:
 
 def test_attribute_not_equal(sample: Terminology) -> None:
     # R: morphologies other than Neoplasm, metastatic: lines 4, 7, 41, 44, 50, 53, 56, 59, 62, 65.
-    expected = {NEOPLASTIC, MALIGNANT, FRACTURE, FEMUR_FRACTURE, PATH_FRACTURE, PRIMARY_LUNG, PRIMARY_BONE, BENIGN_BONE, PNEUMONIA, BACT_PNEUMONIA}
+    expected = {
+        NEOPLASTIC,
+        MALIGNANT,
+        FRACTURE,
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+        PRIMARY_LUNG,
+        PRIMARY_BONE,
+        BENIGN_BONE,
+        PNEUMONIA,
+        BACT_PNEUMONIA,
+    }
     assert ids(sample, f"< {DISEASE} : {MORPHOLOGY} != {METASTATIC}") == expected
 
 
@@ -187,10 +198,18 @@ def test_cardinality(sample: Terminology) -> None:
 
 def test_attribute_group(sample: Terminology) -> None:
     # Groups with fracture morphology and a bone site: R 41/42, 44/45, and group 2 of the fracture (50/51).
-    assert ids(sample, f"< {DISEASE} : {{ {MORPHOLOGY} = {FRACTURE_M}, {FINDING_SITE} = << {BONE} }}") == {FRACTURE, FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : {{ {MORPHOLOGY} = {FRACTURE_M}, {FINDING_SITE} = << {BONE} }}") == {
+        FRACTURE,
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+    }
     # Group cardinality: two role groups with a finding site: only the pathological fracture.
     assert ids(sample, f"< {DISEASE} : [2..2] {{ {FINDING_SITE} = * }}") == {PATH_FRACTURE}
-    assert ids(sample, f"< {DISEASE} : [0..0] {{ {MORPHOLOGY} = {FRACTURE_M} }}") == DISEASES - {FRACTURE, FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : [0..0] {{ {MORPHOLOGY} = {FRACTURE_M} }}") == DISEASES - {
+        FRACTURE,
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+    }
     # Group 0 (laterality, R lines 86, 88) is a group of its own.
     assert ids(sample, f"< {BODY} : {{ {LATERALITY} = {LEFT} }}") == {LEFT_ILIUM}
 
@@ -229,7 +248,18 @@ def test_dotted_attributes(sample: Terminology) -> None:
 
 def test_wildcard_and_constraint_attribute_names(sample: Terminology) -> None:
     # Any attribute = metastatic morphology: R 10, 13, 17, 20, 23, 26, 29, 32, 35, 48.
-    met = {SECONDARY, BONE_MET, PELVIC_MET, ILIUM_MET, SACRUM_MET, FEMUR_MET, VERTEBRA_MET, LIVER_MET, LUNG_MET, PATH_FRACTURE}
+    met = {
+        SECONDARY,
+        BONE_MET,
+        PELVIC_MET,
+        ILIUM_MET,
+        SACRUM_MET,
+        FEMUR_MET,
+        VERTEBRA_MET,
+        LIVER_MET,
+        LUNG_MET,
+        PATH_FRACTURE,
+    }
     assert ids(sample, f"* : * = {METASTATIC}") == met
     assert ids(sample, f"< {FINDING} : (<< 410662002) = {BACTERIUM}") == {BACT_PNEUMONIA}
 
@@ -244,13 +274,21 @@ def test_is_a_attribute(sample: Terminology) -> None:
     # Children of Fracture of bone: R 43 (femur fracture), R 47 (pathological fracture).
     r = evaluate(sample, f"< {FINDING} : {IS_A} = {FRACTURE}")
     assert set(r.ids.tolist()) == {FEMUR_FRACTURE, PATH_FRACTURE} and r.warnings == ()
-    assert ids(sample, f"< {FINDING} : {IS_A} |Is a| = {FRACTURE} |Fracture of bone|") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"< {FINDING} : {IS_A} |Is a| = {FRACTURE} |Fracture of bone|") == {
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+    }
     # Parent Disease: R 3, 40, 61, 68.
     assert ids(sample, f"* : {IS_A} = {DISEASE}") == {NEOPLASTIC, FRACTURE, PNEUMONIA, DIABETES}
     # Parent Secondary malignant neoplastic disease: R 12, 31, 34 (R 15, the pelvic met., is inactive).
     assert ids(sample, f"* : {IS_A} = {SECONDARY}") == {BONE_MET, LIVER_MET, LUNG_MET}
     # A parent in << pelvic met. (R 19, 22) or in << fracture (R 43, 47).
-    assert ids(sample, f"< {DISEASE} : {IS_A} = (<< {PELVIC_MET} OR << {FRACTURE})") == {ILIUM_MET, SACRUM_MET, FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : {IS_A} = (<< {PELVIC_MET} OR << {FRACTURE})") == {
+        ILIUM_MET,
+        SACRUM_MET,
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+    }
     # != : some parent outside the set; only the pelvic, femur and vertebra met. have bone met. as their only parent (R 16, 25, 28).
     assert ids(sample, f"< {DISEASE} : {IS_A} != {BONE_MET}") == DISEASES - {PELVIC_MET, FEMUR_MET, VERTEBRA_MET}
 
@@ -280,7 +318,14 @@ def test_is_a_attribute_reverse(sample: Terminology) -> None:
     assert ids(sample, f"< {DISEASE} : [2..*] R {IS_A} = *") == two
     assert ids(sample, f"< {DISEASE} : [0..0] R {IS_A} = *") == DISEASES - two - {PNEUMONIA, DIABETES}
     # A child outside << bone met.: bone met. and pelvic met. have none.
-    assert ids(sample, f"< {DISEASE} : R {IS_A} != << {BONE_MET}") == {NEOPLASTIC, MALIGNANT, SECONDARY, FRACTURE, PNEUMONIA, DIABETES}
+    assert ids(sample, f"< {DISEASE} : R {IS_A} != << {BONE_MET}") == {
+        NEOPLASTIC,
+        MALIGNANT,
+        SECONDARY,
+        FRACTURE,
+        PNEUMONIA,
+        DIABETES,
+    }
 
 
 def test_is_a_dotted(sample: Terminology) -> None:
@@ -303,7 +348,10 @@ def test_is_a_in_attribute_groups(sample: Terminology) -> None:
     assert ids(sample, f"< {DISEASE} : {IS_A} = {BONE_MET}, {IS_A} = {FRACTURE}") == {PATH_FRACTURE}
     # ... and is-a never shares a group with the morphology (group 1 or 2, R 44, 50).
     assert ids(sample, f"< {DISEASE} : {{ {IS_A} = {FRACTURE}, {MORPHOLOGY} = {FRACTURE_M} }}") == set()
-    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE}, {MORPHOLOGY} = {FRACTURE_M}") == {FEMUR_FRACTURE, PATH_FRACTURE}
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE}, {MORPHOLOGY} = {FRACTURE_M}") == {
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+    }
     # [0..n] inside a group that names is-a counts is-a groups: the fracture's is-a to Fracture of bone is a
     # group with no is-a to << bone met.; the femur fracture's only is-a is to Fracture of bone too.
     ok = f"{{ {IS_A} = << {FRACTURE}, [0..0] {IS_A} = << {BONE_MET} }}"
@@ -319,8 +367,15 @@ def test_is_a_in_attribute_groups(sample: Terminology) -> None:
 
 def test_is_a_with_other_attributes(sample: Terminology) -> None:
     # Children of malignant neoplastic disease (R 9, 52, 55) with primary morphology (R 53, 56).
-    assert ids(sample, f"< {DISEASE} : {IS_A} = {MALIGNANT}, {MORPHOLOGY} = 3039990001103") == {PRIMARY_LUNG, PRIMARY_BONE}
-    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE} OR 246075003 = {BACTERIUM}") == {FEMUR_FRACTURE, PATH_FRACTURE, BACT_PNEUMONIA}
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {MALIGNANT}, {MORPHOLOGY} = 3039990001103") == {
+        PRIMARY_LUNG,
+        PRIMARY_BONE,
+    }
+    assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE} OR 246075003 = {BACTERIUM}") == {
+        FEMUR_FRACTURE,
+        PATH_FRACTURE,
+        BACT_PNEUMONIA,
+    }
     # Children of fracture with a metastatic morphology: only the pathological fracture (R 48; femur fracture R 44).
     assert ids(sample, f"< {DISEASE} : {IS_A} = {FRACTURE}, {MORPHOLOGY} = {METASTATIC}") == {PATH_FRACTURE}
 
@@ -341,7 +396,13 @@ def test_is_a_in_attribute_name_sets(sample: Terminology) -> None:
 
 def test_nested_expression_value(sample: Terminology) -> None:
     # Finding site liver or lung: R 33, 36, 54, 63, 66.
-    assert ids(sample, f"< {FINDING} : {FINDING_SITE} = ({LIVER} OR {LUNG})") == {LIVER_MET, LUNG_MET, PRIMARY_LUNG, PNEUMONIA, BACT_PNEUMONIA}
+    assert ids(sample, f"< {FINDING} : {FINDING_SITE} = ({LIVER} OR {LUNG})") == {
+        LIVER_MET,
+        LUNG_MET,
+        PRIMARY_LUNG,
+        PNEUMONIA,
+        BACT_PNEUMONIA,
+    }
 
 
 def test_concrete_values(sample: Terminology) -> None:
@@ -374,12 +435,19 @@ def test_member_filters(sample: Terminology) -> None:
     assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = "C79.5" }}}}') == c795
     assert ids(sample, f"^ {ICD_MAP} {{{{ M mapGroup = #2 }}}}") == {PATH_FRACTURE}  # EM 14
     assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = wild:"C7*" }}}}') == c795 | {LIVER_MET, LUNG_MET}  # EM 8, 9
-    assert ids(sample, f"^ {ICD_MAP} {{{{ M referencedComponentId = << {PELVIC_MET} }}}}") == {PELVIC_MET, ILIUM_MET, SACRUM_MET}
+    assert ids(sample, f"^ {ICD_MAP} {{{{ M referencedComponentId = << {PELVIC_MET} }}}}") == {
+        PELVIC_MET,
+        ILIUM_MET,
+        SACRUM_MET,
+    }
     # One member must meet a whole block: the fracture's C79.5 row is group 2 (EM 13, 14) ...
     assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = "C79.5", mapGroup = #1 }}}}') == c795 - {PATH_FRACTURE}
     # ... while two blocks may be met by different members.
     assert ids(sample, f'^ {ICD_MAP} {{{{ M mapTarget = "C79.5" }}}} {{{{ M mapGroup = #1 }}}}') == c795
-    assert ids(sample, f'^ {ICD_MAP} {{{{ M moduleId = 19990001103, effectiveTime >= "20250301" }}}}') == {VERTEBRA_MET, PATH_FRACTURE}
+    assert ids(sample, f'^ {ICD_MAP} {{{{ M moduleId = 19990001103, effectiveTime >= "20250301" }}}}') == {
+        VERTEBRA_MET,
+        PATH_FRACTURE,
+    }
     assert ids(sample, f"^ {ICD_MAP} {{{{ M active = 0 }}}}") == set()
     with pytest.raises(EclEvaluationError, match="no field 'nonsense'"):
         evaluate(sample, f"^ {ICD_MAP} {{{{ M nonsense = #1 }}}}")
@@ -439,7 +507,10 @@ def test_dialect_and_acceptability(sample: Terminology) -> None:
     assert ids(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-gb (prefer) }}}}') == {BONE_MET, BENIGN_BONE}
     assert ids(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-us (prefer) }}}}') == set()
     assert ids(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-us (accept) }}}}') == {BONE_MET, BENIGN_BONE}
-    assert ids(sample, f'< {DISEASE} {{{{ term = "tumor", dialectId = 900000000000509007 (prefer) }}}}') == {BONE_MET, BENIGN_BONE}
+    assert ids(sample, f'< {DISEASE} {{{{ term = "tumor", dialectId = 900000000000509007 (prefer) }}}}') == {
+        BONE_MET,
+        BENIGN_BONE,
+    }
     r = evaluate(sample, f'< {DISEASE} {{{{ term = "tumour", dialect = en-xx }}}}')
     assert len(r) == 0 and any("en-xx" in w for w in r.warnings)
 
@@ -466,7 +537,13 @@ def test_history_supplements(sample: Terminology) -> None:
     assert ids(sample, f"{SACRUM_MET} {{{{ +HISTORY-MIN }}}}") == {SACRUM_MET}
     assert ids(sample, f"{SACRUM_MET} {{{{ +HISTORY (900000000000523009) }}}}") == {SACRUM_MET, AMBIGUOUS}
     assert ids(sample, f"<< {PELVIC_MET} {{{{ +HISTORY-MOD }}}}") == {PELVIC_MET, ILIUM_MET, SACRUM_MET, DUPLICATE}
-    assert ids(sample, f"<< {PELVIC_MET} {{{{ +HISTORY-MAX }}}}") == {PELVIC_MET, ILIUM_MET, SACRUM_MET, DUPLICATE, AMBIGUOUS}
+    assert ids(sample, f"<< {PELVIC_MET} {{{{ +HISTORY-MAX }}}}") == {
+        PELVIC_MET,
+        ILIUM_MET,
+        SACRUM_MET,
+        DUPLICATE,
+        AMBIGUOUS,
+    }
 
 
 # ----------------------------------------------------------------- errors, guards, paging
@@ -477,7 +554,7 @@ def test_history_supplements(sample: Terminology) -> None:
     [
         ("<< (404684003", 13),  # missing bracket: at the end of input
         ("<< 404684003 404684003", 13),  # trailing tokens
-        ("< 404684003 {{ term = \"x\" ", 26),  # unclosed braces
+        ('< 404684003 {{ term = "x" ', 26),  # unclosed braces
         ("< 404684003 : 363698007 = ", 26),  # no value
     ],
 )
@@ -575,13 +652,19 @@ def test_subset_refinements(subset: Terminology, subset_rf2: dict) -> None:
     for s, typ, dst, g in attrs:
         if g > 0:
             groups[(s, g)].add((typ, dst))
-    grouped = {s for (s, _), pairs in groups.items() if any(t == 363698007 and d in sites for t, d in pairs) and any(t == 116676008 for t, _ in pairs)}
+    grouped = {
+        s
+        for (s, _), pairs in groups.items()
+        if any(t == 363698007 and d in sites for t, d in pairs) and any(t == 116676008 for t, _ in pairs)
+    }
     assert ids(subset, f"< 404684003 : {{ 363698007 = << {site}, 116676008 = * }}") == grouped & findings
     # No finding site at all.
     with_site = {s for s, typ, _, _ in attrs if typ == 363698007}
     assert ids(subset, "< 404684003 : [0..0] 363698007 = *") == findings - with_site
     # Reverse: body structures that are some finding's site.
-    assert ids(subset, "< 123037004 : R 363698007 = < 404684003") == {d for s, t, d, _ in attrs if t == 363698007 and s in findings} & _below(ch, 123037004)
+    assert ids(subset, "< 123037004 : R 363698007 = < 404684003") == {
+        d for s, t, d, _ in attrs if t == 363698007 and s in findings
+    } & _below(ch, 123037004)
 
 
 @pytest.mark.real_release
@@ -603,8 +686,12 @@ def test_subset_is_a_attribute(subset: Terminology, subset_rf2: dict) -> None:
     # Cardinality: the number of parents (in a set).
     multi = {c for c in findings if len(parents[c]) >= 2}
     assert multi and ids(subset, "< 404684003 : [2..*] 116680003 = *") == multi
-    assert ids(subset, "< 404684003 : [0..0] 116680003 = << 64572001") == {c for c in findings if not parents[c] & (diseases | {64572001})}
-    assert ids(subset, f"< 404684003 : [1..1] 116680003 = << {top}") == {c for c in findings if len(parents[c] & values) == 1}
+    assert ids(subset, "< 404684003 : [0..0] 116680003 = << 64572001") == {
+        c for c in findings if not parents[c] & (diseases | {64572001})
+    }
+    assert ids(subset, f"< 404684003 : [1..1] 116680003 = << {top}") == {
+        c for c in findings if len(parents[c] & values) == 1
+    }
     # Reverse: findings with a child in < 64572001; with cardinality, two or more children at all.
     assert ids(subset, "< 404684003 : R 116680003 = < 64572001") == {p for c in diseases for p in parents[c]} & findings
     assert ids(subset, "< 404684003 : [2..*] R 116680003 = *") == {c for c in findings if len(ch.get(c, ())) >= 2}
@@ -634,6 +721,11 @@ def test_subset_history_and_inactive(subset: Terminology, subset_path: Path) -> 
     sources = {int(r["referencedComponentId"]) for r in replaced if int(r["targetComponentId"]) == target}
     assert ids(subset, f"{target} {{{{ +HISTORY-MAX }}}}") == {target} | sources
     # 734139008 (anatomy structure and part association) is an association refset but not historical.
-    anatomy = next(r for r in rows if r["refsetId"] == "734139008" and r["targetComponentId"] in {x["id"] for x in _subset_rows(subset_path, "sct2_Concept_Snapshot_*")})
+    anatomy = next(
+        r
+        for r in rows
+        if r["refsetId"] == "734139008"
+        and r["targetComponentId"] in {x["id"] for x in _subset_rows(subset_path, "sct2_Concept_Snapshot_*")}
+    )
     anatomy_target = int(anatomy["targetComponentId"])
     assert int(anatomy["referencedComponentId"]) not in ids(subset, f"{anatomy_target} {{{{ +HISTORY-MAX }}}}")

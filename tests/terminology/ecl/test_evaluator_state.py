@@ -40,7 +40,15 @@ def test_warm_builds_the_engine_index_before_any_query(sample_index: Path) -> No
     t = Terminology.open(sample_index)
     t.warm()
     built = vars(evaluator(t).index)
-    for table in ("active_rows", "type_bounds", "concrete", "definition_rows", "row_of_refset_member", "ascii_terms", "postings"):
+    for table in (
+        "active_rows",
+        "type_bounds",
+        "concrete",
+        "definition_rows",
+        "row_of_refset_member",
+        "ascii_terms",
+        "postings",
+    ):
         assert table in built, f"{table} was not built by Terminology.warm()"
     assert evaluator(t).index.postings.words  # the word vocabulary is decoded at warm-up
 

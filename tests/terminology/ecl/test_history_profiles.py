@@ -31,7 +31,16 @@ SAME_AS, REPLACED_BY, WAS_A = 900000000000527005, 900000000000526001, 9000000000
 PARTIALLY_EQUIVALENT_TO, POSSIBLY_EQUIVALENT_TO = 1186924009, 900000000000523009
 POSSIBLY_REPLACED_BY, MOVED_TO, ALTERNATIVE = 1186921001, 900000000000524003, 900000000000530003
 ANATOMY_ASSOCIATION = 734139008  # an association refset that is not historical
-HISTORY_REFSETS = [SAME_AS, REPLACED_BY, WAS_A, PARTIALLY_EQUIVALENT_TO, POSSIBLY_EQUIVALENT_TO, POSSIBLY_REPLACED_BY, MOVED_TO, ALTERNATIVE]
+HISTORY_REFSETS = [
+    SAME_AS,
+    REPLACED_BY,
+    WAS_A,
+    PARTIALLY_EQUIVALENT_TO,
+    POSSIBLY_EQUIVALENT_TO,
+    POSSIBLY_REPLACED_BY,
+    MOVED_TO,
+    ALTERNATIVE,
+]
 
 
 def cid(item: int) -> int:
@@ -50,7 +59,15 @@ MISSING_TARGET = cid(99)  # never written to the concept file
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
     root = tmp_path_factory.mktemp("history")
-    metadata = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FSN_TYPE, snomed.INFERRED, snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE]
+    metadata = [
+        snomed.ROOT,
+        snomed.IS_A,
+        snomed.PRIMITIVE,
+        snomed.FSN_TYPE,
+        snomed.INFERRED,
+        snomed.EXISTENTIAL,
+        snomed.CASE_INSENSITIVE,
+    ]
     refset_tree = {ASSOCIATION_TYPE: snomed.ROOT, HISTORICAL: ASSOCIATION_TYPE, ANATOMY_ASSOCIATION: ASSOCIATION_TYPE}
     refset_tree |= dict.fromkeys(HISTORY_REFSETS, HISTORICAL)
     active = [MODULE, *metadata, *refset_tree, TARGET, PART, PART_OF_TARGET]
@@ -65,7 +82,17 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
         root,
         rf2.DESCRIPTION,
         [
-            [make_sctid(k + 1, NS, ComponentKind.DESCRIPTION), T, 1, MODULE, c, "en", snomed.FSN_TYPE, term, snomed.CASE_INSENSITIVE]
+            [
+                make_sctid(k + 1, NS, ComponentKind.DESCRIPTION),
+                T,
+                1,
+                MODULE,
+                c,
+                "en",
+                snomed.FSN_TYPE,
+                term,
+                snomed.CASE_INSENSITIVE,
+            ]
             for k, (c, term) in enumerate(terms.items())
         ],
     )
@@ -75,11 +102,25 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
         root,
         rf2.RELATIONSHIP,
         [
-            [make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP), T, 1, MODULE, c, p, 0, snomed.IS_A, snomed.INFERRED, snomed.EXISTENTIAL]
+            [
+                make_sctid(k + 1, NS, ComponentKind.RELATIONSHIP),
+                T,
+                1,
+                MODULE,
+                c,
+                p,
+                0,
+                snomed.IS_A,
+                snomed.INFERRED,
+                snomed.EXISTENTIAL,
+            ]
             for k, (c, p) in enumerate(parents.items())
         ],
     )
-    rows = [[f"00000000-0000-4000-8000-{k:012d}", T, 1, MODULE, refset, RETIRED[refset], TARGET] for k, refset in enumerate(HISTORY_REFSETS)]
+    rows = [
+        [f"00000000-0000-4000-8000-{k:012d}", T, 1, MODULE, refset, RETIRED[refset], TARGET]
+        for k, refset in enumerate(HISTORY_REFSETS)
+    ]
     rows.append(["00000000-0000-4000-8000-000000000100", T, 0, MODULE, SAME_AS, RETIRED_INACTIVE_ROW, TARGET])
     rows.append(["00000000-0000-4000-8000-000000000101", T, 1, MODULE, ANATOMY_ASSOCIATION, PART, MISSING_TARGET])
     rows.append(["00000000-0000-4000-8000-000000000102", T, 1, MODULE, ANATOMY_ASSOCIATION, PART_OF_TARGET, TARGET])
@@ -109,7 +150,11 @@ def test_history_max_is_every_historical_association_refset(release: Terminology
 
 
 def test_history_subset_names_the_refsets(release: Terminology) -> None:
-    assert ids(release, f"{TARGET} {{{{ +HISTORY ({MOVED_TO} OR {ALTERNATIVE}) }}}}") == {TARGET, RETIRED[MOVED_TO], RETIRED[ALTERNATIVE]}
+    assert ids(release, f"{TARGET} {{{{ +HISTORY ({MOVED_TO} OR {ALTERNATIVE}) }}}}") == {
+        TARGET,
+        RETIRED[MOVED_TO],
+        RETIRED[ALTERNATIVE],
+    }
 
 
 def test_a_member_whose_target_is_missing_stays_a_member(release: Terminology) -> None:

@@ -14,9 +14,35 @@ from terminology.expressions import ExpressionSyntaxError, canonical, parse_expr
 from terminology.expressions.parser import MAX_DEPTH, MAX_LENGTH
 
 TOKENS = [
-    "===", "<<<", "404684003", "1049990001107", "363698007", "123", "9" * 30, ":", "+", ",", "=", "{", "}", "(",
-    ")", "#", "#1", "#-2.5", "#" + "9" * 400, '"x"', '"a\\"b"', "|term|", "|", '"', "true", "false", "/* c */",
-    " ", "\n",
+    "===",
+    "<<<",
+    "404684003",
+    "1049990001107",
+    "363698007",
+    "123",
+    "9" * 30,
+    ":",
+    "+",
+    ",",
+    "=",
+    "{",
+    "}",
+    "(",
+    ")",
+    "#",
+    "#1",
+    "#-2.5",
+    "#" + "9" * 400,
+    '"x"',
+    '"a\\"b"',
+    "|term|",
+    "|",
+    '"',
+    "true",
+    "false",
+    "/* c */",
+    " ",
+    "\n",
 ]
 
 token_texts = st.lists(st.sampled_from(TOKENS), max_size=400).map(" ".join)

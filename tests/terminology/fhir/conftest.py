@@ -22,4 +22,9 @@ def ctx(sample: Terminology, subset: Terminology) -> FhirContext:
 
 def value_set(*includes: dict[str, Any]) -> dict[str, Any]:
     """An inline ValueSet with these includes."""
-    return {"resourceType": "ValueSet", "url": "http://example.org/vs", "status": "active", "compose": {"include": list(includes)}}
+    return {
+        "resourceType": "ValueSet",
+        "url": "http://example.org/vs",
+        "status": "active",
+        "compose": {"include": list(includes)},
+    }

@@ -46,7 +46,12 @@ def test_a_request_naming_no_version_gets_the_default_edition(ctx: FhirContext) 
 
 @pytest.mark.parametrize(
     "version",
-    [SUBSET_URI, "http://snomed.info/sct/31000003106/version/20250909", "http://snomed.info/xsct/31000003106", "20250909"],
+    [
+        SUBSET_URI,
+        "http://snomed.info/sct/31000003106/version/20250909",
+        "http://snomed.info/xsct/31000003106",
+        "20250909",
+    ],
 )
 def test_a_version_selects_its_edition_in_every_accepted_form(ctx: FhirContext, version: str) -> None:
     r = lookup(ctx, params(system=SCT, code=SUBSET_ONLY, version=version))
@@ -55,14 +60,18 @@ def test_a_version_selects_its_edition_in_every_accepted_form(ctx: FhirContext, 
 
 
 def test_an_unknown_version_lists_every_loaded_one(ctx: FhirContext) -> None:
-    r = cs_validate_code(ctx, params(url=SCT, code="64572001", version="http://snomed.info/sct/900000000000207008/version/20250201"))
+    r = cs_validate_code(
+        ctx, params(url=SCT, code="64572001", version="http://snomed.info/sct/900000000000207008/version/20250201")
+    )
     assert out(r, "result") is False
     text = out(r, "issues")["issue"][0]["details"]["text"]
     assert f"Valid versions: {SAMPLE_URI},{SUBSET_URI}" in text
 
 
 def test_value_set_include_pinned_to_the_other_edition(ctx: FhirContext) -> None:
-    vs = value_set({"system": SCT, "version": SUBSET_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]})
+    vs = value_set(
+        {"system": SCT, "version": SUBSET_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]}
+    )
     # A subset-only concept the include holds: found, and reported in the subset's version.
     r = vs_validate_code(ctx, params(valueSet=vs, system=SCT, code=SUBSET_ONLY))
     assert out(r, "result") is True and out(r, "version") == SUBSET_URI
@@ -72,10 +81,14 @@ def test_value_set_include_pinned_to_the_other_edition(ctx: FhirContext) -> None
 def test_a_code_outside_the_value_set_is_reported_in_the_version_it_was_checked_in(ctx: FhirContext) -> None:
     # As tx.fhir.org does for HL7's validate-code-pc-none: the include pins the subset and forbids
     # expressions; the request names no version, so the code itself is checked in the default edition.
-    include = {"system": SCT, "version": SUBSET_URI, "filter": [
-        {"property": "concept", "op": "is-a", "value": "64572001"},
-        {"property": "expressions", "op": "=", "value": "false"},
-    ]}
+    include = {
+        "system": SCT,
+        "version": SUBSET_URI,
+        "filter": [
+            {"property": "concept", "op": "is-a", "value": "64572001"},
+            {"property": "expressions", "op": "=", "value": "false"},
+        ],
+    }
     r = vs_validate_code(ctx, params(valueSet=value_set(include), system=SCT, code=EXPRESSION))
     assert out(r, "result") is False and out(r, "version") == SAMPLE_URI
     issue = out(r, "issues")["issue"][0]
@@ -102,7 +115,9 @@ def test_expansion_mixing_two_versions_is_refused(ctx: FhirContext) -> None:
 
 
 def test_force_system_version_overrides_the_value_sets_own(ctx: FhirContext) -> None:
-    vs = value_set({"system": SCT, "version": SAMPLE_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]})
+    vs = value_set(
+        {"system": SCT, "version": SAMPLE_URI, "filter": [{"property": "concept", "op": "is-a", "value": "64572001"}]}
+    )
     r = vs_validate_code(
         ctx, params(valueSet=vs, system=SCT, code=SUBSET_ONLY, **{"force-system-version": f"{SCT}|{SUBSET_URI}"})
     )
@@ -111,7 +126,10 @@ def test_force_system_version_overrides_the_value_sets_own(ctx: FhirContext) -> 
 
 def test_subsumption_across_versions_is_refused(ctx: FhirContext) -> None:
     with pytest.raises(FhirError) as e:
-        subsumes(ctx, params(system=SCT, codingA={"system": SCT, "code": "64572001", "version": SUBSET_URI}, codeB="64572001"))
+        subsumes(
+            ctx,
+            params(system=SCT, codingA={"system": SCT, "code": "64572001", "version": SUBSET_URI}, codeB="64572001"),
+        )
     assert e.value.status == 400
     r = subsumes(ctx, params(system=SCT, version=SUBSET_URI, codeA="64572001", codeB=SUBSET_ONLY))
     assert out(r, "outcome") == "subsumes"

@@ -154,7 +154,9 @@ def test_an_old_layout_directory_is_replaced_in_one_step_and_kept_as_the_previou
     assert out.is_symlink() and _build_id(out) == new
     kept = [b for b in _builds(out) if b != new]
     assert len(kept) == 1 and "-before-" in kept[0]
-    assert json.loads((install.versions_dir(out) / kept[0] / "manifest.json").read_text())["build_id"] == built["build_id"]
+    assert (
+        json.loads((install.versions_dir(out) / kept[0] / "manifest.json").read_text())["build_id"] == built["build_id"]
+    )
     assert _beside(out) == []
 
 

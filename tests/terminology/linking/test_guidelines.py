@@ -194,11 +194,20 @@ def orphan_release(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
     root = tmp_path_factory.mktemp("orphan")
     module, a, gone = cid(1), cid(10), cid(11)
     t = "20250101"
-    metadata = [snomed.ROOT, snomed.IS_A, snomed.PRIMITIVE, snomed.FSN_TYPE, snomed.INFERRED, snomed.EXISTENTIAL, snomed.CASE_INSENSITIVE]
+    metadata = [
+        snomed.ROOT,
+        snomed.IS_A,
+        snomed.PRIMITIVE,
+        snomed.FSN_TYPE,
+        snomed.INFERRED,
+        snomed.EXISTENTIAL,
+        snomed.CASE_INSENSITIVE,
+    ]
     write_rf2(
         root,
         rf2.CONCEPT,
-        [[c, t, 1, module, snomed.PRIMITIVE] for c in [module, *metadata, a]] + [[gone, t, 0, module, snomed.PRIMITIVE]],
+        [[c, t, 1, module, snomed.PRIMITIVE] for c in [module, *metadata, a]]
+        + [[gone, t, 0, module, snomed.PRIMITIVE]],
     )
     write_rf2(root, rf2.DESCRIPTION, [
         [make_sctid(10, 9990002, ComponentKind.DESCRIPTION), t, 1, module, a, "en", snomed.FSN_TYPE, "Alpha (disorder)", snomed.CASE_INSENSITIVE],

@@ -35,7 +35,9 @@ PATHOLOGICAL_FRACTURE = 1149990001108  # two groups: {metastatic, bone} and {fra
 PNEUMONIA = 1189990001104  # {Inflammation, Lung structure}
 BACTERIAL_PNEUMONIA = 1199990001102  # {Inflammation, Bacterium (Causative agent), Lung structure}
 DISEASE = 64572001
-METASTATIC = 3029990001100  # Neoplasm, metastatic (morphology); synonyms "Metastatic neoplasm", "Secondary malignant neoplasm"
+METASTATIC = (
+    3029990001100  # Neoplasm, metastatic (morphology); synonyms "Metastatic neoplasm", "Secondary malignant neoplasm"
+)
 FRACTURE = 3049990001108
 INFLAMMATION = 3059990001106
 ILIUM = 2029990001107  # Bone structure of ilium; synonyms "Ilium", "Iliac bone"
@@ -74,7 +76,12 @@ def test_spans_meet_descriptions_in_any_word_order(sample: Terminology) -> None:
 
 def test_words_keep_character_offsets() -> None:
     ws = split_words("  Métastase de l'ilium")
-    assert [(w.text, w.start, w.end) for w in ws] == [("metastase", 2, 11), ("de", 12, 14), ("l", 15, 16), ("ilium", 17, 22)]
+    assert [(w.text, w.start, w.end) for w in ws] == [
+        ("metastase", 2, 11),
+        ("de", 12, 14),
+        ("l", 15, 16),
+        ("ilium", 17, 22),
+    ]
 
 
 # ----- parts

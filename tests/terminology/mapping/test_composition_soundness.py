@@ -112,11 +112,15 @@ def test_laterality_binds_inside_the_morphology_group(sample: Terminology) -> No
     c = compose(sample, "metastasis to left femur")
     assert c is not None and c.closest == [1079990001100]
     expr = parse_expression(c.expression or "")
-    in_left_femur = parse_expression("64572001 : { 116676008 = 3029990001100, 363698007 = (2049990001104 : 272741003 = 7771000) }")
+    in_left_femur = parse_expression(
+        "64572001 : { 116676008 = 3029990001100, 363698007 = (2049990001104 : 272741003 = 7771000) }"
+    )
     assert subsumes(sample, in_left_femur, expr)
 
 
-@pytest.mark.parametrize(("text", "lateral_site"), [("right iliac bone metastasis", 2099990001105), ("left ilium metastasis", 2089990001108)])
+@pytest.mark.parametrize(
+    ("text", "lateral_site"), [("right iliac bone metastasis", 2099990001105), ("left ilium metastasis", 2089990001108)]
+)
 def test_lateral_focus_gives_the_metastasis(sample: Terminology, text: str, lateral_site: int) -> None:
     # The whole of "iliac bone metastasis" names 1059990001105 (focus); its site 2029990001107 has the
     # precoordinated lateral structures 2099990001105 (right) and 2089990001108 (left) (sample Relationship:

@@ -40,7 +40,10 @@ def test_text_context(text: str, flags: set[str], core: str) -> None:
 
 
 @pytest.mark.real_release
-@pytest.mark.parametrize("text", ["no portal hypertension", "no evidence of cirrhosis", "mother had liver cancer", "family history of liver cancer"])
+@pytest.mark.parametrize(
+    "text",
+    ["no portal hypertension", "no evidence of cirrhosis", "mother had liver cancer", "family history of liver cancer"],
+)
 def test_negated_or_family_never_matches_the_condition(subset: Terminology, text: str) -> None:
     r = map_with_composition(subset, text, 5)
     assert r.matched is False

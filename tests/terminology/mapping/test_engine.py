@@ -50,7 +50,9 @@ def before(r, a: int, b: int) -> bool:  # type: ignore[no-untyped-def]
 # ----- item 1: one scoring model, candidates ordered by their reported score
 
 
-@pytest.mark.parametrize("text", ["metastatic disease", "metastasis to the left ilium", "right iliac bone metastasis", "ilium", "xyzzy"])
+@pytest.mark.parametrize(
+    "text", ["metastatic disease", "metastasis to the left ilium", "right iliac bone metastasis", "ilium", "xyzzy"]
+)
 def test_sample_candidates_are_ordered_by_their_score(sample: Terminology, text: str) -> None:
     r = map_phrase(sample, text, limit=10)
     scores = [c.score for c in r.candidates]
@@ -187,10 +189,19 @@ def test_learn_acronyms_from_descriptions() -> None:
     # Both patterns of the issue: "X - expansion", and an all-capitals description equal to the
     # initials of another description of the same concept. "Evaluation - action" is no acronym.
     got = learn_acronyms(
-        ["NASH - Nonalcoholic steatohepatitis", "Evaluation - action", "DILI", "Drug induced liver injury", "ABC - Xyz"],
+        [
+            "NASH - Nonalcoholic steatohepatitis",
+            "Evaluation - action",
+            "DILI",
+            "Drug induced liver injury",
+            "ABC - Xyz",
+        ],
         [1, 2, 3, 3, 4],
     )
-    assert [(a, e) for a, e, _ in got] == [("dili", "drug induced liver injury"), ("nash", "nonalcoholic steatohepatitis")]
+    assert [(a, e) for a, e, _ in got] == [
+        ("dili", "drug induced liver injury"),
+        ("nash", "nonalcoholic steatohepatitis"),
+    ]
 
 
 @pytest.mark.real_release
@@ -216,8 +227,8 @@ def test_subset_hep_b_is_the_infection_not_the_organism(subset: Terminology) -> 
 def test_subset_acronyms_learned_at_index_time(subset: Terminology) -> None:
     # "AFLP - acute fatty liver of pregnancy" (716379000) and "ALD - Alcoholic liver disease" (41309000)
     learned = lexicon(subset).acronyms
-    assert ("acute fatty liver of pregnancy" in [e for e, _ in learned["aflp"]])
-    assert ("alcoholic liver disease" in [e for e, _ in learned["ald"]])
+    assert "acute fatty liver of pregnancy" in [e for e, _ in learned["aflp"]]
+    assert "alcoholic liver disease" in [e for e, _ in learned["ald"]]
     r = map_phrase(subset, "AFLP", limit=3)
     assert "learned from the release" in r.candidates[0].explanation["abbreviations"][0]["source"]
 

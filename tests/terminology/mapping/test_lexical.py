@@ -166,7 +166,9 @@ def test_explanation_says_what_matched(sample: Terminology) -> None:
     assert "2 of 2 text words matched" in e["summary"]
 
     e = map_text(sample, "metastatic malignant neoplasm to ilim").candidates[0].explanation
-    assert {m["text"]: m["how"] for m in e["matches"]}["ilim"].startswith("typo corrected to 'ilium' (cost 0.10")  # item 3: the cost is explained
+    assert {m["text"]: m["how"] for m in e["matches"]}["ilim"].startswith(
+        "typo corrected to 'ilium' (cost 0.10"
+    )  # item 3: the cost is explained
 
     # 105049990001118 "Secondary malignant neoplasm of ilium": "malignant" is in the term, not the text.
     e = map_text(sample, "secondary tumour of ilium").candidates[0].explanation
