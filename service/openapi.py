@@ -47,6 +47,7 @@ _ADDED = {
     "401": "No token, or one not accepted (problem+json, `WWW-Authenticate: Bearer`); every route but the probes needs one when SNOMAP_READS_REQUIRE_TOKEN is on",
     "403": "The token's role is not enough",
     "429": "Too many failed authentications from this address (`Retry-After` says when to try again)",
+    "400": "A malformed parameter (an unknown `lang`, a NUL character, a number out of range): the problem names the field",
 }
 
 
@@ -62,6 +63,8 @@ def _complete(path: str, op: dict[str, Any]) -> None:
         responses.setdefault("429", {"description": _ADDED["429"]})
     if any("bearer" in req for req in op.get("security") or []):
         responses.setdefault("403", {"description": _ADDED["403"]})
+    if not path.startswith("/fhir") and not path.startswith("/cds-services"):
+        responses.setdefault("400", {"description": _ADDED["400"]})  # every query string is checked (lang, NUL)
     for code, response in list(responses.items()):
         key = str(code)
         if (
