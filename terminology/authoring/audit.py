@@ -59,9 +59,9 @@ class AuditedStore(GuidelineCache):
         )
         if r is None:
             raise RevisionNotFoundError(f"guideline {gid!r} has no revision {n}", "n")
-        return Revision(
-            gid, int(r["n"]), r["action"], r["author"], codec.aware(r["at"]), r["summary"], r["etag"], r["snapshot"]
-        )  # type: ignore[arg-type]
+        at = codec.aware(r["at"])
+        assert at is not None  # revisions.at is NOT NULL
+        return Revision(gid, int(r["n"]), r["action"], r["author"], at, r["summary"], r["etag"], r["snapshot"])
 
     def audit(
         self, limit: int = 100, offset: int = 0, guideline: str | None = None, actor: str | None = None
@@ -79,12 +79,12 @@ class AuditedStore(GuidelineCache):
             entries = [
                 AuditEntry(
                     int(r["id"]),
-                    codec.aware(r["at"]),
+                    codec.aware(r["at"]),  # type: ignore[arg-type]  # audit_log.at is NOT NULL
                     r["actor"],
                     r["role"],
                     r["action"],
                     r["outcome"],
-                    r["status"],  # type: ignore[arg-type]
+                    r["status"],
                     r["method"],
                     r["path"],
                     r["guideline_id"],
